@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type AuthorizerRequest, readAuthorizerEvent } from './authorizer-event.js';
+import { type AuthorizerContext, type AuthorizerResponse, allow, denyInsufficientScope, denyInvalidToken } from './authorizer-response.js';
+import { parseBearerHeader } from './bearer-token.js';
+import { ClientCredentialsProvider } from './client-credentials.js';
+import { type AuthorizerConfig, loadConfig } from './config.js';
+import { type DecisionLogLine, roundMs, writeDecisionLog } from './decision-log.js';
+import { CONTEXT_KEYS } from './environment.js';
+import { errorCode } from './errors.js';
+import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
+import { missingScopes, requiredScopes } from './route-scopes.js';
+import { TokenCache } from './token-cache.js';
+
+export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
+
+type Decision =
+  | { readonly outcome: 'allow'; readonly token: ActiveToken }
+  | { readonly outcome: 'deny'; readonly reason: string; readonly token?: ActiveToken };
+
+/**
+ * Builds the handler from an environment. Configuration is validated here, once per cold start;
+ * if it is invalid the failure is logged now and every invocation throws (API Gateway 500):
+ * the authorizer never allows without a valid configuration.
+ */
+export function createAuthorizer(
+  env: Readonly<Record<string, string | undefined>>,
+  secretsManager?: SecretsManagerClient,
+): AuthorizerHandler {
+  let config: AuthorizerConfig;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    writeDecisionLog({ outcome: 'error', reason: errorCode(error), message: (error as Error).message });
+    return async () => {
+      writeDecisionLog({ outcome: 'error', reason: errorCode(error) });
+      throw error;
+    };
+  }
+  const cache = new TokenCache(config.cacheMaxEntries, {
+    maxTtlSeconds: config.cacheMaxTtlSeconds,
+    negativeTtlSeconds: config.negativeCacheTtlSeconds,
+  });
+  const credentials = new ClientCredentialsProvider(config.clientCredentialsSecret, config.secretRefreshSeconds, secretsManager);
+  const introspection = new IntrospectionClient(config, credentials);
+  const perRoute = config.routeScopes.size > 0;
+
+  /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
+  async function lookUp(token: string, line: DecisionLogLine): Promise<ActiveToken | undefined> {
+    const key = createHash('sha256').update(token).digest('hex');
+    line.tokenId = key.slice(0, 12);
+    const cached = cache.get(key);
+    if (cached !== 'miss') {
+      line.cache = cached === undefined ? 'negative' : 'hit';
+      return cached;
+    }
+    line.cache = 'miss';
+    const started = performance.now();
+    const result = await introspection.introspect(token);
+    line.introspectionMs = roundMs(performance.now() - started);
+    const active = result.active ? result.token : undefined;
+    cache.set(key, active, result.maxAgeSeconds);
+    return active;
+  }
+
+  async function decide(request: AuthorizerRequest, line: DecisionLogLine): Promise<Decision> {
+    const bearer = parseBearerHeader(request.authorization);
+    if (!bearer.ok) return { outcome: 'deny', reason: bearer.reason };
+    const token = await lookUp(bearer.token, line);
+    if (token === undefined || (token.exp !== undefined && token.exp * 1000 <= Date.now())) return { outcome: 'deny', reason: 'inactive' };
+    const missing = missingScopes(requiredScopes(config.routeScopes, request.routeKey), token.scope.split(' '));
+    if (missing.length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
+    return { outcome: 'allow', token };
+  }
+
+  return async function handler(event: unknown): Promise<AuthorizerResponse> {
+    const started = performance.now();
+    const line: DecisionLogLine = { outcome: 'error', reason: 'ERR_INTERNAL' };
+    let request: AuthorizerRequest;
+    let decision: Decision;
+    try {
+      request = readAuthorizerEvent(event);
+      line.routeKey = request.routeKey;
+      decision = await decide(request, line);
+    } catch (error) {
+      writeDecisionLog({
+        ...line,
+        reason: errorCode(error),
+        message: (error as Error).message,
+        totalMs: roundMs(performance.now() - started),
+      });
+      throw error;
+    }
+    line.outcome = decision.outcome;
+    line.reason = decision.outcome === 'allow' ? 'ok' : decision.reason;
+    line.totalMs = roundMs(performance.now() - started);
+    writeDecisionLog(line);
+    if (decision.outcome === 'allow') return allow(request, principal(decision.token), context(request, decision.token), perRoute);
+    if (decision.token !== undefined) return denyInsufficientScope(request, principal(decision.token));
+    return denyInvalidToken(request);
+  };
+}
+
+function principal(token: ActiveToken): string {
+  return token.sub ?? token.clientId ?? 'unknown';
+}
+
+/** The context contract: `jwt` always; `authorization` for REST mapping; `sub`, `client_id`, `scope` when known. */
+function context(request: AuthorizerRequest, token: ActiveToken): AuthorizerContext {
+  const values: Record<string, string> = { [CONTEXT_KEYS.jwt]: token.jwt };
+  if (request.format === 'policy') values[CONTEXT_KEYS.authorization] = `Bearer ${token.jwt}`;
+  if (token.sub !== undefined) values.sub = token.sub;
+  if (token.clientId !== undefined) values.client_id = token.clientId;
+  if (token.scope !== '') values.scope = token.scope;
+  return values;
+}

@@ -1,0 +1,77 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ClientCredentialsUnavailableError } from './errors.js';
+
+export interface ClientCredentials {
+  readonly clientId: string;
+  /** `Basic …` for RFC 6749 §2.3.1: id and secret form-urlencoded, then base64. Computed once. */
+  readonly basicAuthorization: string;
+}
+
+/**
+ * The authorizer's OAuth client credentials, read from one Secrets Manager secret whose
+ * SecretString is `{"client_id": "…", "client_secret": "…"}`. Cached; re-read after
+ * `refreshSeconds` (a failed scheduled re-read keeps the credentials it has) and on demand when
+ * the OAuth server rejects them, so a rotated secret is picked up without a redeploy.
+ */
+export class ClientCredentialsProvider {
+  private current: { credentials: ClientCredentials; readAt: number } | undefined;
+  private pending: Promise<ClientCredentials> | undefined;
+
+  constructor(
+    private readonly secretId: string,
+    private readonly refreshSeconds: number,
+    private readonly client: SecretsManagerClient = new SecretsManagerClient({}),
+  ) {}
+
+  async get(): Promise<ClientCredentials> {
+    const current = this.current;
+    if (current !== undefined && Date.now() - current.readAt < this.refreshSeconds * 1000) return current.credentials;
+    if (current === undefined) return this.refresh();
+    return this.refresh().catch(() => current.credentials);
+  }
+
+  /** Re-reads the secret now; concurrent callers share one read. */
+  refresh(): Promise<ClientCredentials> {
+    this.pending ??= this.read().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async read(): Promise<ClientCredentials> {
+    let secretString: string | undefined;
+    try {
+      const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+      secretString = output.SecretString;
+    } catch (cause) {
+      throw new ClientCredentialsUnavailableError(`could not read secret ${this.secretId}: ${(cause as Error).name}`, { cause });
+    }
+    const credentials = parseSecret(this.secretId, secretString);
+    this.current = { credentials, readAt: Date.now() };
+    return credentials;
+  }
+}
+
+function parseSecret(secretId: string, secretString: string | undefined): ClientCredentials {
+  let parsed: { client_id?: unknown; client_secret?: unknown } | undefined;
+  try {
+    parsed = secretString === undefined ? undefined : JSON.parse(secretString);
+  } catch {
+    parsed = undefined;
+  }
+  const clientId = parsed?.client_id;
+  const clientSecret = parsed?.client_secret;
+  if (typeof clientId !== 'string' || clientId === '' || typeof clientSecret !== 'string' || clientSecret === '') {
+    // Name the rule, never the value: the secret string may hold the client secret.
+    throw new ClientCredentialsUnavailableError(
+      `secret ${secretId} must hold a SecretString of JSON with non-empty string fields client_id and client_secret`,
+    );
+  }
+  const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64');
+  return { clientId, basicAuthorization: `Basic ${basic}` };
+}
+
+/** application/x-www-form-urlencoded encoding of one value (space as `+`). */
+export function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20/g, '+');
+}

@@ -1,0 +1,93 @@
+import { DEFAULTS, ENV, type IntrospectionResponseType, LIMITS, RESPONSE_TYPE_INTROSPECTION_JWT, RESPONSE_TYPES } from './environment.js';
+import { ConfigurationInvalidError } from './errors.js';
+import { parseRouteScopes, type RouteScopes } from './route-scopes.js';
+
+export interface AuthorizerConfig {
+  readonly introspectionEndpoint: URL;
+  readonly clientCredentialsSecret: string;
+  readonly responseType: IntrospectionResponseType;
+  readonly jwksUri: URL | undefined;
+  readonly issuer: string | undefined;
+  readonly routeScopes: RouteScopes;
+  readonly realm: string;
+  readonly cacheMaxTtlSeconds: number;
+  readonly cacheMaxEntries: number;
+  readonly negativeCacheTtlSeconds: number;
+  readonly introspectionTimeoutMs: number;
+  readonly secretRefreshSeconds: number;
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates the environment contract. Throws `ConfigurationInvalidError` naming the variable. */
+export function loadConfig(env: Environment): AuthorizerConfig {
+  const responseType = env[ENV.introspectionResponseType] || DEFAULTS.introspectionResponseType;
+  if (!(RESPONSE_TYPES as readonly string[]).includes(responseType)) {
+    throw new ConfigurationInvalidError(
+      `${ENV.introspectionResponseType} must be one of ${RESPONSE_TYPES.join(', ')}; received ${JSON.stringify(responseType)}`,
+    );
+  }
+  const jwksUri = env[ENV.jwksUri] ? endpointUrl(env, ENV.jwksUri) : undefined;
+  if (responseType === RESPONSE_TYPE_INTROSPECTION_JWT && jwksUri === undefined) {
+    throw new ConfigurationInvalidError(`${ENV.jwksUri} is required when ${ENV.introspectionResponseType} is ${responseType}`);
+  }
+  const realm = env[ENV.realm] || DEFAULTS.realm;
+  if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/.test(realm)) {
+    throw new ConfigurationInvalidError(`${ENV.realm} must be printable ASCII without " or \\; received ${JSON.stringify(realm)}`);
+  }
+  return {
+    introspectionEndpoint: endpointUrl(env, ENV.introspectionEndpoint),
+    clientCredentialsSecret: required(env, ENV.clientCredentialsSecret),
+    responseType: responseType as IntrospectionResponseType,
+    jwksUri,
+    issuer: env[ENV.issuer] || undefined,
+    routeScopes: parseRouteScopes(env[ENV.routeScopes]),
+    realm,
+    cacheMaxTtlSeconds: integer(env, 'cacheMaxTtlSeconds'),
+    cacheMaxEntries: integer(env, 'cacheMaxEntries'),
+    negativeCacheTtlSeconds: integer(env, 'negativeCacheTtlSeconds'),
+    introspectionTimeoutMs: integer(env, 'introspectionTimeoutMs'),
+    secretRefreshSeconds: integer(env, 'secretRefreshSeconds'),
+  };
+}
+
+function required(env: Environment, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigurationInvalidError(`${name} is required`);
+  }
+  return value;
+}
+
+/** https only; plain http only for a loopback host (local development and tests). */
+function endpointUrl(env: Environment, name: string): URL {
+  const value = required(env, name);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (cause) {
+    throw new ConfigurationInvalidError(`${name} must be an absolute URL; received ${JSON.stringify(value)}`, { cause });
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigurationInvalidError(
+      `${name} must use https (plain http only for 127.0.0.1 or localhost); received ${JSON.stringify(value)}`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new ConfigurationInvalidError(`${name} must not carry credentials in the URL`);
+  }
+  return url;
+}
+
+function integer(env: Environment, key: keyof typeof LIMITS): number {
+  const name = ENV[key];
+  const raw = env[name];
+  if (raw === undefined || raw === '') return DEFAULTS[key];
+  const { min, max } = LIMITS[key];
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigurationInvalidError(`${name} must be an integer from ${min} to ${max}; received ${JSON.stringify(raw)}`);
+  }
+  return value;
+}

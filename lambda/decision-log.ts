@@ -1,0 +1,25 @@
+/**
+ * One JSON line per invocation. Fields are chosen, never copied from the request: no token, JWT,
+ * `Authorization` header or client secret can reach it. A token is named by `tokenId`, the first
+ * 12 hex characters of its SHA-256.
+ */
+export interface DecisionLogLine {
+  outcome: 'allow' | 'deny' | 'error';
+  /** `ok`, a Bearer rejection (`missing`, `malformed` …), `inactive`, `insufficient_scope`, or an error code. */
+  reason: string;
+  routeKey?: string | undefined;
+  cache?: 'hit' | 'miss' | 'negative' | undefined;
+  introspectionMs?: number | undefined;
+  totalMs?: number;
+  tokenId?: string | undefined;
+  /** For errors: the error's message, which names hosts, statuses and rules, never credentials. */
+  message?: string;
+}
+
+export function writeDecisionLog(line: DecisionLogLine): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

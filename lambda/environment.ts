@@ -1,0 +1,66 @@
+/**
+ * The authorizer's environment contract: variable names, defaults and limits, defined once.
+ * The CDK construct imports these instead of retyping them; users deploying without CDK set the
+ * same names. This module is data only: no imports, no side effects.
+ */
+export const ENV = {
+  introspectionEndpoint: 'INTROSPECTION_ENDPOINT',
+  clientCredentialsSecret: 'CLIENT_CREDENTIALS_SECRET',
+  introspectionResponseType: 'INTROSPECTION_RESPONSE_TYPE',
+  jwksUri: 'JWKS_URI',
+  issuer: 'ISSUER',
+  routeScopes: 'ROUTE_SCOPES',
+  realm: 'REALM',
+  cacheMaxTtlSeconds: 'CACHE_MAX_TTL_SECONDS',
+  cacheMaxEntries: 'CACHE_MAX_ENTRIES',
+  negativeCacheTtlSeconds: 'NEGATIVE_CACHE_TTL_SECONDS',
+  introspectionTimeoutMs: 'INTROSPECTION_TIMEOUT_MS',
+  secretRefreshSeconds: 'SECRET_REFRESH_SECONDS',
+} as const;
+
+/** `application/jwt`: the Curity Identity Server's phantom-token response (the JWT is the body). */
+export const RESPONSE_TYPE_JWT = 'application/jwt';
+/** RFC 9701: a signed JWT whose `token_introspection` claim holds the RFC 7662 response. */
+export const RESPONSE_TYPE_INTROSPECTION_JWT = 'application/token-introspection+jwt';
+export const RESPONSE_TYPES = [RESPONSE_TYPE_JWT, RESPONSE_TYPE_INTROSPECTION_JWT] as const;
+export type IntrospectionResponseType = (typeof RESPONSE_TYPES)[number];
+
+export const DEFAULTS = {
+  introspectionResponseType: RESPONSE_TYPE_JWT as IntrospectionResponseType,
+  realm: 'api',
+  cacheMaxTtlSeconds: 300,
+  cacheMaxEntries: 10_000,
+  /** Short: an inactive answer is final for a real token, but a flood of one junk token costs one call. */
+  negativeCacheTtlSeconds: 10,
+  introspectionTimeoutMs: 3_000,
+  secretRefreshSeconds: 300,
+} as const;
+
+/** Inclusive ranges the runtime and the construct both enforce. */
+export const LIMITS = {
+  cacheMaxTtlSeconds: { min: 0, max: 3_600 },
+  cacheMaxEntries: { min: 1, max: 1_000_000 },
+  negativeCacheTtlSeconds: { min: 0, max: 3_600 },
+  introspectionTimeoutMs: { min: 100, max: 9_000 },
+  secretRefreshSeconds: { min: 0, max: 86_400 },
+} as const;
+
+/** The longest access token accepted, in characters (all b64token characters are one byte). */
+export const MAX_TOKEN_LENGTH = 4_096;
+
+/** The largest introspection or JWKS response body read, in bytes; a larger one is an error. */
+export const MAX_RESPONSE_BYTES = 64 * 1_024;
+
+/** RFC 6749 §3.3 scope-token: one or more of %x21 / %x23-5B / %x5D-7E. */
+export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** An API Gateway route key: `$default`, or `METHOD /path` (HTTP API and REST alike). */
+export const ROUTE_KEY_PATTERN = /^(\$default|(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \/\S*)$/;
+
+/** Names of the authorizer context keys the integrations read. */
+export const CONTEXT_KEYS = {
+  /** The JWT exactly as the OAuth server returned it. */
+  jwt: 'jwt',
+  /** `Bearer <JWT>`: the whole header value for REST integrations, which cannot concatenate. */
+  authorization: 'authorization',
+} as const;

@@ -1,0 +1,181 @@
+import { createRemoteJWKSet, customFetch, decodeJwt, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { ClientCredentials, ClientCredentialsProvider } from './client-credentials.js';
+import { formEncode } from './client-credentials.js';
+import type { AuthorizerConfig } from './config.js';
+import { MAX_RESPONSE_BYTES, RESPONSE_TYPE_INTROSPECTION_JWT } from './environment.js';
+import { ClientCredentialsRejectedError, IntrospectionResponseInvalidError } from './errors.js';
+import { type HttpResponse, httpRequest } from './http-client.js';
+
+/** What the authorizer keeps of an active token: the JWT to forward and the claims it decides on. */
+export interface ActiveToken {
+  readonly jwt: string;
+  readonly sub: string | undefined;
+  readonly clientId: string | undefined;
+  /** The granted scopes, space-separated, as in the `scope` claim. */
+  readonly scope: string;
+  /** The token's `exp`, in seconds since the epoch, when the server told it. */
+  readonly exp: number | undefined;
+}
+
+export type IntrospectionResult =
+  | { readonly active: true; readonly token: ActiveToken; readonly maxAgeSeconds: number | undefined }
+  | { readonly active: false; readonly maxAgeSeconds: number | undefined };
+
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * RFC 7662 token introspection asking for a JWT, in the two response modes of
+ * `INTROSPECTION_RESPONSE_TYPE`. Decides active / inactive, or throws: a thrown error always means
+ * "we could not find out", never "the token is bad".
+ */
+export class IntrospectionClient {
+  private readonly jwks: JWTVerifyGetKey | undefined;
+
+  constructor(
+    private readonly config: AuthorizerConfig,
+    private readonly credentials: ClientCredentialsProvider,
+  ) {
+    this.jwks =
+      config.jwksUri &&
+      createRemoteJWKSet(config.jwksUri, {
+        timeoutDuration: config.introspectionTimeoutMs,
+        cooldownDuration: 30_000,
+        cacheMaxAge: 10 * 60_000,
+        [customFetch]: fetchWithLimits(config.introspectionTimeoutMs),
+      });
+  }
+
+  /** Introspects once; if the server rejects our client credentials, re-reads the secret and tries once more. */
+  async introspect(token: string): Promise<IntrospectionResult> {
+    try {
+      return await this.introspectWith(token, await this.credentials.get());
+    } catch (error) {
+      if (!(error instanceof ClientCredentialsRejectedError)) throw error;
+      return this.introspectWith(token, await this.credentials.refresh());
+    }
+  }
+
+  private async introspectWith(token: string, credentials: ClientCredentials): Promise<IntrospectionResult> {
+    const response = await httpRequest(this.config.introspectionEndpoint, {
+      method: 'POST',
+      headers: {
+        authorization: credentials.basicAuthorization,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: this.config.responseType,
+      },
+      body: `token=${formEncode(token)}&token_type_hint=access_token`,
+      timeoutMs: this.config.introspectionTimeoutMs,
+      maxBytes: MAX_RESPONSE_BYTES,
+    });
+    const host = this.config.introspectionEndpoint.host;
+    if (isInvalidClient(response)) {
+      throw new ClientCredentialsRejectedError(`${host} rejected the client credentials (status ${response.status})`);
+    }
+    const maxAgeSeconds = cacheMaxAge(response);
+    if (response.status === 204) return { active: false, maxAgeSeconds };
+    if (response.status !== 200) {
+      throw new IntrospectionResponseInvalidError(`${host} answered introspection with unexpected status ${response.status}`);
+    }
+    const body = response.body.trim();
+    if (this.config.responseType === RESPONSE_TYPE_INTROSPECTION_JWT) {
+      return { ...(await this.verifyIntrospectionJwt(body, credentials.clientId)), maxAgeSeconds };
+    }
+    if (JWS_COMPACT.test(body)) return { active: true, token: activeToken(body, decodeClaims(body, host)), maxAgeSeconds };
+    if (isInactiveJson(body)) return { active: false, maxAgeSeconds };
+    throw new IntrospectionResponseInvalidError(
+      `${host} answered 200 with neither a JWT nor {"active":false} (content-type ${JSON.stringify(response.headers['content-type'] ?? '')})`,
+    );
+  }
+
+  /** RFC 9701: verify signature, `typ`, `iss` and `aud`; `token_introspection.active` decides. */
+  private async verifyIntrospectionJwt(body: string, clientId: string): Promise<{ active: true; token: ActiveToken } | { active: false }> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(body, this.jwks as JWTVerifyGetKey, {
+        typ: 'token-introspection+jwt',
+        audience: clientId,
+        ...(this.config.issuer === undefined ? {} : { issuer: this.config.issuer }),
+      }));
+    } catch (cause) {
+      throw new IntrospectionResponseInvalidError(
+        `introspection response JWT failed verification: ${(cause as { code?: string }).code ?? (cause as Error).name}`,
+        {
+          cause,
+        },
+      );
+    }
+    const introspection = payload.token_introspection;
+    if (
+      introspection === null ||
+      typeof introspection !== 'object' ||
+      typeof (introspection as { active?: unknown }).active !== 'boolean'
+    ) {
+      throw new IntrospectionResponseInvalidError('introspection response JWT has no token_introspection object with a boolean active');
+    }
+    const claims = introspection as Record<string, unknown>;
+    return claims.active === true ? { active: true, token: activeToken(body, claims) } : { active: false };
+  }
+}
+
+function activeToken(jwt: string, claims: Record<string, unknown>): ActiveToken {
+  return {
+    jwt,
+    sub: typeof claims.sub === 'string' ? claims.sub : undefined,
+    clientId: typeof claims.client_id === 'string' ? claims.client_id : undefined,
+    scope: scopeClaim(claims),
+    exp: typeof claims.exp === 'number' ? claims.exp : undefined,
+  };
+}
+
+/** `scope` (space-separated) or `scp` (array or string), normalised to one space-separated string. */
+function scopeClaim(claims: Record<string, unknown>): string {
+  if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean).join(' ');
+  if (Array.isArray(claims.scp)) return claims.scp.filter((s): s is string => typeof s === 'string').join(' ');
+  if (typeof claims.scp === 'string') return claims.scp;
+  return '';
+}
+
+function decodeClaims(jwt: string, host: string): Record<string, unknown> {
+  try {
+    return decodeJwt(jwt);
+  } catch (cause) {
+    throw new IntrospectionResponseInvalidError(`${host} answered with a JWT whose payload is not a JSON object`, { cause });
+  }
+}
+
+function isInactiveJson(body: string): boolean {
+  if (!body.startsWith('{')) return false;
+  try {
+    return (JSON.parse(body) as { active?: unknown }).active === false;
+  } catch {
+    return false;
+  }
+}
+
+/** 401, or RFC 6749 §5.2 `invalid_client` in a 400. */
+function isInvalidClient(response: HttpResponse): boolean {
+  if (response.status === 401) return true;
+  return response.status === 400 && /"error"\s*:\s*"invalid_client"/.test(response.body);
+}
+
+/** `Cache-Control: max-age=N` in seconds; `no-store` / `no-cache` mean 0; absent means undefined. */
+function cacheMaxAge(response: HttpResponse): number | undefined {
+  const header = response.headers['cache-control'];
+  if (header === undefined) return undefined;
+  if (/(?:^|,)\s*no-(?:store|cache)\b/i.test(header)) return 0;
+  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(header);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** jose's JWKS fetch through the same client: keep-alive, deadline and body cap. */
+function fetchWithLimits(timeoutMs: number) {
+  return async (url: string, options: { headers: Headers }): Promise<Response> => {
+    const response = await httpRequest(new URL(url), {
+      method: 'GET',
+      headers: Object.fromEntries(options.headers),
+      timeoutMs,
+      maxBytes: MAX_RESPONSE_BYTES,
+    });
+    return new Response(response.body, { status: response.status });
+  };
+}

@@ -1,0 +1,191 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import Provider from 'oidc-provider';
+
+/**
+ * A real OAuth server on 127.0.0.1 for tests and the local flow: `oidc-provider` (a certified
+ * OpenID provider) issuing opaque access tokens by client credentials, with RFC 7662
+ * introspection, RFC 9701 JWT introspection responses and RFC 7009 revocation; plus, at
+ * `/phantom/introspection`, a Curity-compatible phantom-token endpoint in front of it (200 with a
+ * signed JWT of the token's claims as the body, 204 when inactive, `max-age` = remaining lifetime),
+ * signed with the provider's own key so the JWT verifies against the provider's JWKS.
+ */
+export interface OAuthServerOptions {
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Lifetime of issued access tokens. @default 600 */
+  readonly accessTokenTtlSeconds?: number;
+  /** The authorizer's own client (it only introspects). */
+  readonly authorizerClient?: { readonly id: string; readonly secret: string };
+  /** Clients that obtain tokens by client credentials. */
+  readonly demoClients?: readonly { readonly id: string; readonly secret: string; readonly scope: string }[];
+}
+
+export interface OAuthServer {
+  readonly issuer: string;
+  readonly tokenEndpoint: string;
+  readonly introspectionEndpoint: string;
+  readonly phantomIntrospectionEndpoint: string;
+  readonly revocationEndpoint: string;
+  readonly jwksUri: string;
+  readonly port: number;
+  /** Obtains an opaque access token by client credentials. */
+  token(clientId: string, clientSecret: string, scope: string): Promise<string>;
+  revoke(token: string, clientId: string, clientSecret: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_AUTHORIZER_CLIENT = { id: 'phantom-authorizer', secret: 'authorizer secret: +/=&%' };
+export const DEFAULT_DEMO_CLIENT = { id: 'demo-client', secret: 'demo-secret', scope: 'read write' };
+
+export async function startOAuthServer(options: OAuthServerOptions = {}): Promise<OAuthServer> {
+  const authorizer = options.authorizerClient ?? DEFAULT_AUTHORIZER_CLIENT;
+  const demoClients = options.demoClients ?? [DEFAULT_DEMO_CLIENT, { id: 'reader-client', secret: 'reader-secret', scope: 'read' }];
+  const ttl = options.accessTokenTtlSeconds ?? 600;
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingJwk: JWK = { ...(await exportJWK(privateKey)), kid: 'local-1', alg: 'RS256', use: 'sig' };
+
+  const server = http.createServer();
+  await listen(server, options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: authorizer.id,
+        client_secret: authorizer.secret,
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        introspection_signed_response_alg: 'RS256',
+      },
+      ...demoClients.map((client) => ({
+        client_id: client.id,
+        client_secret: client.secret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        scope: client.scope,
+      })),
+    ],
+    scopes: ['read', 'write'],
+    jwks: { keys: [signingJwk] },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      jwtIntrospection: { enabled: true },
+      revocation: { enabled: true },
+    },
+    ttl: { ClientCredentials: ttl },
+  });
+  // The provider's own warnings about development defaults are noise in tests.
+  provider.on('server_error', () => {});
+
+  const signingKey = await importJWK(signingJwk, 'RS256');
+  const providerCallback = provider.callback();
+  const introspectionEndpoint = `${issuer}/token/introspection`;
+
+  /** The Curity-compatible endpoint: introspect as JSON at the provider, answer with a JWT or 204. */
+  async function phantomIntrospection(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const upstream = await fetch(introspectionEndpoint, {
+      method: 'POST',
+      headers: {
+        authorization: request.headers.authorization ?? '',
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body,
+    });
+    const text = await upstream.text();
+    if (upstream.status !== 200) {
+      response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(text);
+      return;
+    }
+    const claims = JSON.parse(text) as Record<string, unknown> & { active: boolean; exp?: number };
+    if (!claims.active) {
+      response.writeHead(204).end();
+      return;
+    }
+    const { active: _active, token_type: _tokenType, ...payload } = claims;
+    const jwt = await new SignJWT(payload)
+      .setProtectedHeader({ alg: 'RS256', kid: signingJwk.kid as string, typ: 'at+jwt' })
+      .sign(signingKey);
+    const remaining = typeof claims.exp === 'number' ? Math.max(0, claims.exp - Math.floor(Date.now() / 1000)) : 0;
+    response.writeHead(200, { 'content-type': 'application/jwt', 'cache-control': `max-age=${remaining}` }).end(jwt);
+  }
+
+  server.on('request', (request, response) => {
+    if (request.method === 'POST' && request.url === '/phantom/introspection') {
+      phantomIntrospection(request, response).catch(() => {
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+      return;
+    }
+    providerCallback(request, response);
+  });
+
+  return {
+    issuer,
+    port,
+    tokenEndpoint: `${issuer}/token`,
+    introspectionEndpoint,
+    phantomIntrospectionEndpoint: `${issuer}/phantom/introspection`,
+    revocationEndpoint: `${issuer}/token/revocation`,
+    jwksUri: `${issuer}/jwks`,
+    async token(clientId, clientSecret, scope) {
+      const response = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: { authorization: basic(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+      });
+      const body = (await response.json()) as { access_token?: string; error?: string };
+      if (body.access_token === undefined) throw new Error(`token request failed: ${response.status} ${body.error}`);
+      return body.access_token;
+    },
+    async revoke(token, clientId, clientSecret) {
+      const response = await fetch(`${issuer}/token/revocation`, {
+        method: 'POST',
+        headers: { authorization: basic(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+      });
+      if (response.status !== 200) throw new Error(`revocation failed: ${response.status}`);
+    },
+    close: () => closeServer(server),
+  };
+}
+
+function basic(id: string, secret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(id)}:${encode(secret)}`).toString('base64')}`;
+}
+
+export function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+export function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

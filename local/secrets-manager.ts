@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { closeServer, listen, readBody } from './oauth-server.js';
+
+/**
+ * A protocol-level Secrets Manager endpoint on 127.0.0.1 (AWS JSON 1.1: `POST /` with
+ * `X-Amz-Target: secretsmanager.<Operation>`), for the real `@aws-sdk/client-secrets-manager`
+ * client pointed at it through `AWS_ENDPOINT_URL_SECRETS_MANAGER`. It serves `CreateSecret`,
+ * `GetSecretValue` (by name or ARN) and `PutSecretValue`; it does not check signatures.
+ * Where `moto_server` is installed the tests also run against it.
+ */
+export interface LocalSecretsManager {
+  readonly endpoint: string;
+  /** How many GetSecretValue calls it has answered. */
+  readonly reads: number;
+  /** Answer every call with a 500 while true, to test an unavailable Secrets Manager. */
+  failing: boolean;
+  put(name: string, secretString: string): string;
+  close(): Promise<void>;
+}
+
+interface Secret {
+  readonly arn: string;
+  readonly name: string;
+  secretString: string;
+  versionId: string;
+}
+
+export async function startLocalSecretsManager(port = 0, region = 'us-east-1'): Promise<LocalSecretsManager> {
+  const secrets = new Map<string, Secret>();
+  let reads = 0;
+  const find = (id: unknown) => [...secrets.values()].find((s) => s.name === id || s.arn === id);
+  const put = (name: string, secretString: string): string => {
+    const existing = secrets.get(name);
+    if (existing) {
+      existing.secretString = secretString;
+      existing.versionId = randomUUID();
+      return existing.arn;
+    }
+    const arn = `arn:aws:secretsmanager:${region}:000000000000:secret:${name}-${randomUUID().slice(0, 6)}`;
+    secrets.set(name, { arn, name, secretString, versionId: randomUUID() });
+    return arn;
+  };
+
+  const server = http.createServer(async (request, response) => {
+    const body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const reply = (status: number, payload: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
+    if (state.failing) return reply(500, { __type: 'InternalServiceError', message: 'local endpoint set to fail' });
+    switch (target) {
+      case 'secretsmanager.CreateSecret':
+      case 'secretsmanager.PutSecretValue': {
+        const name = target.endsWith('CreateSecret') ? body.Name : (find(body.SecretId)?.name ?? body.SecretId);
+        const arn = put(String(name), String(body.SecretString));
+        const secret = find(arn) as Secret;
+        return reply(200, { ARN: arn, Name: secret.name, VersionId: secret.versionId });
+      }
+      case 'secretsmanager.GetSecretValue': {
+        reads += 1;
+        const secret = find(body.SecretId);
+        if (!secret)
+          return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+        return reply(200, {
+          ARN: secret.arn,
+          Name: secret.name,
+          SecretString: secret.secretString,
+          VersionId: secret.versionId,
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: Date.now() / 1000,
+        });
+      }
+      default:
+        return reply(400, { __type: 'UnknownOperationException', message: `unsupported operation ${target}` });
+    }
+  });
+  await listen(server, port);
+  const state: LocalSecretsManager = {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get reads() {
+      return reads;
+    },
+    failing: false,
+    put,
+    close: () => closeServer(server),
+  };
+  return state;
+}

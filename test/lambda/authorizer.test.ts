@@ -1,0 +1,242 @@
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PolicyResponse, SimpleResponse } from '../../lambda/authorizer-response.js';
+import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
+import { decisionLines, rememberSecret } from '../support/log-capture.js';
+import { type Peers, startPeers } from '../support/peers.js';
+
+let peers: Peers;
+beforeAll(async () => {
+  peers = await startPeers();
+});
+afterAll(async () => {
+  await peers.close();
+});
+
+function lastLine(): Record<string, unknown> {
+  return decisionLines().at(-1) as Record<string, unknown>;
+}
+
+describe('application/jwt mode (Curity-compatible endpoint)', () => {
+  it('allows a read token on GET /echo and hands API Gateway the JWT, verifiable with the OAuth server JWKS', async () => {
+    const token = await peers.token('read write');
+    const response = (await peers.authorizer()(httpApiEvent(`Bearer ${token}`))) as SimpleResponse;
+    expect(response.isAuthorized).toBe(true);
+    const jwt = rememberSecret(response.context?.jwt as string);
+    expect(jwt).not.toMatch(/^Bearer /);
+    const { payload } = await jwtVerify(jwt, createRemoteJWKSet(new URL(peers.oauth.jwksUri)), { issuer: peers.oauth.issuer });
+    expect(payload.client_id).toBe('demo-client');
+    expect(response.context).toMatchObject({ client_id: 'demo-client', scope: 'read write' });
+    expect(Object.values(response.context ?? {}).every((value) => typeof value === 'string')).toBe(true);
+    expect(response.context).not.toHaveProperty('authorization');
+  });
+
+  it('answers REST with an Allow policy and the whole Authorization header value in one context key', async () => {
+    const token = await peers.token('read');
+    const response = (await peers.authorizer()(restEvent(`Bearer ${token}`, 'GET', '/echo'))) as PolicyResponse;
+    expect(response.principalId).toBe('demo-client');
+    expect(response.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/GET/echo' },
+    ]);
+    const jwt = rememberSecret(response.context?.jwt as string);
+    expect(response.context?.authorization).toBe(`Bearer ${jwt}`);
+  });
+
+  it('names a REST route with path parameters by its template, so a cached policy holds for every id', async () => {
+    const token = await peers.token('read');
+    const authorizer = peers.authorizer({ ROUTE_SCOPES: JSON.stringify({ 'GET /orders/{id}': ['read'] }) });
+    const response = (await authorizer(restEvent(`Bearer ${token}`, 'GET', '/orders/{id}', '/orders/42'))) as PolicyResponse;
+    expect(response.policyDocument.Statement[0]?.Resource).toBe('arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/GET/orders/*');
+  });
+
+  it('allows the whole REST stage when no route has scopes, so a token-keyed cached policy fits every route', async () => {
+    const token = await peers.token('read');
+    const response = (await peers.authorizer({ ROUTE_SCOPES: '' })(restEvent(`Bearer ${token}`))) as PolicyResponse;
+    expect(response.policyDocument.Statement[0]).toMatchObject({
+      Effect: 'Allow',
+      Resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*',
+    });
+  });
+
+  it('answers an HTTP API payload 1.0 event with a policy', async () => {
+    const token = await peers.token('read');
+    const response = (await peers.authorizer({ ROUTE_SCOPES: '' })(httpApiV1Event(`Bearer ${token}`))) as PolicyResponse;
+    expect(response.policyDocument.Statement[0]?.Effect).toBe('Allow');
+    rememberSecret(response.context?.jwt as string);
+  });
+
+  it('denies a token that lacks the route scope: HTTP API false, REST a Deny policy', async () => {
+    const token = await peers.token('read', 'reader');
+    const authorizer = peers.authorizer();
+    expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'POST /echo'))).toEqual({ isAuthorized: false });
+    expect(lastLine()).toMatchObject({ outcome: 'deny', reason: 'insufficient_scope', routeKey: 'POST /echo' });
+    const policy = (await authorizer(restEvent(`Bearer ${token}`, 'POST', '/echo'))) as PolicyResponse;
+    expect(policy.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+    expect(policy.context).toBeUndefined();
+  });
+
+  it('checks scopes per request against cached claims, so one introspection serves many routes correctly', async () => {
+    const token = await peers.token('read', 'reader');
+    const authorizer = peers.authorizer();
+    expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'GET /echo'))).toMatchObject({ isAuthorized: true });
+    expect(lastLine()).toMatchObject({ cache: 'miss' });
+    expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'POST /echo'))).toEqual({ isAuthorized: false });
+    expect(lastLine()).toMatchObject({ cache: 'hit', reason: 'insufficient_scope' });
+    expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'ANY /other'))).toMatchObject({ isAuthorized: true });
+  });
+
+  it('denies an unknown token: HTTP API false, REST Unauthorized (401)', async () => {
+    const authorizer = peers.authorizer();
+    expect(await authorizer(httpApiEvent('Bearer not-a-real-token'))).toEqual({ isAuthorized: false });
+    expect(lastLine()).toMatchObject({ outcome: 'deny', reason: 'inactive', cache: 'miss' });
+    await expect(authorizer(restEvent('Bearer not-a-real-token'))).rejects.toThrow(/^Unauthorized$/);
+    expect(lastLine()).toMatchObject({ outcome: 'deny', reason: 'inactive', cache: 'negative' });
+  });
+
+  it('denies a revoked token', async () => {
+    const token = await peers.token('read');
+    const authorizer = peers.authorizer({ CACHE_MAX_TTL_SECONDS: '0' });
+    expect(await authorizer(httpApiEvent(`Bearer ${token}`))).toMatchObject({ isAuthorized: true });
+    await peers.oauth.revoke(token, 'demo-client', 'demo-secret');
+    expect(await authorizer(httpApiEvent(`Bearer ${token}`))).toEqual({ isAuthorized: false });
+  });
+
+  it('serves a repeated token from its cache, logging a hit without calling the OAuth server', async () => {
+    const token = await peers.token('read');
+    const authorizer = peers.authorizer();
+    await authorizer(httpApiEvent(`Bearer ${token}`));
+    const first = lastLine();
+    await authorizer(httpApiEvent(`Bearer ${token}`));
+    expect(lastLine()).toMatchObject({ outcome: 'allow', cache: 'hit', tokenId: first.tokenId });
+    expect(lastLine()).not.toHaveProperty('introspectionMs');
+  });
+
+  it('does not cache when CACHE_MAX_TTL_SECONDS is 0', async () => {
+    const token = await peers.token('read');
+    const authorizer = peers.authorizer({ CACHE_MAX_TTL_SECONDS: '0' });
+    await authorizer(httpApiEvent(`Bearer ${token}`));
+    await authorizer(httpApiEvent(`Bearer ${token}`));
+    expect(lastLine()).toMatchObject({ cache: 'miss' });
+  });
+
+  it('matches the Authorization header whatever its case', async () => {
+    const token = await peers.token('read');
+    const event = restEvent(undefined) as { headers: Record<string, string>; multiValueHeaders: Record<string, string[]> };
+    event.headers.AUTHORIZATION = `Bearer ${token}`;
+    event.multiValueHeaders.AUTHORIZATION = [`Bearer ${token}`];
+    const response = (await peers.authorizer()(event)) as PolicyResponse;
+    expect(response.policyDocument.Statement[0]?.Effect).toBe('Allow');
+    rememberSecret(response.context?.jwt as string);
+  });
+
+  it('writes one JSON decision line with outcome, reason, route, cache, timings and a token id', async () => {
+    const token = await peers.token('read');
+    await peers.authorizer()(httpApiEvent(`Bearer ${token}`));
+    const line = lastLine();
+    expect(Object.keys(line).sort()).toEqual(['cache', 'introspectionMs', 'outcome', 'reason', 'routeKey', 'tokenId', 'totalMs']);
+    expect(line).toMatchObject({ outcome: 'allow', reason: 'ok', routeKey: 'GET /echo', cache: 'miss' });
+    expect(line.tokenId).toMatch(/^[0-9a-f]{12}$/);
+  });
+});
+
+describe('application/token-introspection+jwt mode (RFC 9701)', () => {
+  const rfc9701 = () => ({
+    INTROSPECTION_ENDPOINT: peers.oauth.introspectionEndpoint,
+    INTROSPECTION_RESPONSE_TYPE: 'application/token-introspection+jwt',
+    JWKS_URI: peers.oauth.jwksUri,
+    ISSUER: peers.oauth.issuer,
+  });
+
+  it('verifies the signed introspection response and forwards it as the JWT', async () => {
+    const token = await peers.token('read write');
+    const response = (await peers.authorizer(rfc9701())(httpApiEvent(`Bearer ${token}`, 'POST /echo'))) as SimpleResponse;
+    expect(response.isAuthorized).toBe(true);
+    const jwt = rememberSecret(response.context?.jwt as string);
+    expect(decodeProtectedHeader(jwt).typ).toBe('token-introspection+jwt');
+    const { payload } = await jwtVerify(jwt, createRemoteJWKSet(new URL(peers.oauth.jwksUri)), { audience: 'phantom-authorizer' });
+    expect(payload.token_introspection).toMatchObject({ active: true, client_id: 'demo-client', scope: 'read write' });
+    expect(response.context).toMatchObject({ client_id: 'demo-client', scope: 'read write' });
+  });
+
+  it('denies a token the signed response reports inactive', async () => {
+    expect(await peers.authorizer(rfc9701())(httpApiEvent('Bearer junk-token'))).toEqual({ isAuthorized: false });
+  });
+
+  it('fails (500) when the response JWT names another issuer than ISSUER', async () => {
+    const token = await peers.token('read');
+    const authorizer = peers.authorizer({ ...rfc9701(), ISSUER: 'https://someone-else.example' });
+    await expect(authorizer(httpApiEvent(`Bearer ${token}`))).rejects.toMatchObject({ code: 'ERR_INTROSPECTION_RESPONSE_INVALID' });
+  });
+
+  it('fails (500) when the JWKS cannot be fetched', async () => {
+    const token = await peers.token('read');
+    const authorizer = peers.authorizer({ ...rfc9701(), JWKS_URI: 'http://127.0.0.1:9/jwks' });
+    await expect(authorizer(restEvent(`Bearer ${token}`))).rejects.toThrow(/failed verification/);
+  });
+});
+
+describe('client credentials from Secrets Manager', () => {
+  it('re-reads a rotated secret after invalid_client, retries once, and allows', async () => {
+    const token = await peers.token('read');
+    peers.secrets.put(
+      'phantom-token/rotating',
+      JSON.stringify({ client_id: 'phantom-authorizer', client_secret: rememberSecret('an-old-secret-value') }),
+    );
+    const authorizer = peers.authorizer({ CLIENT_CREDENTIALS_SECRET: 'phantom-token/rotating' });
+    await expect(authorizer(httpApiEvent(`Bearer ${token}`))).rejects.toMatchObject({ code: 'ERR_CLIENT_CREDENTIALS_REJECTED' });
+    const readsBefore = peers.secrets.reads;
+    peers.secrets.put(
+      'phantom-token/rotating',
+      JSON.stringify({ client_id: 'phantom-authorizer', client_secret: 'authorizer secret: +/=&%' }),
+    );
+    expect(await authorizer(httpApiEvent(`Bearer ${token}`))).toMatchObject({ isAuthorized: true });
+    // The old credentials were tried once, rejected, and the secret read again exactly once.
+    expect(peers.secrets.reads - readsBefore).toBe(1);
+  });
+
+  it('fails (500), never denies, when Secrets Manager is unavailable', async () => {
+    const token = await peers.token('read');
+    peers.secrets.failing = true;
+    try {
+      await expect(peers.authorizer()(httpApiEvent(`Bearer ${token}`))).rejects.toMatchObject({
+        code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
+      });
+    } finally {
+      peers.secrets.failing = false;
+    }
+  });
+
+  it('fails (500) when the secret is not the expected JSON, without printing it', async () => {
+    peers.secrets.put('phantom-token/bad-shape', rememberSecret('{"id":"x","password":"hunter2-hunter2"}'));
+    const authorizer = peers.authorizer({ CLIENT_CREDENTIALS_SECRET: 'phantom-token/bad-shape' });
+    await expect(authorizer(httpApiEvent('Bearer some-token-value'))).rejects.toThrow(/client_id and client_secret/);
+  });
+});
+
+describe('configuration', () => {
+  it('throws on every invocation when the configuration is invalid, after one clear log line', async () => {
+    const before = decisionLines().length;
+    const authorizer = peers.authorizer({ INTROSPECTION_ENDPOINT: 'http://idp.example.com/introspect' });
+    expect(decisionLines().slice(before)).toEqual([
+      expect.objectContaining({
+        outcome: 'error',
+        reason: 'ERR_CONFIGURATION_INVALID',
+        message: expect.stringMatching(/INTROSPECTION_ENDPOINT must use https/),
+      }),
+    ]);
+    const token = await peers.token('read');
+    for (let i = 0; i < 2; i++)
+      await expect(authorizer(httpApiEvent(`Bearer ${token}`))).rejects.toMatchObject({ code: 'ERR_CONFIGURATION_INVALID' });
+  });
+
+  it('fails closed when unconfigured', async () => {
+    const { createAuthorizer } = await import('../../lambda/authorizer.js');
+    await expect(createAuthorizer({})(httpApiEvent('Bearer abc'))).rejects.toThrow(/INTROSPECTION_ENDPOINT is required/);
+  });
+
+  it('rejects an event that is not a REQUEST authorizer event', async () => {
+    await expect(peers.authorizer()({ type: 'TOKEN', authorizationToken: 'Bearer x' })).rejects.toMatchObject({
+      code: 'ERR_EVENT_INVALID',
+    });
+  });
+});

@@ -1,0 +1,47 @@
+import { format } from 'node:util';
+
+/**
+ * Captures everything this test process prints (process.stdout / stderr and console), so a test
+ * file can prove that no token, JWT or client secret reached a log line. Captured output is
+ * printed through as well when DEBUG_LOGS is set.
+ */
+const chunks: string[] = [];
+const secrets = new Set<string>();
+const passThrough = process.env.DEBUG_LOGS !== undefined;
+
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return passThrough ? write(chunk, ...(rest as [])) : true;
+  }) as typeof stream.write;
+}
+for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  const original = console[method].bind(console);
+  console[method] = (...args: unknown[]) => {
+    chunks.push(`${format(...args)}\n`);
+    if (passThrough) original(...args);
+  };
+}
+
+export function capturedOutput(): string {
+  return chunks.join('');
+}
+
+/** The JSON decision lines printed so far (and resets nothing). */
+export function decisionLines(): Record<string, unknown>[] {
+  return capturedOutput()
+    .split('\n')
+    .filter((line) => line.startsWith('{"outcome"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Registers a value that must never be printed: a token, a JWT, a client secret. */
+export function rememberSecret(value: string): string {
+  if (value.length >= 8) secrets.add(value);
+  return value;
+}
+
+export function rememberedSecrets(): ReadonlySet<string> {
+  return secrets;
+}
