@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AuthorizerRequest, readAuthorizerEvent } from './authorizer-event.js';
 import { type AuthorizerContext, type AuthorizerResponse, allow, denyInsufficientScope, denyInvalidToken } from './authorizer-response.js';
@@ -43,11 +43,14 @@ export function createAuthorizer(
   });
   const credentials = new ClientCredentialsProvider(config.clientCredentialsSecret, config.secretRefreshSeconds, secretsManager);
   const introspection = new IntrospectionClient(config, credentials);
+  // Start reading the client credentials now, during the cold start, so the first request does
+  // not wait for Secrets Manager; a failure here is retried by that request and reported there.
+  credentials.get().catch(() => {});
   const perRoute = config.routeScopes.size > 0;
 
   /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
   async function lookUp(token: string, line: DecisionLogLine): Promise<ActiveToken | undefined> {
-    const key = createHash('sha256').update(token).digest('hex');
+    const key = hash('sha256', token);
     line.tokenId = key.slice(0, 12);
     const cached = cache.get(key);
     if (cached !== 'miss') {
@@ -68,7 +71,7 @@ export function createAuthorizer(
     if (!bearer.ok) return { outcome: 'deny', reason: bearer.reason };
     const token = await lookUp(bearer.token, line);
     if (token === undefined || (token.exp !== undefined && token.exp * 1000 <= Date.now())) return { outcome: 'deny', reason: 'inactive' };
-    const missing = missingScopes(requiredScopes(config.routeScopes, request.routeKey), token.scope.split(' '));
+    const missing = missingScopes(requiredScopes(config.routeScopes, request.routeKey), token.scopes);
     if (missing.length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
     return { outcome: 'allow', token };
   }

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ClientCredentialsUnavailableError } from './errors.js';
 
 export interface ClientCredentials {
@@ -20,7 +20,7 @@ export class ClientCredentialsProvider {
   constructor(
     private readonly secretId: string,
     private readonly refreshSeconds: number,
-    private readonly client: SecretsManagerClient = new SecretsManagerClient({}),
+    private client?: SecretsManagerClient,
   ) {}
 
   async get(): Promise<ClientCredentials> {
@@ -41,6 +41,10 @@ export class ClientCredentialsProvider {
   private async read(): Promise<ClientCredentials> {
     let secretString: string | undefined;
     try {
+      // The SDK is loaded on the first read, not at module load: the cold start starts this read
+      // right away (see authorizer.ts), so its loading overlaps the runtime's wait for the event.
+      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      this.client ??= new SecretsManagerClient({});
       const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
       secretString = output.SecretString;
     } catch (cause) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, listen, readBody } from './oauth-server.js';
+import { closeServer, listen, readBody } from './http-server.js';
 
 /**
  * A protocol-level Secrets Manager endpoint on 127.0.0.1 (AWS JSON 1.1: `POST /` with

@@ -6,7 +6,7 @@ import { decisionLines } from '../support/log-capture.js';
 import { type Peers, startPeers } from '../support/peers.js';
 
 const now = 1_800_000_000_000;
-const token = (exp?: number): ActiveToken => ({ jwt: 'h.p.s', sub: 'alice', clientId: 'c', scope: 'read', exp });
+const token = (exp?: number): ActiveToken => ({ jwt: 'h.p.s', sub: 'alice', clientId: 'c', scope: 'read', scopes: ['read'], exp });
 const lifetimes = { maxTtlSeconds: 300, negativeTtlSeconds: 10 };
 
 describe('TokenCache', () => {

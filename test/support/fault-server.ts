@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, listen, readBody } from '../../local/oauth-server.js';
+import { closeServer, listen, readBody } from '../../local/http-server.js';
 
 export type FaultMode =
   | 'reset'
