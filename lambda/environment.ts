@@ -57,6 +57,9 @@ export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** An API Gateway route key: `$default`, or `METHOD /path` (HTTP API and REST alike). */
 export const ROUTE_KEY_PATTERN = /^(\$default|(ANY|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \/\S*)$/;
 
+/** The default header that carries the JWT to HTTP API HTTP and private integrations. */
+export const DEFAULT_JWT_HEADER_NAME = 'x-phantom-jwt';
+
 /** Names of the authorizer context keys the integrations read. */
 export const CONTEXT_KEYS = {
   /** The JWT exactly as the OAuth server returned it. */

@@ -1,0 +1,113 @@
+import { Duration } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import type { PhantomTokenAuthorizerProps } from '../../lib/index.js';
+import { authorizerIn, unbundledStack } from './stacks.js';
+
+const build = (props: Partial<PhantomTokenAuthorizerProps>) => () => authorizerIn(unbundledStack(), props);
+
+describe('props are validated in the constructor, naming the prop, the limit and the value', () => {
+  it.each<[string, Partial<PhantomTokenAuthorizerProps>, string]>([
+    [
+      'a plain-http endpoint',
+      { introspectionEndpoint: 'http://idp.example.com/introspect' },
+      'introspectionEndpoint must use https (plain http only for 127.0.0.1 or localhost); received "http://idp.example.com/introspect"',
+    ],
+    [
+      'a relative endpoint',
+      { introspectionEndpoint: '/introspect' },
+      'introspectionEndpoint must be an absolute URL; received "/introspect"',
+    ],
+    [
+      'a plain-http JWKS URI',
+      { jwksUri: 'http://idp.example.com/jwks' },
+      'jwksUri must use https (plain http only for 127.0.0.1 or localhost); received "http://idp.example.com/jwks"',
+    ],
+    [
+      'RFC 9701 without a JWKS URI',
+      { introspectionResponseType: 'application/token-introspection+jwt' },
+      'jwksUri is required when introspectionResponseType is application/token-introspection+jwt',
+    ],
+    [
+      'an unknown response type',
+      { introspectionResponseType: 'application/json' as never },
+      'introspectionResponseType must be one of application/jwt, application/token-introspection+jwt; received "application/json"',
+    ],
+    [
+      'a gateway cache TTL over an hour',
+      { resultsCacheTtl: Duration.hours(2) },
+      'resultsCacheTtl must be a whole number from 0 to 3600 seconds; received 7200',
+    ],
+    [
+      'a function cache TTL over an hour',
+      { cacheMaxTtl: Duration.seconds(3601) },
+      'cacheMaxTtl must be a whole number from 0 to 3600 seconds; received 3601',
+    ],
+    [
+      'a negative cache TTL over an hour',
+      { negativeCacheTtl: Duration.minutes(61) },
+      'negativeCacheTtl must be a whole number from 0 to 3600 seconds; received 3660',
+    ],
+    [
+      'an introspection timeout over 4 s',
+      { introspectionTimeout: Duration.seconds(5) },
+      'introspectionTimeout must be a whole number from 100 to 4000 milliseconds; received 5000',
+    ],
+    [
+      'an introspection timeout under 100 ms',
+      { introspectionTimeout: Duration.millis(50) },
+      'introspectionTimeout must be a whole number from 100 to 4000 milliseconds; received 50',
+    ],
+    ['zero cache entries', { cacheMaxEntries: 0 }, 'cacheMaxEntries must be a whole number from 1 to 1000000 entries; received 0'],
+    [
+      'a secret refresh over a day',
+      { secretRefreshInterval: Duration.days(2) },
+      'secretRefreshInterval must be a whole number from 0 to 86400 seconds; received 172800',
+    ],
+    ['too little memory', { memorySize: 64 }, 'memorySize must be a whole number from 128 to 10240 MiB; received 64'],
+    [
+      'Authorization as the JWT header',
+      { jwtHeaderName: 'Authorization' },
+      'jwtHeaderName must not be a header HTTP API reserves for parameter mapping (Authorization, x-amz-*, …); received "Authorization"',
+    ],
+    [
+      'an x-amz- JWT header',
+      { jwtHeaderName: 'x-amz-jwt' },
+      'jwtHeaderName must not be a header HTTP API reserves for parameter mapping (Authorization, x-amz-*, …); received "x-amz-jwt"',
+    ],
+    [
+      'a JWT header with a space',
+      { jwtHeaderName: 'x jwt' },
+      'jwtHeaderName must be an HTTP header name (RFC 9110 token); received "x jwt"',
+    ],
+    ['a realm with a quote', { realm: 'my "api"' }, `realm must be printable ASCII without ", ' or \\; received "my \\"api\\""`],
+  ])('rejects %s', (_name, props, message) => {
+    expect(build(props)).toThrow(message);
+  });
+
+  it('accepts http on 127.0.0.1 for local development', () => {
+    expect(build({ introspectionEndpoint: 'http://127.0.0.1:3001/phantom/introspection' })).not.toThrow();
+  });
+
+  it.each<[string, string[], string]>([
+    [
+      'a scope with a space',
+      ['read write'],
+      'scopes of GET /x must be RFC 6749 scope tokens (printable ASCII, no space, " or \\); received "read write"',
+    ],
+    [
+      'a scope with a quote',
+      ['re"ad'],
+      'scopes of GET /x must be RFC 6749 scope tokens (printable ASCII, no space, " or \\); received "re\\"ad"',
+    ],
+  ])('rejects route scopes with %s', (_name, scopes, message) => {
+    const authorizer = authorizerIn(unbundledStack());
+    expect(() => authorizer.requireScopes('GET /x', scopes)).toThrow(message);
+  });
+
+  it('rejects a malformed route key', () => {
+    const authorizer = authorizerIn(unbundledStack());
+    expect(() => authorizer.requireScopes('FETCH /x', ['read'])).toThrow(
+      'route key must be "$default" or "METHOD /path" (METHOD one of ANY, GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS); received "FETCH /x"',
+    );
+  });
+});
