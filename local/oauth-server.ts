@@ -19,8 +19,8 @@ export interface OAuthServerOptions {
   readonly accessTokenTtlSeconds?: number;
   /** The authorizer's own client (it only introspects). */
   readonly authorizerClient?: { readonly id: string; readonly secret: string };
-  /** Clients that obtain tokens by client credentials. */
-  readonly demoClients?: readonly { readonly id: string; readonly secret: string; readonly scope: string }[];
+  /** Clients that obtain tokens by client credentials; `ttlSeconds` overrides `accessTokenTtlSeconds` for one. */
+  readonly demoClients?: readonly DemoClient[];
 }
 
 export interface OAuthServer {
@@ -37,12 +37,23 @@ export interface OAuthServer {
   close(): Promise<void>;
 }
 
+export interface DemoClient {
+  readonly id: string;
+  readonly secret: string;
+  readonly scope: string;
+  readonly ttlSeconds?: number;
+}
+
 export const DEFAULT_AUTHORIZER_CLIENT = { id: 'phantom-authorizer', secret: 'authorizer secret: +/=&%' };
-export const DEFAULT_DEMO_CLIENT = { id: 'demo-client', secret: 'demo-secret', scope: 'read write' };
+export const DEFAULT_DEMO_CLIENT: DemoClient = { id: 'demo-client', secret: 'demo-secret', scope: 'read write' };
+export const DEFAULT_DEMO_CLIENTS: readonly DemoClient[] = [
+  DEFAULT_DEMO_CLIENT,
+  { id: 'reader-client', secret: 'reader-secret', scope: 'read' },
+];
 
 export async function startOAuthServer(options: OAuthServerOptions = {}): Promise<OAuthServer> {
   const authorizer = options.authorizerClient ?? DEFAULT_AUTHORIZER_CLIENT;
-  const demoClients = options.demoClients ?? [DEFAULT_DEMO_CLIENT, { id: 'reader-client', secret: 'reader-secret', scope: 'read' }];
+  const demoClients = options.demoClients ?? DEFAULT_DEMO_CLIENTS;
   const ttl = options.accessTokenTtlSeconds ?? 600;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingJwk: JWK = { ...(await exportJWK(privateKey)), kid: 'local-1', alg: 'RS256', use: 'sig' };
@@ -81,7 +92,10 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
     },
-    ttl: { ClientCredentials: ttl },
+    ttl: {
+      ClientCredentials: (_ctx: unknown, _token: unknown, client: { clientId: string }) =>
+        demoClients.find((c) => c.id === client.clientId)?.ttlSeconds ?? ttl,
+    },
   });
   // The provider's own warnings about development defaults are noise in tests.
   provider.on('server_error', () => {});

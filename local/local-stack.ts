@@ -1,0 +1,99 @@
+import { isAbsolute, join } from 'node:path';
+import { LocalHttpApiGateway } from './http-api-gateway.js';
+import { LambdaRunner } from './lambda-runner.js';
+import {
+  DEFAULT_AUTHORIZER_CLIENT,
+  DEFAULT_DEMO_CLIENT,
+  DEFAULT_DEMO_CLIENTS,
+  type DemoClient,
+  type OAuthServer,
+  startOAuthServer,
+} from './oauth-server.js';
+import { type LocalSecretsManager, startLocalSecretsManager } from './secrets-manager.js';
+import { synthesizeSample } from './synth.js';
+import { readHttpApi } from './template.js';
+
+export const LOCAL_SECRET_NAME = 'phantom-token/introspection-client';
+const STACK_NAME = 'PhantomTokenLocal';
+
+export interface LocalStackOptions {
+  /** The gateway's port; 0 picks a free one. @default 3000 */
+  readonly port?: number;
+  /** The OAuth server's port; 0 picks a free one. @default 3001 */
+  readonly oauthPort?: number;
+  /** Where the sample app is synthesized. @default 'cdk.out.local' */
+  readonly outdir?: string;
+  /** Clients that obtain tokens, besides the demo client (`demo-client`, read write) and `reader-client` (read). */
+  readonly extraClients?: readonly DemoClient[];
+  /** Each line the functions print (the authorizer's decision lines among them). */
+  readonly onLog?: (source: string, line: string) => void;
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface LocalStack {
+  readonly gateway: LocalHttpApiGateway;
+  readonly oauth: OAuthServer;
+  readonly secrets: LocalSecretsManager;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole phantom-token flow on 127.0.0.1: the OAuth server (oidc-provider plus the
+ * Curity-compatible phantom endpoint), a Secrets Manager endpoint holding the authorizer's client
+ * credentials, the sample app synthesized with the OAuth server as its introspection endpoint,
+ * and the local HTTP API gateway running the synthesized authorizer and echo bundles.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const progress = options.onProgress ?? (() => {});
+  const root = new URL('..', import.meta.url).pathname;
+  const outdir = options.outdir ?? 'cdk.out.local';
+  const assemblyDir = isAbsolute(outdir) ? outdir : join(root, outdir);
+
+  const oauth = await startOAuthServer({
+    port: options.oauthPort ?? 3001,
+    demoClients: [...DEFAULT_DEMO_CLIENTS, ...(options.extraClients ?? [])],
+  });
+  const cleanup: (() => Promise<void> | void)[] = [() => oauth.close()];
+  try {
+    const secrets = await startLocalSecretsManager();
+    cleanup.push(() => secrets.close());
+    secrets.put(
+      LOCAL_SECRET_NAME,
+      JSON.stringify({ client_id: DEFAULT_AUTHORIZER_CLIENT.id, client_secret: DEFAULT_AUTHORIZER_CLIENT.secret }),
+    );
+
+    synthesizeSample(
+      assemblyDir,
+      { stackName: STACK_NAME, introspectionEndpoint: oauth.phantomIntrospectionEndpoint, clientCredentialsSecret: LOCAL_SECRET_NAME },
+      progress,
+    );
+    const api = readHttpApi(assemblyDir, STACK_NAME);
+    const runners = new Map(
+      [...api.functions.values()].map((fn) => [
+        fn.logicalId,
+        new LambdaRunner(fn, { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint }, (line) => options.onLog?.(fn.logicalId, line)),
+      ]),
+    );
+    cleanup.push(() => {
+      for (const runner of runners.values()) runner.stop();
+    });
+    const gateway = new LocalHttpApiGateway({ api, runners, port: options.port ?? 3000 });
+    const url = await gateway.start();
+    cleanup.push(() => gateway.close());
+    return {
+      gateway,
+      oauth,
+      secrets,
+      url,
+      async close() {
+        for (const step of cleanup.reverse()) await step();
+      },
+    };
+  } catch (error) {
+    for (const step of cleanup.reverse()) await step();
+    throw error;
+  }
+}
+
+export { DEFAULT_DEMO_CLIENT };

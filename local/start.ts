@@ -1,0 +1,64 @@
+import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
+
+/**
+ * `npm start`: the phantom-token flow on 127.0.0.1 — OAuth server, local HTTP API gateway running
+ * the synthesized authorizer, and the sample echo backend. Ports: PORT (3000) and OAUTH_PORT (3001).
+ */
+const port = Number(process.env.PORT ?? 3000);
+const oauthPort = Number(process.env.OAUTH_PORT ?? 3001);
+const started = Date.now();
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+let stack: Awaited<ReturnType<typeof startLocalStack>>;
+try {
+  stack = await startLocalStack({
+    port,
+    oauthPort,
+    onProgress: (message) => say(`… ${message}`),
+    onLog: (source, line) => say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : 'echo'}] ${line}`),
+  });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    process.stderr.write(
+      `error: port ${(error as { port?: number }).port ?? `${port} or ${oauthPort}`} is already in use. Stop what uses it, or set PORT / OAUTH_PORT.\n`,
+    );
+  } else {
+    process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
+  }
+  process.exit(1);
+}
+
+const { id, secret } = DEFAULT_DEMO_CLIENT;
+say(`
+Phantom token flow, running on 127.0.0.1 (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
+
+  OAuth server (oidc-provider)   ${stack.oauth.issuer}   discovery: ${stack.oauth.issuer}/.well-known/openid-configuration
+  Phantom introspection          ${stack.oauth.phantomIntrospectionEndpoint}
+  Local HTTP API gateway         ${stack.url}   GET /echo (read), POST /echo (write), GET /public
+  Demo client                    ${id} / ${secret}   scopes: read write
+
+Get an opaque access token:
+  TOKEN=$(curl -s -u ${id}:${secret} -d grant_type=client_credentials -d scope='read write' ${stack.oauth.tokenEndpoint} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
+
+Call the API with it (the echo shows the JWT the backend received):
+  curl -s -H "Authorization: Bearer $TOKEN" ${stack.url}/echo
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" ${stack.url}/echo
+  curl -s ${stack.url}/public
+  curl -s -i ${stack.url}/echo            # 401: no token
+  curl -s -i -H "Authorization: Bearer junk" ${stack.url}/echo   # 403
+
+A development and test tool, not API Gateway: see "Emulation honesty" in the README.
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  say('\nstopping …');
+  await stack.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * What the local gateway needs from a synthesized CloudFormation template: the HTTP API's
+ * routes, its Lambda authorizers' settings, its integrations and the Lambda functions (their
+ * bundled asset, handler and environment). Read from the template, never restated by hand.
+ */
+export interface LocalFunction {
+  readonly logicalId: string;
+  /** Directory of the bundled asset inside the cloud assembly. */
+  readonly assetDir: string;
+  /** `index.handler` → file `index.js`, export `handler`. */
+  readonly handler: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+}
+
+export interface LocalAuthorizer {
+  readonly logicalId: string;
+  readonly functionId: string;
+  readonly identitySources: readonly string[];
+  readonly resultTtlSeconds: number;
+  readonly simpleResponses: boolean;
+  readonly payloadFormatVersion: string;
+}
+
+export interface LocalIntegration {
+  readonly type: 'AWS_PROXY' | 'HTTP_PROXY';
+  /** AWS_PROXY: the function's logical id. */
+  readonly functionId?: string;
+  /** HTTP_PROXY: the backend URL. */
+  readonly url?: string;
+  readonly method?: string;
+  readonly requestParameters: Readonly<Record<string, string>>;
+}
+
+export interface LocalRoute {
+  readonly routeKey: string;
+  readonly method: string;
+  readonly path: string;
+  readonly authorizer: LocalAuthorizer | undefined;
+  readonly integration: LocalIntegration;
+}
+
+export interface LocalHttpApi {
+  readonly logicalId: string;
+  readonly routes: readonly LocalRoute[];
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+}
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+
+/** Reads the HTTP API of a stack template in a cloud assembly directory. */
+export function readHttpApi(assemblyDir: string, stackName: string, region = 'us-east-1'): LocalHttpApi {
+  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as {
+    Resources: Record<string, Resource>;
+  };
+  const resources = template.Resources;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const [api] = ofType('AWS::ApiGatewayV2::Api');
+  if (api === undefined) throw new Error(`no AWS::ApiGatewayV2::Api in ${stackName}`);
+  const [apiId] = api;
+  const resolve = (value: unknown) => resolveIntrinsic(value, region);
+
+  const functions = new Map<string, LocalFunction>();
+  for (const [logicalId, fn] of ofType('AWS::Lambda::Function')) {
+    const props = fn.Properties ?? {};
+    const s3Key = (props.Code as { S3Key?: string } | undefined)?.S3Key;
+    if (s3Key === undefined) continue;
+    const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<
+      string,
+      unknown
+    >;
+    functions.set(logicalId, {
+      logicalId,
+      assetDir: join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`),
+      handler: String(props.Handler ?? 'index.handler'),
+      environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolve(value)])),
+      timeoutSeconds: Number(props.Timeout ?? 3),
+    });
+  }
+
+  const authorizers = new Map<string, LocalAuthorizer>();
+  for (const [logicalId, authorizer] of ofType('AWS::ApiGatewayV2::Authorizer')) {
+    const props = authorizer.Properties ?? {};
+    if (props.AuthorizerType !== 'REQUEST') continue;
+    authorizers.set(logicalId, {
+      logicalId,
+      functionId: functionIdIn(props.AuthorizerUri),
+      identitySources: (props.IdentitySource as string[] | undefined) ?? [],
+      resultTtlSeconds: Number(props.AuthorizerResultTtlInSeconds ?? 300),
+      simpleResponses: props.EnableSimpleResponses === true,
+      payloadFormatVersion: String(props.AuthorizerPayloadFormatVersion ?? '2.0'),
+    });
+  }
+
+  const integrations = new Map<string, LocalIntegration>();
+  for (const [logicalId, integration] of ofType('AWS::ApiGatewayV2::Integration')) {
+    const props = integration.Properties ?? {};
+    const requestParameters = (props.RequestParameters ?? {}) as Record<string, string>;
+    if (props.IntegrationType === 'AWS_PROXY') {
+      integrations.set(logicalId, { type: 'AWS_PROXY', functionId: functionIdIn(props.IntegrationUri), requestParameters });
+    } else if (props.IntegrationType === 'HTTP_PROXY') {
+      integrations.set(logicalId, {
+        type: 'HTTP_PROXY',
+        url: resolve(props.IntegrationUri),
+        method: String(props.IntegrationMethod ?? 'ANY'),
+        requestParameters,
+      });
+    }
+  }
+
+  const routes: LocalRoute[] = [];
+  for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) {
+    const props = route.Properties ?? {};
+    if ((props.ApiId as { Ref?: string } | undefined)?.Ref !== apiId) continue;
+    const routeKey = String(props.RouteKey);
+    // Target: { "Fn::Join": ["", ["integrations/", { "Ref": "<integration>" }]] }
+    const integrationId = /"integrations\/",\{"Ref":"([^"]+)"\}/.exec(JSON.stringify(props.Target ?? ''))?.[1];
+    const integration = integrationId === undefined ? undefined : integrations.get(integrationId);
+    if (integration === undefined)
+      throw new Error(`route ${routeKey} has no integration this emulator supports (${integrationId ?? 'none'})`);
+    const authorizerId = refOf(props.AuthorizerId);
+    const authorizer = props.AuthorizationType === 'CUSTOM' && authorizerId !== undefined ? authorizers.get(authorizerId) : undefined;
+    if (props.AuthorizationType !== 'NONE' && props.AuthorizationType !== undefined && authorizer === undefined) {
+      throw new Error(`route ${routeKey} uses authorization ${String(props.AuthorizationType)}, which this emulator does not reproduce`);
+    }
+    const [method, path] = routeKey === '$default' ? ['ANY', '$default'] : (routeKey.split(' ') as [string, string]);
+    routes.push({ routeKey, method, path, authorizer, integration });
+  }
+  return { logicalId: apiId, routes, functions };
+}
+
+function refOf(value: unknown): string | undefined {
+  return typeof value === 'object' && value !== null && 'Ref' in value ? String((value as { Ref: unknown }).Ref) : undefined;
+}
+
+/** The logical id of the function behind a Lambda ARN or an authorizer URI (`Fn::GetAtt [Id, Arn]`, possibly inside Fn::Join). */
+function functionIdIn(value: unknown): string {
+  const match = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(value));
+  if (match === null) throw new Error(`cannot find a Lambda function in ${JSON.stringify(value)}`);
+  return match[1] as string;
+}
+
+/** The few intrinsics that appear in environment values and URLs: Ref to pseudo parameters, Fn::Join, Fn::Sub. */
+function resolveIntrinsic(value: unknown, region: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const pseudo: Record<string, string> = {
+    'AWS::Region': region,
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': '000000000000',
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  if (typeof value === 'object' && value !== null) {
+    const object = value as Record<string, unknown>;
+    if (typeof object.Ref === 'string' && object.Ref in pseudo) return pseudo[object.Ref] as string;
+    if (Array.isArray(object['Fn::Join'])) {
+      const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+      return parts.map((part) => resolveIntrinsic(part, region)).join(separator);
+    }
+    if (typeof object['Fn::Sub'] === 'string')
+      return object['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => pseudo[name] ?? `\${${name}}`);
+  }
+  throw new Error(`the local gateway cannot resolve ${JSON.stringify(value)}`);
+}
