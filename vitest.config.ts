@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Servers bind 127.0.0.1 ports; files run in parallel processes on the machine's two cores.
     pool: 'forks',
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

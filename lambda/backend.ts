@@ -9,9 +9,16 @@
  */
 import { CONTEXT_KEYS, DEFAULT_JWT_HEADER_NAME } from './environment.js';
 
-interface EventWithAuthorizer {
-  requestContext?: { authorizer?: unknown } | null;
+/** The part of an API Gateway proxy event (HTTP API 1.0 or 2.0, REST) the helpers read and rewrite. */
+export interface BackendEvent {
+  /** Where API Gateway puts the authorizer's context. */
+  requestContext?: {
+    /** `{ lambda: { jwt, … } }` (HTTP API payload 2.0) or `{ jwt, … }` (REST, payload 1.0). */
+    authorizer?: unknown;
+  } | null;
+  /** The request headers (comma-joined values). */
   headers?: Record<string, string | undefined> | null;
+  /** REST and payload 1.0: the request headers with every value. */
   multiValueHeaders?: Record<string, string[] | undefined> | null;
 }
 
@@ -27,13 +34,14 @@ interface EventWithAuthorizer {
  *   return { statusCode: 200, body: JSON.stringify({ hello: claims.sub }) };
  * };
  */
-export function jwtFromEvent(event: EventWithAuthorizer): string | undefined {
+export function jwtFromEvent(event: BackendEvent): string | undefined {
   const authorizer = event.requestContext?.authorizer as { lambda?: Record<string, unknown>; [key: string]: unknown } | null | undefined;
   if (authorizer === null || typeof authorizer !== 'object') return undefined;
   const jwt = authorizer.lambda?.[CONTEXT_KEYS.jwt] ?? authorizer[CONTEXT_KEYS.jwt];
   return typeof jwt === 'string' && jwt !== '' ? jwt : undefined;
 }
 
+/** Options of {@link withJwtHeaders}. */
 export interface WithJwtHeadersOptions {
   /**
    * The header that also carries the JWT, as HTTP integrations receive it.
@@ -54,7 +62,7 @@ export interface WithJwtHeadersOptions {
  *   return { statusCode: 200, body: JSON.stringify({ receivedJwt: jwt !== undefined }) };
  * });
  */
-export function withJwtHeaders<E extends EventWithAuthorizer, A extends unknown[], R>(
+export function withJwtHeaders<E extends BackendEvent, A extends unknown[], R>(
   handler: (event: E, ...rest: A) => R,
   options: WithJwtHeadersOptions = {},
 ): (event: E, ...rest: A) => R {
@@ -62,7 +70,7 @@ export function withJwtHeaders<E extends EventWithAuthorizer, A extends unknown[
   return (event: E, ...rest: A) => handler(withHeaders(event, headerName), ...rest);
 }
 
-function withHeaders<E extends EventWithAuthorizer>(event: E, headerName: string): E {
+function withHeaders<E extends BackendEvent>(event: E, headerName: string): E {
   const jwt = jwtFromEvent(event);
   const replaced = new Set(jwt === undefined ? [headerName] : [headerName, 'authorization']);
   const added: Record<string, string> = jwt === undefined ? {} : { authorization: `Bearer ${jwt}`, [headerName]: jwt };

@@ -4,17 +4,29 @@
  * same names. This module is data only: no imports, no side effects.
  */
 export const ENV = {
+  /** Required. The RFC 7662 endpoint; https (plain http only for 127.0.0.1 or localhost). */
   introspectionEndpoint: 'INTROSPECTION_ENDPOINT',
+  /** Required. ARN or name of the Secrets Manager secret `{"client_id","client_secret"}`. */
   clientCredentialsSecret: 'CLIENT_CREDENTIALS_SECRET',
+  /** `application/jwt` (default) or `application/token-introspection+jwt` (RFC 9701). */
   introspectionResponseType: 'INTROSPECTION_RESPONSE_TYPE',
+  /** The OAuth server's JWKS; required for RFC 9701. */
   jwksUri: 'JWKS_URI',
+  /** Expected `iss` of RFC 9701 responses; unchecked when unset. */
   issuer: 'ISSUER',
+  /** JSON: route key → the scopes it requires (all of them). */
   routeScopes: 'ROUTE_SCOPES',
+  /** Realm of `WWW-Authenticate` challenges (default `api`). */
   realm: 'REALM',
+  /** Longest life of a cached introspection result, seconds (default 300). */
   cacheMaxTtlSeconds: 'CACHE_MAX_TTL_SECONDS',
+  /** Most cached results per function instance (default 10000). */
   cacheMaxEntries: 'CACHE_MAX_ENTRIES',
+  /** Life of a cached "inactive", seconds; 0 disables (default 10). */
   negativeCacheTtlSeconds: 'NEGATIVE_CACHE_TTL_SECONDS',
+  /** Deadline of one introspection request, milliseconds (default 3000). */
   introspectionTimeoutMs: 'INTROSPECTION_TIMEOUT_MS',
+  /** How often the client-credentials secret is re-read, seconds (default 300). */
   secretRefreshSeconds: 'SECRET_REFRESH_SECONDS',
 } as const;
 
@@ -25,14 +37,21 @@ export const RESPONSE_TYPE_INTROSPECTION_JWT = 'application/token-introspection+
 export const RESPONSE_TYPES = [RESPONSE_TYPE_JWT, RESPONSE_TYPE_INTROSPECTION_JWT] as const;
 export type IntrospectionResponseType = (typeof RESPONSE_TYPES)[number];
 
+/** The defaults of the optional variables of {@link ENV}. */
 export const DEFAULTS = {
+  /** The Curity phantom-token response. */
   introspectionResponseType: RESPONSE_TYPE_JWT as IntrospectionResponseType,
+  /** Realm of `WWW-Authenticate` challenges. */
   realm: 'api',
+  /** Seconds. An entry never outlives the server's max-age or the JWT's exp either. */
   cacheMaxTtlSeconds: 300,
+  /** Entries per function instance; about 1.1 KiB each with an 800-byte JWT. */
   cacheMaxEntries: 10_000,
-  /** Short: an inactive answer is final for a real token, but a flood of one junk token costs one call. */
+  /** Seconds. Short: an inactive answer is final for a real token, but a flood of one junk token costs one call. */
   negativeCacheTtlSeconds: 10,
+  /** Milliseconds. */
   introspectionTimeoutMs: 3_000,
+  /** Seconds. */
   secretRefreshSeconds: 300,
 } as const;
 

@@ -11,7 +11,6 @@ export {
   type IntrospectionResponseType,
   RESPONSE_TYPES,
 } from '../lambda/environment.js';
-export { JwtForwardingHttpIntegration, JwtForwardingRestIntegration } from './jwt-forwarding.js';
 export {
   PhantomTokenAuthorizer,
   type PhantomTokenAuthorizerProps,

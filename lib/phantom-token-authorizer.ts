@@ -77,6 +77,7 @@ const RESERVED_HEADERS = [
   /^via$/,
 ];
 
+/** Properties of {@link PhantomTokenAuthorizer}. */
 export interface PhantomTokenAuthorizerProps {
   /**
    * The OAuth server's introspection endpoint (RFC 7662). https; plain http only for 127.0.0.1

@@ -381,7 +381,8 @@ function proxyHttp(
 function writeProxyResult(response: http.ServerResponse, result: unknown): void {
   if (result === null || typeof result !== 'object' || !('statusCode' in result)) {
     // Payload 2.0: a result without statusCode is the JSON body of a 200.
-    return json(response, 200, result ?? null);
+    json(response, 200, result ?? null);
+    return;
   }
   const { statusCode, headers, body, isBase64Encoded, cookies } = result as {
     statusCode: number;

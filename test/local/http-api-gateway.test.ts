@@ -36,12 +36,13 @@ describe('HTTP API parameter mapping', () => {
     expect(headers['x-phantom-jwt']).toBe('real.jwt.value');
   });
 
-  it('appends, removes, maps query strings, path parameters and ${} expressions', () => {
+  it('appends, removes, maps query strings, path parameters and braced expressions', () => {
     const mapped = applyParameterMapping(
       {
         'append:header.x-trace': '$context.requestId',
         'remove:header.host': "''",
         'overwrite:querystring.order': '$request.path.id',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: API Gateway's own ${…} mapping syntax
         'overwrite:header.x-route': 'route ${context.routeKey}',
       },
       request,
