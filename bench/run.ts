@@ -12,3 +12,4 @@ const run = (args: string[]) =>
 run([`${here}invocation.ts`]);
 run([`${here}cold-start.ts`]);
 run(['--expose-gc', `${here}cache-memory.ts`]);
+run([`${here}local-gateway.ts`]);

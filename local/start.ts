@@ -2,7 +2,8 @@ import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
 
 /**
  * `npm start`: the phantom-token flow on 127.0.0.1 — OAuth server, local HTTP API gateway running
- * the synthesized authorizer, and the sample echo backend. Ports: PORT (3000) and OAUTH_PORT (3001).
+ * the synthesized authorizer, and the sample echo backend. Ports: PORT (3000) and OAUTH_PORT (3001);
+ * LOCAL_OUTDIR (cdk.out.local) is where the sample app is synthesized.
  */
 const port = Number(process.env.PORT ?? 3000);
 const oauthPort = Number(process.env.OAUTH_PORT ?? 3001);
@@ -14,6 +15,7 @@ try {
   stack = await startLocalStack({
     port,
     oauthPort,
+    outdir: process.env.LOCAL_OUTDIR,
     onProgress: (message) => say(`… ${message}`),
     onLog: (source, line) => say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : 'echo'}] ${line}`),
   });
