@@ -20,25 +20,40 @@ const root = new URL('..', import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_START_RUNS ?? 3);
 const DURATION = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 
+/** Two ports free right now, so that warm runs find the assembly made for the same endpoints. */
+async function freePorts(): Promise<[number, number]> {
+  const ports: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const server = http.createServer();
+    await listen(server, 0);
+    ports.push((server.address() as AddressInfo).port);
+    await closeServer(server);
+  }
+  return ports as [number, number];
+}
+const [port, oauthPort] = await freePorts();
+
 async function timeToReady(outdir: string, fresh: boolean): Promise<number> {
   if (fresh) rmSync(outdir, { recursive: true, force: true });
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'local/start.ts')], {
     cwd: root,
-    env: { ...process.env, PORT: '0', OAUTH_PORT: '0', LOCAL_OUTDIR: outdir },
+    env: { ...process.env, PORT: String(port), OAUTH_PORT: String(oauthPort), LOCAL_OUTDIR: outdir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     let output = '';
+    const early = (code: number | null) => reject(new Error(`npm start exited early (${code}): ${output}`));
+    child.once('exit', early);
     child.stdout.on('data', (data: Buffer) => {
       output += data.toString();
       if (output.includes('Ctrl-C stops everything')) {
         const ms = performance.now() - started;
-        child.kill('SIGINT');
+        child.off('exit', early);
         child.once('exit', () => resolve(ms));
+        child.kill('SIGINT');
       }
     });
-    child.once('exit', (code) => reject(new Error(`npm start exited early (${code}): ${output}`)));
   });
 }
 
@@ -60,7 +75,7 @@ const fmt = (samples: number[]) => {
 console.log(`5. npm start to ready, cold (synth + bundle): ${fmt(cold)}`);
 console.log(`   npm start to ready, warm (assembly reused): ${fmt(warm)}`);
 
-const stack = await startLocalStack({ port: 0, oauthPort: 0, outdir });
+const stack = await startLocalStack({ port, oauthPort, outdir });
 try {
   const token = await stack.oauth.token('demo-client', 'demo-secret', 'read');
   const auth = { authorization: `Bearer ${token}` };

@@ -23,7 +23,8 @@ export type IntrospectionResult =
   | { readonly active: true; readonly token: ActiveToken; readonly maxAgeSeconds: number | undefined }
   | { readonly active: false; readonly maxAgeSeconds: number | undefined };
 
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** A base64url segment: what every part of a JWS compact serialization must be. */
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * RFC 7662 token introspection asking for a JWT, in the two response modes of
@@ -82,7 +83,8 @@ export class IntrospectionClient {
     if (this.config.responseType === RESPONSE_TYPE_INTROSPECTION_JWT) {
       return { ...(await this.verifyIntrospectionJwt(body, credentials.clientId)), maxAgeSeconds };
     }
-    if (JWS_COMPACT.test(body)) return { active: true, token: activeToken(body, decodeClaims(body, host)), maxAgeSeconds };
+    const claims = jwtClaims(body, host);
+    if (claims !== undefined) return { active: true, token: activeToken(body, claims), maxAgeSeconds };
     if (isInactiveJson(body)) return { active: false, maxAgeSeconds };
     throw new IntrospectionResponseInvalidError(
       `${host} answered 200 with neither a JWT nor {"active":false} (content-type ${JSON.stringify(response.headers['content-type'] ?? '')})`,
@@ -120,35 +122,42 @@ export class IntrospectionClient {
 }
 
 function activeToken(jwt: string, claims: Record<string, unknown>): ActiveToken {
-  const scope = scopeClaim(claims);
+  const scopes = scopeClaim(claims);
   return {
     jwt,
     sub: typeof claims.sub === 'string' ? claims.sub : undefined,
     clientId: typeof claims.client_id === 'string' ? claims.client_id : undefined,
-    scope,
-    scopes: scope === '' ? [] : scope.split(' '),
+    scope: scopes.join(' '),
+    scopes,
     exp: typeof claims.exp === 'number' ? claims.exp : undefined,
   };
 }
 
-/** `scope` (space-separated) or `scp` (array or string), normalised to one space-separated string. */
-function scopeClaim(claims: Record<string, unknown>): string {
-  if (typeof claims.scope === 'string') return claims.scope.split(' ').filter(Boolean).join(' ');
-  if (Array.isArray(claims.scp)) return claims.scp.filter((s): s is string => typeof s === 'string').join(' ');
-  if (typeof claims.scp === 'string') return claims.scp;
-  return '';
+/** The granted scopes: the `scope` claim (space-separated) or the `scp` claim (array or string). */
+function scopeClaim(claims: Record<string, unknown>): string[] {
+  const claim = claims.scope ?? claims.scp;
+  if (typeof claim === 'string') return claim.split(' ').filter((scope) => scope !== '');
+  if (Array.isArray(claim)) return claim.filter((scope): scope is string => typeof scope === 'string' && scope !== '');
+  return [];
 }
 
 /**
- * The claims of the phantom JWT, read without verifying it: in application/jwt mode the JWT comes
- * over TLS from the OAuth server we authenticated to, and the backends verify it. The caller has
- * already checked the JWS compact shape.
+ * The claims of a phantom JWT, read without verifying it: in application/jwt mode the JWT comes
+ * over TLS from the OAuth server we authenticated to, and the backends verify it. `undefined` when
+ * the body is not shaped as a JWS (three base64url segments, a JSON header); an error when it is
+ * but its payload is not a JSON object. Checks the shape with cheap scans first: this runs on
+ * every cache miss.
  */
-function decodeClaims(jwt: string, host: string): Record<string, unknown> {
-  const start = jwt.indexOf('.') + 1;
+function jwtClaims(body: string, host: string): Record<string, unknown> | undefined {
+  const first = body.indexOf('.');
+  const second = body.indexOf('.', first + 1);
+  if (!body.startsWith('eyJ') || first < 0 || second < 0 || body.indexOf('.', second + 1) >= 0 || second === body.length - 1)
+    return undefined;
+  const payload = body.slice(first + 1, second);
+  if (!BASE64URL.test(body.slice(0, first)) || !BASE64URL.test(payload) || !BASE64URL.test(body.slice(second + 1))) return undefined;
   let claims: unknown;
   try {
-    claims = JSON.parse(Buffer.from(jwt.slice(start, jwt.indexOf('.', start)), 'base64url').toString('utf8'));
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch (cause) {
     throw new IntrospectionResponseInvalidError(`${host} answered with a JWT whose payload is not JSON`, { cause });
   }
@@ -176,7 +185,7 @@ function isInvalidClient(response: HttpResponse): boolean {
 /** `Cache-Control: max-age=N` in seconds; `no-store` / `no-cache` mean 0; absent means undefined. */
 function cacheMaxAge(response: HttpResponse): number | undefined {
   const header = response.headers['cache-control'];
-  if (header === undefined) return undefined;
+  if (header === undefined || header === '') return undefined;
   if (/(?:^|,)\s*no-(?:store|cache)\b/i.test(header)) return 0;
   const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(header);
   return match ? Number(match[1]) : undefined;
