@@ -4,7 +4,7 @@ import type { createAuthorizer as CreateAuthorizer } from '../lambda/authorizer.
 import type { httpRequest as HttpRequest } from '../lambda/http-client.js';
 import { startLocalSecretsManager } from '../local/secrets-manager.js';
 import { bundle } from './bundle.js';
-import { startJwtServer } from './jwt-server-process.js';
+import { startJwtServer, startOAuthServerProcess } from './jwt-server-process.js';
 import { formatSummary, summarize } from './stats.js';
 
 /**
@@ -90,6 +90,52 @@ for (let i = 0; i < ITERATIONS + 500; i++) {
   }
 }
 child.kill();
+
+// 2b. The same comparison against the project's Curity-compatible endpoint in front of oidc-provider
+// (a real introspection and an RS256 signature per request): fewer rounds, it is slower.
+const oauth = await startOAuthServerProcess();
+secrets.put('bench-oauth', JSON.stringify({ client_id: 'phantom-authorizer', client_secret: 'authorizer secret: +/=&%' }));
+const phantomUrl = new URL(`${oauth.issuer}/phantom/introspection`);
+const demoToken = (await (
+  await fetch(`${oauth.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('demo-client:demo-secret').toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials&scope=read',
+  })
+).json()) as { access_token: string };
+const realUncached = createAuthorizer({
+  ...env,
+  INTROSPECTION_ENDPOINT: phantomUrl.href,
+  CLIENT_CREDENTIALS_SECRET: 'bench-oauth',
+  CACHE_MAX_TTL_SECONDS: '0',
+});
+const realBasic = `Basic ${Buffer.from(`phantom-authorizer:${encodeURIComponent('authorizer secret: +/=&%').replace(/%20/g, '+')}`).toString('base64')}`;
+const realMiss: number[] = [];
+const realBare: number[] = [];
+const REAL_ITERATIONS = Math.min(ITERATIONS, 2_000);
+for (let i = 0; i < REAL_ITERATIONS + 100; i++) {
+  let started = performance.now();
+  const decision = (await realUncached(event(demoToken.access_token))) as { isAuthorized: boolean };
+  const missUs = (performance.now() - started) * 1000;
+  if (!decision.isAuthorized) throw new Error('the real endpoint did not allow the demo token');
+  started = performance.now();
+  await httpRequest(phantomUrl, {
+    method: 'POST',
+    headers: { authorization: realBasic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/jwt' },
+    body: `token=${demoToken.access_token}&token_type_hint=access_token`,
+    timeoutMs: 3_000,
+    maxBytes: 65_536,
+  });
+  const bareUs = (performance.now() - started) * 1000;
+  if (i >= 100) {
+    realMiss.push(missUs);
+    realBare.push(bareUs);
+  }
+}
+oauth.child.kill();
 await secrets.close();
 
 const hitSummary = summarize(hit);
@@ -98,5 +144,15 @@ const bareSummary = summarize(roundTrip);
 print(`1. cache-hit decision:        ${formatSummary(hitSummary, 'µs')}\n`);
 print(`2. cache-miss invocation:     ${formatSummary(missSummary, 'µs')}\n`);
 print(`   bare introspection trip:  ${formatSummary(bareSummary, 'µs')}\n`);
-print(`   miss ÷ bare at the median: ${(missSummary.median / bareSummary.median).toFixed(3)}\n`);
+print(
+  `   miss ÷ bare at the median: ${(missSummary.median / bareSummary.median).toFixed(3)} (authorizer overhead ${(missSummary.median - bareSummary.median).toFixed(1)} µs)\n`,
+);
+const realMissSummary = summarize(realMiss);
+const realBareSummary = summarize(realBare);
+print(`2b. against the Curity-compatible endpoint + oidc-provider:\n`);
+print(`   cache-miss invocation:     ${formatSummary(realMissSummary, 'µs')}\n`);
+print(`   bare introspection trip:  ${formatSummary(realBareSummary, 'µs')}\n`);
+print(
+  `   miss ÷ bare at the median: ${(realMissSummary.median / realBareSummary.median).toFixed(3)} (authorizer overhead ${(realMissSummary.median - realBareSummary.median).toFixed(1)} µs)\n`,
+);
 process.exit(0);

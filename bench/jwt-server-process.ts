@@ -1,12 +1,24 @@
 import { type ChildProcess, fork } from 'node:child_process';
 
-/** Starts bench/jwt-server.ts in its own process, so that its work does not share the measured event loop. */
-export function startJwtServer(): Promise<{ child: ChildProcess; url: URL }> {
-  const child = fork(new URL('./jwt-server.ts', import.meta.url).pathname, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+/** Starts a bench server script in its own process (so its work does not share the measured event loop); resolves with its first line. */
+function startServerProcess(script: string): Promise<{ child: ChildProcess; firstLine: string }> {
+  const child = fork(new URL(script, import.meta.url).pathname, {
+    execArgv: ['--import', 'tsx', '--no-warnings'],
+    stdio: ['ignore', 'pipe', 'ignore', 'ipc'],
   });
   return new Promise((resolve) => {
-    child.stdout?.once('data', (data: Buffer) => resolve({ child, url: new URL(`http://127.0.0.1:${data.toString().trim()}/introspect`) }));
+    child.stdout?.once('data', (data: Buffer) => resolve({ child, firstLine: data.toString().trim().split('\n')[0] as string }));
   });
+}
+
+/** bench/jwt-server.ts: answers every introspection with the same JWT. */
+export async function startJwtServer(): Promise<{ child: ChildProcess; url: URL }> {
+  const { child, firstLine } = await startServerProcess('./jwt-server.ts');
+  return { child, url: new URL(`http://127.0.0.1:${firstLine}/introspect`) };
+}
+
+/** The project's OAuth server: oidc-provider with the Curity-compatible phantom endpoint in front. */
+export async function startOAuthServerProcess(): Promise<{ child: ChildProcess; issuer: string }> {
+  const { child, firstLine } = await startServerProcess('./oauth-server-process.ts');
+  return { child, issuer: firstLine };
 }
