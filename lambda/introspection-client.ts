@@ -42,7 +42,9 @@ export class IntrospectionClient {
       config.jwksUri &&
       createRemoteJWKSet(config.jwksUri, {
         timeoutDuration: config.introspectionTimeoutMs,
-        cooldownDuration: 30_000,
+        // An unknown kid refetches the JWKS after at most a second: kids come from responses of
+        // the server we authenticated to, never from clients, so refetches cannot be forced by them.
+        cooldownDuration: 1_000,
         cacheMaxAge: 10 * 60_000,
         [customFetch]: fetchWithLimits(config.introspectionTimeoutMs),
       });

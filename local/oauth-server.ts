@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
@@ -56,7 +57,8 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   const demoClients = options.demoClients ?? DEFAULT_DEMO_CLIENTS;
   const ttl = options.accessTokenTtlSeconds ?? 600;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const signingJwk: JWK = { ...(await exportJWK(privateKey)), kid: 'local-1', alg: 'RS256', use: 'sig' };
+  // A new key, with a new kid, at every start: a restart is a key rotation.
+  const signingJwk: JWK = { ...(await exportJWK(privateKey)), kid: `local-${randomUUID().slice(0, 8)}`, alg: 'RS256', use: 'sig' };
 
   const server = http.createServer();
   await listen(server, options.port ?? 0);

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import { closeServer, listen } from './http-server.js';
 import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
 
 /**
@@ -10,8 +12,18 @@ const oauthPort = Number(process.env.OAUTH_PORT ?? 3001);
 const started = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/** Fails fast, before the synth, when a port is taken. */
+async function assertFree(portToCheck: number): Promise<void> {
+  if (portToCheck === 0) return;
+  const probe = http.createServer();
+  await listen(probe, portToCheck);
+  await closeServer(probe);
+}
+
 let stack: Awaited<ReturnType<typeof startLocalStack>>;
 try {
+  await assertFree(port);
+  await assertFree(oauthPort);
   stack = await startLocalStack({
     port,
     oauthPort,

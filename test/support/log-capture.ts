@@ -45,3 +45,8 @@ export function rememberSecret(value: string): string {
 export function rememberedSecrets(): ReadonlySet<string> {
   return secrets;
 }
+
+/** The remembered values that occur in the output, described by length only (never printed). */
+export function leakedSecrets(output: string, values: Iterable<string>): string[] {
+  return [...values].filter((value) => output.includes(value)).map((value) => `${value.length} chars`);
+}
