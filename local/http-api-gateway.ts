@@ -141,14 +141,8 @@ export class LocalHttpApiGateway {
       type: 'REQUEST',
       routeArn: `arn:aws:execute-api:${this.region}:000000000000:local/$default/${request.method}${request.path}`,
       identitySource: values,
-      routeKey: route.routeKey,
-      rawPath: request.path,
-      rawQueryString: request.rawQueryString,
-      ...(request.cookies.length > 0 ? { cookies: request.cookies } : {}),
-      headers: request.headers,
-      ...queryParameters(request.rawQueryString),
+      ...requestFields(route, request, pathParameters),
       requestContext: this.requestContext(route, request),
-      ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     };
     const runner = this.runner(authorizer.functionId);
     const result = await runner.invoke(event, AUTHORIZER_LIMIT_MS);
@@ -195,17 +189,11 @@ export class LocalHttpApiGateway {
     const text = isText(request.headers['content-type']);
     return {
       version: '2.0',
-      routeKey: route.routeKey,
-      rawPath: request.path,
-      rawQueryString: request.rawQueryString,
-      ...(request.cookies.length > 0 ? { cookies: request.cookies } : {}),
-      headers: request.headers,
-      ...queryParameters(request.rawQueryString),
+      ...requestFields(route, request, pathParameters),
       requestContext: {
         ...this.requestContext(route, request),
         ...(route.authorizer === undefined ? {} : { authorizer: { lambda: authorizerContext } }),
       },
-      ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
       ...(request.body.length > 0 ? { body: text ? request.body.toString('utf8') : request.body.toString('base64') } : {}),
       isBase64Encoded: request.body.length > 0 && !text,
     };
@@ -260,12 +248,19 @@ function matchPath(template: string, path: string): Record<string, string> | und
   return Object.fromEntries(names.map((name, i) => [name, match[i + 1] as string]));
 }
 
-function queryParameters(rawQueryString: string): { queryStringParameters?: Record<string, string> } {
-  if (rawQueryString === '') return {};
-  const parameters: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(rawQueryString))
-    parameters[name] = name in parameters ? `${parameters[name]},${value}` : value;
-  return { queryStringParameters: parameters };
+/** The request fields payload 2.0 authorizer and proxy events share; empty ones are left out, as API Gateway does. */
+function requestFields(route: LocalRoute, request: GatewayRequest, pathParameters: Readonly<Record<string, string>>) {
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(request.rawQueryString)) query[name] = name in query ? `${query[name]},${value}` : value;
+  return {
+    routeKey: route.routeKey,
+    rawPath: request.path,
+    rawQueryString: request.rawQueryString,
+    ...(request.cookies.length > 0 ? { cookies: request.cookies } : {}),
+    headers: request.headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+  };
 }
 
 /**
