@@ -28,6 +28,12 @@ export interface LocalStackOptions {
   /** Each line the functions print (the authorizer's decision lines among them). */
   readonly onLog?: (source: string, line: string) => void;
   readonly onProgress?: (message: string) => void;
+  /**
+   * How the authorizer introspects: through the Curity-compatible phantom endpoint
+   * (`application/jwt`), or at oidc-provider's own endpoint with signed RFC 9701 responses.
+   * @default 'application/jwt'
+   */
+  readonly introspectionResponseType?: 'application/jwt' | 'application/token-introspection+jwt';
 }
 
 export interface LocalStack {
@@ -63,11 +69,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       JSON.stringify({ client_id: DEFAULT_AUTHORIZER_CLIENT.id, client_secret: DEFAULT_AUTHORIZER_CLIENT.secret }),
     );
 
-    synthesizeSample(
-      assemblyDir,
-      { stackName: STACK_NAME, introspectionEndpoint: oauth.phantomIntrospectionEndpoint, clientCredentialsSecret: LOCAL_SECRET_NAME },
-      progress,
-    );
+    const context: Record<string, string> =
+      options.introspectionResponseType === 'application/token-introspection+jwt'
+        ? {
+            introspectionEndpoint: oauth.introspectionEndpoint,
+            introspectionResponseType: options.introspectionResponseType,
+            jwksUri: oauth.jwksUri,
+            issuer: oauth.issuer,
+          }
+        : { introspectionEndpoint: oauth.phantomIntrospectionEndpoint };
+    synthesizeSample(assemblyDir, { stackName: STACK_NAME, clientCredentialsSecret: LOCAL_SECRET_NAME, ...context }, progress);
     const api = readHttpApi(assemblyDir, STACK_NAME);
     const runners = new Map(
       [...api.functions.values()].map((fn) => [

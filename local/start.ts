@@ -5,7 +5,8 @@ import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
 /**
  * `npm start`: the phantom-token flow on 127.0.0.1 — OAuth server, local HTTP API gateway running
  * the synthesized authorizer, and the sample echo backend. Ports: PORT (3000) and OAUTH_PORT (3001);
- * LOCAL_OUTDIR (cdk.out.local) is where the sample app is synthesized.
+ * LOCAL_OUTDIR (cdk.out.local) is where the sample app is synthesized;
+ * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses.
  */
 const port = Number(process.env.PORT ?? 3000);
 const oauthPort = Number(process.env.OAUTH_PORT ?? 3001);
@@ -28,6 +29,10 @@ try {
     port,
     oauthPort,
     outdir: process.env.LOCAL_OUTDIR,
+    introspectionResponseType:
+      process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt'
+        ? 'application/token-introspection+jwt'
+        : 'application/jwt',
     onProgress: (message) => say(`… ${message}`),
     onLog: (source, line) => say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : 'echo'}] ${line}`),
   });
@@ -48,7 +53,7 @@ say(`
 Phantom token flow, running on 127.0.0.1 (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
   OAuth server (oidc-provider)   ${stack.oauth.issuer}   discovery: ${stack.oauth.issuer}/.well-known/openid-configuration
-  Phantom introspection          ${stack.oauth.phantomIntrospectionEndpoint}
+  Introspection (authorizer)     ${process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt' ? `${stack.oauth.introspectionEndpoint} (RFC 9701 signed responses)` : `${stack.oauth.phantomIntrospectionEndpoint} (Curity-compatible phantom endpoint)`}
   Local HTTP API gateway         ${stack.url}   GET /echo (read), POST /echo (write), GET /public
   Demo client                    ${id} / ${secret}   scopes: read write
 
