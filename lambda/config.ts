@@ -68,14 +68,15 @@ function endpointUrl(env: Environment, name: string): URL {
   } catch (cause) {
     throw new ConfigurationInvalidError(`${name} must be an absolute URL; received ${JSON.stringify(value)}`, { cause });
   }
+  // Checked first, so that no later message repeats a URL with a password in it.
+  if (url.username || url.password) {
+    throw new ConfigurationInvalidError(`${name} must not carry credentials in the URL`);
+  }
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new ConfigurationInvalidError(
       `${name} must use https (plain http only for 127.0.0.1 or localhost); received ${JSON.stringify(value)}`,
     );
-  }
-  if (url.username || url.password) {
-    throw new ConfigurationInvalidError(`${name} must not carry credentials in the URL`);
   }
   return url;
 }

@@ -616,6 +616,9 @@ function validateUrl(prop: string, value: string): void {
   } catch {
     throw new Error(`${prop} must be an absolute URL; received ${JSON.stringify(value)}`);
   }
+  if (url.username || url.password) {
+    throw new Error(`${prop} must not carry credentials in the URL (put them in clientCredentialsSecret)`);
+  }
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new Error(`${prop} must use https (plain http only for 127.0.0.1 or localhost); received ${JSON.stringify(value)}`);

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lambda/config.js';
+import { DEFAULTS } from '../../lambda/environment.js';
+
+const base = { INTROSPECTION_ENDPOINT: 'https://idp.example.com/introspect', CLIENT_CREDENTIALS_SECRET: 'phantom/client' };
+
+describe('loadConfig: the environment contract, validated once', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig(base)).toMatchObject({
+      responseType: DEFAULTS.introspectionResponseType,
+      realm: 'api',
+      cacheMaxTtlSeconds: 300,
+      cacheMaxEntries: 10_000,
+      negativeCacheTtlSeconds: 10,
+      introspectionTimeoutMs: 3_000,
+      secretRefreshSeconds: 300,
+    });
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['a missing endpoint', { INTROSPECTION_ENDPOINT: '' }, 'INTROSPECTION_ENDPOINT is required'],
+    ['a missing secret', { CLIENT_CREDENTIALS_SECRET: ' ' }, 'CLIENT_CREDENTIALS_SECRET is required'],
+    [
+      'plain http to a remote host',
+      { INTROSPECTION_ENDPOINT: 'http://idp.example.com/i' },
+      'INTROSPECTION_ENDPOINT must use https (plain http only for 127.0.0.1 or localhost); received "http://idp.example.com/i"',
+    ],
+    [
+      'credentials in the URL, without repeating them',
+      { INTROSPECTION_ENDPOINT: 'http://client:s3cret@idp.example.com/i' },
+      'INTROSPECTION_ENDPOINT must not carry credentials in the URL',
+    ],
+    [
+      'an unknown response type',
+      { INTROSPECTION_RESPONSE_TYPE: 'application/json' },
+      'INTROSPECTION_RESPONSE_TYPE must be one of application/jwt, application/token-introspection+jwt; received "application/json"',
+    ],
+    [
+      'RFC 9701 without a JWKS URI',
+      { INTROSPECTION_RESPONSE_TYPE: 'application/token-introspection+jwt' },
+      'JWKS_URI is required when INTROSPECTION_RESPONSE_TYPE is application/token-introspection+jwt',
+    ],
+    ['a TTL out of range', { CACHE_MAX_TTL_SECONDS: '3601' }, 'CACHE_MAX_TTL_SECONDS must be an integer from 0 to 3600; received "3601"'],
+    [
+      'a non-integer timeout',
+      { INTROSPECTION_TIMEOUT_MS: '1.5e3' },
+      'INTROSPECTION_TIMEOUT_MS must be an integer from 100 to 9000; received "1.5e3"',
+    ],
+    ['route scopes that are not JSON', { ROUTE_SCOPES: '{GET /x: read}' }, 'ROUTE_SCOPES must be JSON'],
+    [
+      'route scopes with a bad key',
+      { ROUTE_SCOPES: '{"/x":["read"]}' },
+      'ROUTE_SCOPES key must be "$default" or "METHOD /path"; received "/x"',
+    ],
+    [
+      'route scopes with a bad scope',
+      { ROUTE_SCOPES: '{"GET /x":["re ad"]}' },
+      'ROUTE_SCOPES["GET /x"] must be an array of RFC 6749 scope tokens; received ["re ad"]',
+    ],
+    ['a realm with a quote', { REALM: 'a"b' }, 'REALM must be printable ASCII without " or \\; received "a\\"b"'],
+  ])('rejects %s', (_name, overrides, message) => {
+    const error = (() => {
+      try {
+        loadConfig({ ...base, ...overrides });
+      } catch (caught) {
+        return caught as Error & { code?: string };
+      }
+      throw new Error('loadConfig accepted an invalid environment');
+    })();
+    expect(error.message).toBe(message);
+    expect(error.code).toBe('ERR_CONFIGURATION_INVALID');
+    expect(error.message).not.toContain('s3cret');
+  });
+});
