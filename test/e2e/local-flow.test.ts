@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../local/local-stack.js';
 import { type OAuthServer, startOAuthServer } from '../../local/oauth-server.js';
+import { useLocalStack } from '../support/e2e-stack.js';
 import { decisionLines, rememberSecret } from '../support/log-capture.js';
 
 /**
@@ -12,23 +10,10 @@ import { decisionLines, rememberSecret } from '../support/log-capture.js';
  * authorizer and echo bundles running in their own processes behind the local HTTP API gateway,
  * the OAuth server, and Secrets Manager for the authorizer's credentials.
  */
+const local = useLocalStack({ extraClients: [{ id: 'short-lived-client', secret: 'short-lived-secret', scope: 'read', ttlSeconds: 1 }] });
 let stack: LocalStack;
-let outdir: string;
-
-beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'phantom-e2e-'));
-  stack = await startLocalStack({
-    port: 0,
-    oauthPort: 0,
-    outdir,
-    extraClients: [{ id: 'short-lived-client', secret: 'short-lived-secret', scope: 'read', ttlSeconds: 1 }],
-    // Lines the functions print reach this process's (captured) output, so the leak check covers them.
-    onLog: (_source, line) => process.stdout.write(`${line}\n`),
-  });
-}, 120_000);
-afterAll(async () => {
-  await stack?.close();
-  rmSync(outdir, { recursive: true, force: true });
+beforeAll(() => {
+  stack = local();
 });
 
 async function token(scope: string, client = 'demo-client', secret = 'demo-secret', oauth: OAuthServer = stack.oauth): Promise<string> {

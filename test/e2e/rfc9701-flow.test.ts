@@ -1,42 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack } from '../support/e2e-stack.js';
 import { rememberSecret } from '../support/log-capture.js';
 
 /** The local flow with the authorizer in RFC 9701 mode, against oidc-provider's own introspection endpoint. */
-let stack: LocalStack;
-let outdir: string;
-
-beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'phantom-e2e-9701-'));
-  stack = await startLocalStack({
-    port: 0,
-    oauthPort: 0,
-    outdir,
-    introspectionResponseType: 'application/token-introspection+jwt',
-    onLog: (_source, line) => process.stdout.write(`${line}\n`),
-  });
-}, 120_000);
-afterAll(async () => {
-  await stack?.close();
-  rmSync(outdir, { recursive: true, force: true });
-});
+const stack = useLocalStack({ introspectionResponseType: 'application/token-introspection+jwt' });
 
 describe('the local flow in RFC 9701 mode', () => {
   it('forwards the verified introspection response as the JWT, and still enforces scopes', async () => {
-    const token = rememberSecret(await stack.oauth.token('reader-client', 'reader-secret', 'read'));
-    const response = await fetch(`${stack.url}/echo`, { headers: { authorization: `Bearer ${token}` } });
+    const token = rememberSecret(await stack().oauth.token('reader-client', 'reader-secret', 'read'));
+    const response = await fetch(`${stack().url}/echo`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
     const jwt = rememberSecret(((await response.json()) as { headers: Record<string, string> }).headers['x-phantom-jwt'] as string);
     expect(decodeProtectedHeader(jwt).typ).toBe('token-introspection+jwt');
-    const { payload } = await jwtVerify(jwt, createRemoteJWKSet(new URL(stack.oauth.jwksUri)), {
-      issuer: stack.oauth.issuer,
+    const { payload } = await jwtVerify(jwt, createRemoteJWKSet(new URL(stack().oauth.jwksUri)), {
+      issuer: stack().oauth.issuer,
       audience: 'phantom-authorizer',
     });
     expect(payload.token_introspection).toMatchObject({ active: true, client_id: 'reader-client', scope: 'read' });
-    expect((await fetch(`${stack.url}/echo`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    expect((await fetch(`${stack().url}/echo`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
   });
 });
