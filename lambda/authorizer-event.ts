@@ -69,13 +69,13 @@ function headerValue(headers: Headers, multiValueHeaders: MultiValueHeaders, nam
   const values: string[] = [];
   if (multiValueHeaders) {
     for (const key of Object.keys(multiValueHeaders)) {
-      if (key.toLowerCase() === name) values.push(...(multiValueHeaders[key] ?? []));
+      if (key.length === name.length && key.toLowerCase() === name) values.push(...(multiValueHeaders[key] ?? []));
     }
   }
   if (values.length === 0 && headers) {
     for (const key of Object.keys(headers)) {
       const value = headers[key];
-      if (key.toLowerCase() === name && typeof value === 'string') values.push(value);
+      if (key.length === name.length && key.toLowerCase() === name && typeof value === 'string') values.push(value);
     }
   }
   return values.length === 0 ? undefined : values.join(',');

@@ -66,10 +66,7 @@ export function createAuthorizer(
     return active;
   }
 
-  async function decide(request: AuthorizerRequest, line: DecisionLogLine): Promise<Decision> {
-    const bearer = parseBearerHeader(request.authorization);
-    if (!bearer.ok) return { outcome: 'deny', reason: bearer.reason };
-    const token = await lookUp(bearer.token, line);
+  function decide(request: AuthorizerRequest, token: ActiveToken | undefined): Decision {
     if (token === undefined || (token.exp !== undefined && token.exp * 1000 <= Date.now())) return { outcome: 'deny', reason: 'inactive' };
     const missing = missingScopes(requiredScopes(config.routeScopes, request.routeKey), token.scopes);
     if (missing.length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
@@ -84,7 +81,8 @@ export function createAuthorizer(
     try {
       request = readAuthorizerEvent(event);
       line.routeKey = request.routeKey;
-      decision = await decide(request, line);
+      const bearer = parseBearerHeader(request.authorization);
+      decision = bearer.ok ? decide(request, await lookUp(bearer.token, line)) : { outcome: 'deny', reason: bearer.reason };
     } catch (error) {
       writeDecisionLog({
         ...line,

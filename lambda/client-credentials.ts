@@ -77,5 +77,6 @@ function parseSecret(secretId: string, secretString: string | undefined): Client
 
 /** application/x-www-form-urlencoded encoding of one value (space as `+`). */
 export function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+');
+  const encoded = encodeURIComponent(value);
+  return encoded.includes('%20') ? encoded.replaceAll('%20', '+') : encoded;
 }

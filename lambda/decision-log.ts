@@ -16,7 +16,17 @@ export interface DecisionLogLine {
   message?: string;
 }
 
+/**
+ * Writes the line once the decision has been handed back: on `process.nextTick`, which runs
+ * after the promise reactions of this turn (where the Lambda runtime posts the response) and
+ * before the event loop moves on (where the runtime asks for the next event). API Gateway does
+ * not wait for the log line, and the line is always written within its invocation.
+ */
 export function writeDecisionLog(line: DecisionLogLine): void {
+  process.nextTick(writeLine, line);
+}
+
+function writeLine(line: DecisionLogLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 

@@ -23,8 +23,8 @@ export type IntrospectionResult =
   | { readonly active: true; readonly token: ActiveToken; readonly maxAgeSeconds: number | undefined }
   | { readonly active: false; readonly maxAgeSeconds: number | undefined };
 
-/** A base64url segment: what every part of a JWS compact serialization must be. */
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** A JWS compact serialization: three base64url segments, the first a JSON object (`{"` encodes as `eyJ`). */
+const JWS = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * RFC 7662 token introspection asking for a JWT, in the two response modes of
@@ -52,16 +52,22 @@ export class IntrospectionClient {
 
   /** Introspects once; if the server rejects our client credentials, re-reads the secret and tries once more. */
   async introspect(token: string): Promise<IntrospectionResult> {
-    try {
-      return await this.introspectWith(token, await this.credentials.get());
-    } catch (error) {
-      if (!(error instanceof ClientCredentialsRejectedError)) throw error;
-      return this.introspectWith(token, await this.credentials.refresh());
+    let credentials = await this.credentials.get();
+    let response = await this.post(token, credentials);
+    if (isInvalidClient(response)) {
+      credentials = await this.credentials.refresh();
+      response = await this.post(token, credentials);
+      if (isInvalidClient(response)) {
+        throw new ClientCredentialsRejectedError(
+          `${this.config.introspectionEndpoint.host} rejected the client credentials (status ${response.status})`,
+        );
+      }
     }
+    return this.read(response, credentials.clientId);
   }
 
-  private async introspectWith(token: string, credentials: ClientCredentials): Promise<IntrospectionResult> {
-    const response = await httpRequest(this.config.introspectionEndpoint, {
+  private post(token: string, credentials: ClientCredentials): Promise<HttpResponse> {
+    return httpRequest(this.config.introspectionEndpoint, {
       method: 'POST',
       headers: {
         authorization: credentials.basicAuthorization,
@@ -72,10 +78,11 @@ export class IntrospectionClient {
       timeoutMs: this.config.introspectionTimeoutMs,
       maxBytes: MAX_RESPONSE_BYTES,
     });
+  }
+
+  /** The decision in an introspection response; synchronous except for RFC 9701's signature check. */
+  private read(response: HttpResponse, clientId: string): IntrospectionResult | Promise<IntrospectionResult> {
     const host = this.config.introspectionEndpoint.host;
-    if (isInvalidClient(response)) {
-      throw new ClientCredentialsRejectedError(`${host} rejected the client credentials (status ${response.status})`);
-    }
     const maxAgeSeconds = cacheMaxAge(response);
     if (response.status === 204) return { active: false, maxAgeSeconds };
     if (response.status !== 200) {
@@ -83,7 +90,7 @@ export class IntrospectionClient {
     }
     const body = response.body.trim();
     if (this.config.responseType === RESPONSE_TYPE_INTROSPECTION_JWT) {
-      return { ...(await this.verifyIntrospectionJwt(body, credentials.clientId)), maxAgeSeconds };
+      return this.verifyIntrospectionJwt(body, clientId).then((result) => ({ ...result, maxAgeSeconds }));
     }
     const claims = jwtClaims(body, host);
     if (claims !== undefined) return { active: true, token: activeToken(body, claims), maxAgeSeconds };
@@ -138,7 +145,10 @@ function activeToken(jwt: string, claims: Record<string, unknown>): ActiveToken 
 /** The granted scopes: the `scope` claim (space-separated) or the `scp` claim (array or string). */
 function scopeClaim(claims: Record<string, unknown>): string[] {
   const claim = claims.scope ?? claims.scp;
-  if (typeof claim === 'string') return claim.split(' ').filter((scope) => scope !== '');
+  if (typeof claim === 'string') {
+    const scopes = claim.split(' ');
+    return scopes.includes('') ? scopes.filter((scope) => scope !== '') : scopes;
+  }
   if (Array.isArray(claim)) return claim.filter((scope): scope is string => typeof scope === 'string' && scope !== '');
   return [];
 }
@@ -151,12 +161,9 @@ function scopeClaim(claims: Record<string, unknown>): string[] {
  * every cache miss.
  */
 function jwtClaims(body: string, host: string): Record<string, unknown> | undefined {
+  if (!JWS.test(body)) return undefined;
   const first = body.indexOf('.');
-  const second = body.indexOf('.', first + 1);
-  if (!body.startsWith('eyJ') || first < 0 || second < 0 || body.indexOf('.', second + 1) >= 0 || second === body.length - 1)
-    return undefined;
-  const payload = body.slice(first + 1, second);
-  if (!BASE64URL.test(body.slice(0, first)) || !BASE64URL.test(payload) || !BASE64URL.test(body.slice(second + 1))) return undefined;
+  const payload = body.slice(first + 1, body.indexOf('.', first + 1));
   let claims: unknown;
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -184,12 +191,15 @@ function isInvalidClient(response: HttpResponse): boolean {
   return response.status === 400 && /"error"\s*:\s*"invalid_client"/.test(response.body);
 }
 
+const NO_STORE = /(?:^|,)\s*no-(?:store|cache)\b/i;
+const MAX_AGE = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i;
+
 /** `Cache-Control: max-age=N` in seconds; `no-store` / `no-cache` mean 0; absent means undefined. */
 function cacheMaxAge(response: HttpResponse): number | undefined {
   const header = response.headers['cache-control'];
   if (header === undefined || header === '') return undefined;
-  if (/(?:^|,)\s*no-(?:store|cache)\b/i.test(header)) return 0;
-  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(header);
+  if (NO_STORE.test(header)) return 0;
+  const match = MAX_AGE.exec(header);
   return match ? Number(match[1]) : undefined;
 }
 

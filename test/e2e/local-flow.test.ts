@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/local-stack.js';
 import { type OAuthServer, startOAuthServer } from '../../local/oauth-server.js';
 import { useLocalStack } from '../support/e2e-stack.js';
-import { decisionLines, rememberSecret } from '../support/log-capture.js';
+import { decisionLines, decisionLinesAfter, rememberSecret } from '../support/log-capture.js';
 
 /**
  * The whole flow over real HTTP on 127.0.0.1: the sample app synthesized and bundled, the
@@ -103,8 +103,9 @@ describe('the local HTTP API in front of the sample app', () => {
     await stack.oauth.close();
     let restarted: OAuthServer | undefined;
     try {
+      const before = (await decisionLines()).length;
       expect(await call('/echo', { token: unused })).toMatchObject({ status: 500, body: { message: 'Internal Server Error' } });
-      expect(decisionLines().at(-1)).toMatchObject({ outcome: 'error', reason: 'ERR_INTROSPECTION_REQUEST_FAILED' });
+      expect((await decisionLinesAfter(before)).at(-1)).toMatchObject({ outcome: 'error', reason: 'ERR_INTROSPECTION_REQUEST_FAILED' });
       restarted = await startOAuthServer({ port });
       expect((await call('/echo', { token: await token('read', 'demo-client', 'demo-secret', restarted) })).status).toBe(200);
     } finally {

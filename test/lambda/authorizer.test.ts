@@ -2,7 +2,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse, SimpleResponse } from '../../lambda/authorizer-response.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
-import { decisionLines, rememberSecret } from '../support/log-capture.js';
+import { capturedOutput, decisionLines, rememberSecret } from '../support/log-capture.js';
 import { type Peers, startPeers } from '../support/peers.js';
 
 let peers: Peers;
@@ -13,8 +13,8 @@ afterAll(async () => {
   await peers.close();
 });
 
-function lastLine(): Record<string, unknown> {
-  return decisionLines().at(-1) as Record<string, unknown>;
+async function lastLine(): Promise<Record<string, unknown>> {
+  return (await decisionLines()).at(-1) as Record<string, unknown>;
 }
 
 describe('application/jwt mode (Curity-compatible endpoint)', () => {
@@ -69,7 +69,7 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
     const token = await peers.token('read', 'reader');
     const authorizer = peers.authorizer();
     expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'POST /echo'))).toEqual({ isAuthorized: false });
-    expect(lastLine()).toMatchObject({ outcome: 'deny', reason: 'insufficient_scope', routeKey: 'POST /echo' });
+    expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'insufficient_scope', routeKey: 'POST /echo' });
     const policy = (await authorizer(restEvent(`Bearer ${token}`, 'POST', '/echo'))) as PolicyResponse;
     expect(policy.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
     expect(policy.context).toBeUndefined();
@@ -79,18 +79,18 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
     const token = await peers.token('read', 'reader');
     const authorizer = peers.authorizer();
     expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'GET /echo'))).toMatchObject({ isAuthorized: true });
-    expect(lastLine()).toMatchObject({ cache: 'miss' });
+    expect(await lastLine()).toMatchObject({ cache: 'miss' });
     expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'POST /echo'))).toEqual({ isAuthorized: false });
-    expect(lastLine()).toMatchObject({ cache: 'hit', reason: 'insufficient_scope' });
+    expect(await lastLine()).toMatchObject({ cache: 'hit', reason: 'insufficient_scope' });
     expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'ANY /other'))).toMatchObject({ isAuthorized: true });
   });
 
   it('denies an unknown token: HTTP API false, REST Unauthorized (401)', async () => {
     const authorizer = peers.authorizer();
     expect(await authorizer(httpApiEvent('Bearer not-a-real-token'))).toEqual({ isAuthorized: false });
-    expect(lastLine()).toMatchObject({ outcome: 'deny', reason: 'inactive', cache: 'miss' });
+    expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'inactive', cache: 'miss' });
     await expect(authorizer(restEvent('Bearer not-a-real-token'))).rejects.toThrow(/^Unauthorized$/);
-    expect(lastLine()).toMatchObject({ outcome: 'deny', reason: 'inactive', cache: 'negative' });
+    expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'inactive', cache: 'negative' });
   });
 
   it('denies a revoked token', async () => {
@@ -105,10 +105,10 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
     const token = await peers.token('read');
     const authorizer = peers.authorizer();
     await authorizer(httpApiEvent(`Bearer ${token}`));
-    const first = lastLine();
+    const first = await lastLine();
     await authorizer(httpApiEvent(`Bearer ${token}`));
-    expect(lastLine()).toMatchObject({ outcome: 'allow', cache: 'hit', tokenId: first.tokenId });
-    expect(lastLine()).not.toHaveProperty('introspectionMs');
+    expect(await lastLine()).toMatchObject({ outcome: 'allow', cache: 'hit', tokenId: first.tokenId });
+    expect(await lastLine()).not.toHaveProperty('introspectionMs');
   });
 
   it('does not cache when CACHE_MAX_TTL_SECONDS is 0', async () => {
@@ -116,7 +116,7 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
     const authorizer = peers.authorizer({ CACHE_MAX_TTL_SECONDS: '0' });
     await authorizer(httpApiEvent(`Bearer ${token}`));
     await authorizer(httpApiEvent(`Bearer ${token}`));
-    expect(lastLine()).toMatchObject({ cache: 'miss' });
+    expect(await lastLine()).toMatchObject({ cache: 'miss' });
   });
 
   it('matches the Authorization header whatever its case', async () => {
@@ -132,10 +132,29 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
   it('writes one JSON decision line with outcome, reason, route, cache, timings and a token id', async () => {
     const token = await peers.token('read');
     await peers.authorizer()(httpApiEvent(`Bearer ${token}`));
-    const line = lastLine();
+    const line = await lastLine();
     expect(Object.keys(line).sort()).toEqual(['cache', 'introspectionMs', 'outcome', 'reason', 'routeKey', 'tokenId', 'totalMs']);
     expect(line).toMatchObject({ outcome: 'allow', reason: 'ok', routeKey: 'GET /echo', cache: 'miss' });
     expect(line.tokenId).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it('writes the line after the decision is handed back and before the event loop moves on, as the Lambda runtime sequences them', async () => {
+    const token = await peers.token('read');
+    const authorizer = peers.authorizer();
+    const before = (await decisionLines()).length;
+    const countLines = () =>
+      capturedOutput()
+        .split('\n')
+        .filter((line) => line.startsWith('{"outcome"')).length;
+    // The runtime posts the response in a reaction to the handler's promise and asks for the next
+    // event from setImmediate: the line must not delay the first, and must precede the second.
+    const seen = await new Promise<{ atResponse: number; atNextEvent: number }>((resolve) => {
+      void authorizer(httpApiEvent(`Bearer ${token}`)).then(() => {
+        const atResponse = countLines();
+        setImmediate(() => resolve({ atResponse, atNextEvent: countLines() }));
+      });
+    });
+    expect(seen).toEqual({ atResponse: before, atNextEvent: before + 1 });
   });
 });
 
@@ -215,9 +234,9 @@ describe('client credentials from Secrets Manager', () => {
 
 describe('configuration', () => {
   it('throws on every invocation when the configuration is invalid, after one clear log line', async () => {
-    const before = decisionLines().length;
+    const before = (await decisionLines()).length;
     const authorizer = peers.authorizer({ INTROSPECTION_ENDPOINT: 'http://idp.example.com/introspect' });
-    expect(decisionLines().slice(before)).toEqual([
+    expect((await decisionLines()).slice(before)).toEqual([
       expect.objectContaining({
         outcome: 'error',
         reason: 'ERR_CONFIGURATION_INVALID',

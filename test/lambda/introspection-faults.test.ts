@@ -46,7 +46,7 @@ describe('when the OAuth server cannot give an answer, the authorizer fails (500
       (error: Error) => error.message !== 'Unauthorized' && message.test(error.message),
     );
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(decisionLines().at(-1)).toMatchObject({ outcome: 'error', cache: 'miss' });
+    expect((await decisionLines()).at(-1)).toMatchObject({ outcome: 'error', cache: 'miss' });
     server.mode = 'jwt-chunked';
     expect(await authorizer(httpApiEvent('Bearer fault-token'))).toMatchObject({ isAuthorized: true });
   });
@@ -88,7 +88,7 @@ describe('answers the OAuth server can give', () => {
   it('denies a JWT whose exp has passed, even though the server called it active', async () => {
     server.mode = 'jwt-expired';
     expect(await authorizer(httpApiEvent('Bearer expired-token'))).toEqual({ isAuthorized: false });
-    expect(decisionLines().at(-1)).toMatchObject({ reason: 'inactive' });
+    expect((await decisionLines()).at(-1)).toMatchObject({ reason: 'inactive' });
   });
 
   it('caches an inactive answer for NEGATIVE_CACHE_TTL_SECONDS only, and not at all when it is 0', async () => {

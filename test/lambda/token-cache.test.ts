@@ -66,9 +66,9 @@ describe('expiry against the real OAuth server', () => {
     const authorizer = peers.authorizer();
     expect(await authorizer(httpApiEvent(`Bearer ${value}`))).toMatchObject({ isAuthorized: true });
     expect(await authorizer(httpApiEvent(`Bearer ${value}`))).toMatchObject({ isAuthorized: true });
-    expect(decisionLines().at(-1)).toMatchObject({ cache: 'hit' });
+    expect((await decisionLines()).at(-1)).toMatchObject({ cache: 'hit' });
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     expect(await authorizer(httpApiEvent(`Bearer ${value}`))).toEqual({ isAuthorized: false });
-    expect(decisionLines().at(-1)).toMatchObject({ cache: 'miss', reason: 'inactive' });
+    expect((await decisionLines()).at(-1)).toMatchObject({ cache: 'miss', reason: 'inactive' });
   });
 });

@@ -28,12 +28,31 @@ export function capturedOutput(): string {
   return chunks.join('');
 }
 
-/** The JSON decision lines printed so far (and resets nothing). */
-export function decisionLines(): Record<string, unknown>[] {
+/**
+ * The JSON decision lines printed so far (and resets nothing). The authorizer writes its line just
+ * after handing back the decision, before the event loop moves on: wait for that first.
+ */
+export async function decisionLines(): Promise<Record<string, unknown>[]> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
   return capturedOutput()
     .split('\n')
     .filter((line) => line.startsWith('{"outcome"'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * The decision lines once there are more than `count`: a function run in a child process prints
+ * over a pipe of its own, which is not ordered with its response (as in Lambda). Gives up after
+ * `timeoutMs` and returns what there is.
+ */
+export async function decisionLinesAfter(count: number, timeoutMs = 2_000): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + timeoutMs;
+  let lines = await decisionLines();
+  while (lines.length <= count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    lines = await decisionLines();
+  }
+  return lines;
 }
 
 /** Registers a value that must never be printed: a token, a JWT, a client secret. */
