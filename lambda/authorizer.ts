@@ -50,8 +50,8 @@ export function createAuthorizer(
 
   /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
   async function lookUp(token: string, line: DecisionLogLine): Promise<ActiveToken | undefined> {
-    const key = hash('sha256', token);
-    line.tokenId = key.slice(0, 12);
+    const key = hash('sha256', token, 'base64url');
+    line.tokenHash = key;
     const cached = cache.get(key);
     if (cached !== 'miss') {
       line.cache = cached === undefined ? 'negative' : 'hit';

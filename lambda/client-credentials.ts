@@ -23,9 +23,16 @@ export class ClientCredentialsProvider {
     private client?: SecretsManagerClient,
   ) {}
 
-  async get(): Promise<ClientCredentials> {
+  /** The credentials when they are within their refresh period: what every warm request uses, without waiting. */
+  fresh(): ClientCredentials | undefined {
     const current = this.current;
-    if (current !== undefined && Date.now() - current.readAt < this.refreshSeconds * 1000) return current.credentials;
+    return current !== undefined && Date.now() - current.readAt < this.refreshSeconds * 1000 ? current.credentials : undefined;
+  }
+
+  async get(): Promise<ClientCredentials> {
+    const fresh = this.fresh();
+    if (fresh !== undefined) return fresh;
+    const current = this.current;
     if (current === undefined) return this.refresh();
     return this.refresh().catch(() => current.credentials);
   }

@@ -11,7 +11,8 @@ export interface DecisionLogLine {
   cache?: 'hit' | 'miss' | 'negative' | undefined;
   introspectionMs?: number | undefined;
   totalMs?: number;
-  tokenId?: string | undefined;
+  /** The token's SHA-256 in base64url (the cache key); printed only as `tokenId`, its first 12 hex characters. */
+  tokenHash?: string | undefined;
   /** For errors: the error's message, which names hosts, statuses and rules, never credentials. */
   message?: string;
 }
@@ -26,8 +27,11 @@ export function writeDecisionLog(line: DecisionLogLine): void {
   process.nextTick(writeLine, line);
 }
 
-function writeLine(line: DecisionLogLine): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+function writeLine({ tokenHash, ...fields }: DecisionLogLine): void {
+  // 8 base64url characters are the hash's first 6 bytes: 12 hex characters.
+  const printed =
+    tokenHash === undefined ? fields : { ...fields, tokenId: Buffer.from(tokenHash.slice(0, 8), 'base64url').toString('hex') };
+  process.stdout.write(`${JSON.stringify(printed)}\n`);
 }
 
 export function roundMs(ms: number): number {

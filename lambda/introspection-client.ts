@@ -52,7 +52,7 @@ export class IntrospectionClient {
 
   /** Introspects once; if the server rejects our client credentials, re-reads the secret and tries once more. */
   async introspect(token: string): Promise<IntrospectionResult> {
-    let credentials = await this.credentials.get();
+    let credentials = this.credentials.fresh() ?? (await this.credentials.get());
     let response = await this.post(token, credentials);
     if (isInvalidClient(response)) {
       credentials = await this.credentials.refresh();

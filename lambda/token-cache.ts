@@ -13,7 +13,7 @@ export interface CacheLifetimes {
 }
 
 /**
- * Introspection results of this function instance, keyed by the SHA-256 of the token (never the
+ * Introspection results of this function instance, keyed by the SHA-256 of the token (base64url) (never the
  * token itself), bounded in count with least-recently-used eviction (a `Map` keeps insertion order;
  * a hit moves the entry to the end).
  */
