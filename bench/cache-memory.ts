@@ -1,9 +1,10 @@
+import { hash } from 'node:crypto';
 import { TokenCache } from '../lambda/token-cache.js';
 
 /**
  * Benchmark 4: heap bytes per cached entry beyond the JWT's own length, at 10k and 100k entries,
  * in a process started with --expose-gc. Each entry is what a miss stores: the token's SHA-256
- * key (hex), the decoded claims and a distinct JWT of realistic length.
+ * key (base64url, as the authorizer computes it), the decoded claims and a distinct JWT of realistic length.
  */
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -23,7 +24,7 @@ function measure(count: number): number {
   for (let i = 0; i < count; i++) {
     const scope = 'read write';
     cache.set(
-      `${i.toString(16).padStart(8, '0')}${'0'.repeat(56)}`.slice(0, 64),
+      hash('sha256', `token-${i}`, 'base64url'),
       { jwt: jwt(i), sub: `user-${i}`, clientId: 'demo-client', scope, scopes: scope.split(' '), exp: now / 1000 + 3600 },
       undefined,
       now,
