@@ -5,7 +5,7 @@ import { type AuthorizerContext, type AuthorizerResponse, allow, denyInsufficien
 import { parseBearerHeader } from './bearer-token.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
 import { type AuthorizerConfig, loadConfig } from './config.js';
-import { type DecisionLogLine, roundMs, writeDecisionLog } from './decision-log.js';
+import { type DecisionLogLine, roundMs, writeDecisionLog, writeWarningLog } from './decision-log.js';
 import { CONTEXT_KEYS } from './environment.js';
 import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
@@ -41,7 +41,16 @@ export function createAuthorizer(
     maxTtlSeconds: config.cacheMaxTtlSeconds,
     negativeTtlSeconds: config.negativeCacheTtlSeconds,
   });
-  const credentials = new ClientCredentialsProvider(config.clientCredentialsSecret, config.secretRefreshSeconds, secretsManager);
+  const credentials = new ClientCredentialsProvider(
+    config.clientCredentialsSecret,
+    config.secretRefreshSeconds,
+    secretsManager,
+    (error, { ageSeconds, retryInSeconds }) =>
+      writeWarningLog({
+        warning: error.code,
+        message: `${error.message}; keeping the credentials read ${ageSeconds} s ago, next attempt in ${retryInSeconds} s`,
+      }),
+  );
   const introspection = new IntrospectionClient(config, credentials);
   // Start reading the client credentials now, during the cold start, so the first request does
   // not wait for Secrets Manager; a failure here is retried by that request and reported there.

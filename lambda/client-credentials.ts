@@ -7,26 +7,45 @@ export interface ClientCredentials {
   readonly basicAuthorization: string;
 }
 
+/** After a failed scheduled re-read, the next attempt waits this long (or the refresh period, if shorter). */
+export const REFRESH_RETRY_SECONDS = 30;
+
+/** Told when a scheduled re-read failed and the credentials in hand were kept. */
+export type RefreshFailedListener = (
+  error: ClientCredentialsUnavailableError,
+  kept: { ageSeconds: number; retryInSeconds: number },
+) => void;
+
+interface Held {
+  readonly credentials: ClientCredentials;
+  readonly readAt: number;
+  /** Until then the credentials are used without asking Secrets Manager. */
+  readonly freshUntil: number;
+}
+
 /**
  * The authorizer's OAuth client credentials, read from one Secrets Manager secret whose
  * SecretString is `{"client_id": "…", "client_secret": "…"}`. Cached; re-read after
- * `refreshSeconds` (a failed scheduled re-read keeps the credentials it has) and on demand when
- * the OAuth server rejects them, so a rotated secret is picked up without a redeploy.
+ * `refreshSeconds` and on demand when the OAuth server rejects them, so a rotated secret is picked
+ * up without a redeploy. A failed scheduled re-read keeps the credentials in hand (the OAuth
+ * server still takes them unless the secret rotated, which `invalid_client` handles), tells the
+ * listener, and is tried again after `REFRESH_RETRY_SECONDS` rather than on every request.
  */
 export class ClientCredentialsProvider {
-  private current: { credentials: ClientCredentials; readAt: number } | undefined;
+  private current: Held | undefined;
   private pending: Promise<ClientCredentials> | undefined;
 
   constructor(
     private readonly secretId: string,
     private readonly refreshSeconds: number,
     private client?: SecretsManagerClient,
+    private readonly onRefreshFailed: RefreshFailedListener = () => {},
   ) {}
 
   /** The credentials when they are within their refresh period: what every warm request uses, without waiting. */
   fresh(): ClientCredentials | undefined {
     const current = this.current;
-    return current !== undefined && Date.now() - current.readAt < this.refreshSeconds * 1000 ? current.credentials : undefined;
+    return current !== undefined && Date.now() < current.freshUntil ? current.credentials : undefined;
   }
 
   async get(): Promise<ClientCredentials> {
@@ -34,7 +53,21 @@ export class ClientCredentialsProvider {
     if (fresh !== undefined) return fresh;
     const current = this.current;
     if (current === undefined) return this.refresh();
-    return this.refresh().catch(() => current.credentials);
+    try {
+      return await this.refresh();
+    } catch (error) {
+      // Callers that shared the failed read see the same `current`: only the first reschedules and tells.
+      if (this.current === current) {
+        const now = Date.now();
+        const retryInSeconds = Math.min(REFRESH_RETRY_SECONDS, this.refreshSeconds);
+        this.current = { ...current, freshUntil: now + retryInSeconds * 1000 };
+        this.onRefreshFailed(error as ClientCredentialsUnavailableError, {
+          ageSeconds: Math.round((now - current.readAt) / 1000),
+          retryInSeconds,
+        });
+      }
+      return current.credentials;
+    }
   }
 
   /** Re-reads the secret now; concurrent callers share one read. */
@@ -58,7 +91,8 @@ export class ClientCredentialsProvider {
       throw new ClientCredentialsUnavailableError(`could not read secret ${this.secretId}: ${(cause as Error).name}`, { cause });
     }
     const credentials = parseSecret(this.secretId, secretString);
-    this.current = { credentials, readAt: Date.now() };
+    const readAt = Date.now();
+    this.current = { credentials, readAt, freshUntil: readAt + this.refreshSeconds * 1000 };
     return credentials;
   }
 }

@@ -34,6 +34,21 @@ function writeLine({ tokenHash, ...fields }: DecisionLogLine): void {
   process.stdout.write(`${JSON.stringify(printed)}\n`);
 }
 
+/**
+ * A line that is not a decision: something an operator should act on that did not change one
+ * (today, a failed scheduled re-read of the client credentials). Written like a decision line.
+ */
+export interface WarningLogLine {
+  /** An error code, as in a decision line's `reason`. */
+  warning: string;
+  /** What happened and what the authorizer does about it; names hosts, secrets and rules, never credentials. */
+  message: string;
+}
+
+export function writeWarningLog(line: WarningLogLine): void {
+  process.nextTick(() => process.stdout.write(`${JSON.stringify(line)}\n`));
+}
+
 export function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }

@@ -3,7 +3,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse, SimpleResponse } from '../../lambda/authorizer-response.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
-import { capturedOutput, decisionLines, rememberSecret } from '../support/log-capture.js';
+import { capturedOutput, decisionLines, rememberSecret, warningLines } from '../support/log-capture.js';
 import { type Peers, startPeers } from '../support/peers.js';
 
 let peers: Peers;
@@ -224,6 +224,36 @@ describe('client credentials from Secrets Manager', () => {
     } finally {
       peers.secrets.failing = false;
     }
+  });
+
+  it('keeps its credentials when a scheduled re-read fails, warns once, and reads again after a wait', async () => {
+    const token = await peers.token('read');
+    const event = httpApiEvent(`Bearer ${token}`);
+    const authorizer = peers.authorizer({ SECRET_REFRESH_SECONDS: '1', CACHE_MAX_TTL_SECONDS: '0' });
+    expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const warningsBefore = (await warningLines()).length;
+    peers.secrets.failing = true;
+    try {
+      // The credentials are due for a re-read, which fails: the ones in hand serve this request,
+      // and the next one without asking again.
+      expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
+      expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
+    } finally {
+      peers.secrets.failing = false;
+    }
+    expect((await warningLines()).slice(warningsBefore)).toEqual([
+      {
+        warning: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
+        message: expect.stringMatching(
+          /^could not read secret \S+: InternalServiceError; keeping the credentials read \d+ s ago, next attempt in 1 s$/,
+        ),
+      },
+    ]);
+    const readsBefore = peers.secrets.reads;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
+    expect(peers.secrets.reads - readsBefore).toBe(1);
   });
 
   it('fails (500) when the secret is not the expected JSON, without printing it', async () => {

@@ -32,11 +32,20 @@ export function capturedOutput(): string {
  * The JSON decision lines printed so far (and resets nothing). The authorizer writes its line just
  * after handing back the decision, before the event loop moves on: wait for that first.
  */
-export async function decisionLines(): Promise<Record<string, unknown>[]> {
+export function decisionLines(): Promise<Record<string, unknown>[]> {
+  return jsonLines('{"outcome"');
+}
+
+/** The JSON warning lines printed so far (lines that are not decisions), as `decisionLines`. */
+export function warningLines(): Promise<Record<string, unknown>[]> {
+  return jsonLines('{"warning"');
+}
+
+async function jsonLines(start: string): Promise<Record<string, unknown>[]> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   return capturedOutput()
     .split('\n')
-    .filter((line) => line.startsWith('{"outcome"'))
+    .filter((line) => line.startsWith(start))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
