@@ -18,10 +18,13 @@ export interface DecisionLogLine {
 }
 
 /**
- * Writes the line once the decision has been handed back: on `process.nextTick`, which runs
- * after the promise reactions of this turn (where the Lambda runtime posts the response) and
- * before the event loop moves on (where the runtime asks for the next event). API Gateway does
- * not wait for the log line, and the line is always written within its invocation.
+ * Writes the line once the decision has been handed back: on `process.nextTick`, which runs after
+ * the promise reactions of this turn, in which the Lambda runtime posts the answer, and before the
+ * event loop moves on. API Gateway does not wait for the write. The runtime's next-event request is
+ * a worker thread's HTTP call, started in those same reactions by the current runtime interface
+ * client (older ones started it from setImmediate, after the line), so the line is written
+ * microseconds after the answer while that request is under way; Lambda freezes the environment
+ * only after the request has arrived, and a line caught by a freeze is written on the thaw.
  */
 export function writeDecisionLog(line: DecisionLogLine): void {
   process.nextTick(writeLine, line);

@@ -147,8 +147,9 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
       capturedOutput()
         .split('\n')
         .filter((line) => line.startsWith('{"outcome"')).length;
-    // The runtime posts the response in a reaction to the handler's promise and asks for the next
-    // event from setImmediate: the line must not delay the first, and must precede the second.
+    // The runtime posts the answer in a reaction to the handler's promise: the line must not delay
+    // it, and must be written before the event loop moves on (older runtime clients ask for the
+    // next event from setImmediate; the current one from a worker thread in the same turn).
     const seen = await new Promise<{ atResponse: number; atNextEvent: number }>((resolve) => {
       void authorizer(httpApiEvent(`Bearer ${token}`)).then(() => {
         const atResponse = countLines();
