@@ -24,7 +24,8 @@ export interface DecisionLogLine {
  * a worker thread's HTTP call, started in those same reactions by the current runtime interface
  * client (older ones started it from setImmediate, after the line), so the line is written
  * microseconds after the answer while that request is under way; Lambda freezes the environment
- * only after the request has arrived, and a line caught by a freeze is written on the thaw.
+ * only after the request has arrived; a line caught by a freeze is written on the thaw (lost only if
+ * the environment is never thawed).
  */
 export function writeDecisionLog(line: DecisionLogLine): void {
   process.nextTick(writeLine, line);
