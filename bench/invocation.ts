@@ -1,6 +1,7 @@
 import { openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { createAuthorizer as CreateAuthorizer } from '../lambda/authorizer.js';
+import { formEncode } from '../lambda/client-credentials.js';
 import type { httpRequest as HttpRequest } from '../lambda/http-client.js';
 import { startLocalSecretsManager } from '../local/secrets-manager.js';
 import { bundle } from './bundle.js';
@@ -90,8 +91,7 @@ const { createAuthorizer, httpRequest } = createRequire(import.meta.url)(file) a
 const secrets = await startLocalSecretsManager();
 process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.endpoint;
 const routeScopes = JSON.stringify({ 'GET /echo': ['read'] });
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret).replace(/%20/g, '+')}`).toString('base64')}`;
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${formEncode(id)}:${formEncode(secret)}`).toString('base64')}`;
 const introspect = (url: URL, authorization: string, token: string) => () =>
   httpRequest(url, {
     method: 'POST',

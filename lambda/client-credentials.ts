@@ -8,7 +8,7 @@ export interface ClientCredentials {
 }
 
 /** After a failed scheduled re-read, the next attempt waits this long (or the refresh period, if shorter). */
-export const REFRESH_RETRY_SECONDS = 30;
+const REFRESH_RETRY_SECONDS = 30;
 
 /** Told when a scheduled re-read failed and the credentials in hand were kept. */
 export type RefreshFailedListener = (

@@ -33,9 +33,11 @@ export function writeDecisionLog(line: DecisionLogLine): void {
 
 function writeLine({ tokenHash, ...fields }: DecisionLogLine): void {
   // 8 base64url characters are the hash's first 6 bytes: 12 hex characters.
-  const printed =
-    tokenHash === undefined ? fields : { ...fields, tokenId: Buffer.from(tokenHash.slice(0, 8), 'base64url').toString('hex') };
-  process.stdout.write(`${JSON.stringify(printed)}\n`);
+  printLine(tokenHash === undefined ? fields : { ...fields, tokenId: Buffer.from(tokenHash.slice(0, 8), 'base64url').toString('hex') });
+}
+
+function printLine(value: object): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
 /**
@@ -50,7 +52,7 @@ export interface WarningLogLine {
 }
 
 export function writeWarningLog(line: WarningLogLine): void {
-  process.nextTick(() => process.stdout.write(`${JSON.stringify(line)}\n`));
+  process.nextTick(printLine, line);
 }
 
 export function roundMs(ms: number): number {

@@ -3,7 +3,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse, SimpleResponse } from '../../lambda/authorizer-response.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
-import { capturedOutput, decisionLines, rememberSecret, warningLines } from '../support/log-capture.js';
+import { decisionLines, decisionLinesNow, rememberSecret, warningLines } from '../support/log-capture.js';
 import { type Peers, startPeers } from '../support/peers.js';
 
 let peers: Peers;
@@ -143,10 +143,7 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
     const token = await peers.token('read');
     const authorizer = peers.authorizer();
     const before = (await decisionLines()).length;
-    const countLines = () =>
-      capturedOutput()
-        .split('\n')
-        .filter((line) => line.startsWith('{"outcome"')).length;
+    const countLines = () => decisionLinesNow().length;
     // The runtime posts the answer in a reaction to the handler's promise: the line must not delay
     // it, and must be written before the event loop moves on (older runtime clients ask for the
     // next event from setImmediate; the current one from a worker thread in the same turn).

@@ -41,8 +41,17 @@ export function warningLines(): Promise<Record<string, unknown>[]> {
   return jsonLines('{"warning"');
 }
 
+/** The decision lines printed by this moment, without waiting for any still to be written. */
+export function decisionLinesNow(): Record<string, unknown>[] {
+  return jsonLinesNow('{"outcome"');
+}
+
 async function jsonLines(start: string): Promise<Record<string, unknown>[]> {
   await new Promise<void>((resolve) => setImmediate(resolve));
+  return jsonLinesNow(start);
+}
+
+function jsonLinesNow(start: string): Record<string, unknown>[] {
   return capturedOutput()
     .split('\n')
     .filter((line) => line.startsWith(start))
