@@ -42,9 +42,22 @@ export class RouteScopeRegistry {
     return [...this.routes.values()].every((scopes) => scopes.length === 0);
   }
 
-  /** The `ROUTE_SCOPES` value: only routes that require something, keys sorted for a stable template. */
+  /**
+   * The `ROUTE_SCOPES` value, keys sorted for a stable template: every route that requires
+   * something, and every method declared with no scopes whose path also has an `ANY` route that
+   * requires some. The authorizer applies `ANY /x` to a REST (or payload 1.0) `GET /x` request
+   * when `GET /x` is not in `ROUTE_SCOPES`, so `"GET /x": []` must be kept there; other routes
+   * with no scopes are left out, to save the variable's room.
+   */
   toJson(): string {
-    const entries = [...this.routes.entries()].filter(([, scopes]) => scopes.length > 0).sort(([a], [b]) => a.localeCompare(b));
+    const entries = [...this.routes.entries()]
+      .filter(([routeKey, scopes]) => scopes.length > 0 || this.shadowsAny(routeKey))
+      .sort(([a], [b]) => a.localeCompare(b));
     return JSON.stringify(Object.fromEntries(entries));
+  }
+
+  /** Whether an `ANY` route on the same path requires scopes (an `ANY` route is never its own shadow: it has none then). */
+  private shadowsAny(routeKey: string): boolean {
+    return this.scopesOf(`ANY ${routeKey.slice(routeKey.indexOf(' ') + 1)}`).length > 0;
   }
 }
