@@ -77,7 +77,7 @@ export function createAuthorizer(
 
   function decide(request: AuthorizerRequest, token: ActiveToken | undefined): Decision {
     if (token === undefined || (token.exp !== undefined && token.exp * 1000 <= Date.now())) return { outcome: 'deny', reason: 'inactive' };
-    const missing = missingScopes(requiredScopes(config.routeScopes, request.routeKey), token.scopes);
+    const missing = missingScopes(requiredScopes(config.routeScopes, request), token.scopes);
     if (missing.length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
     return { outcome: 'allow', token };
   }

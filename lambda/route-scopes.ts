@@ -1,3 +1,4 @@
+import type { AuthorizerRequest } from './authorizer-event.js';
 import { ROUTE_KEY_PATTERN, SCOPE_TOKEN_PATTERN } from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
 
@@ -35,14 +36,20 @@ export function parseRouteScopes(json: string | undefined): RouteScopes {
 }
 
 /**
- * The scopes a route requires. REST events name the concrete method (`GET /x`) of a route
- * declared as `ANY /x`, so the `ANY` declaration applies when there is no exact one.
+ * The scopes the route of a request requires, looked up as API Gateway routed the request:
+ * - HTTP API payload 2.0 (`simple`): the event's `routeKey` is the key of the route that matched
+ *   (`ANY /x` or `GET /x`), so only that exact declaration applies;
+ * - REST and HTTP API payload 1.0 (`policy`): the key is built from the request's method and the
+ *   resource (`GET /x`), which names the method even when the gateway matched an `ANY /x` method.
+ *   Both gateways prefer a method-specific route or method to `ANY`, so the `GET /x` declaration
+ *   applies when there is one (even with no scopes) and the `ANY /x` declaration otherwise.
  */
-export function requiredScopes(routes: RouteScopes, routeKey: string): readonly string[] {
-  const exact = routes.get(routeKey);
+export function requiredScopes(routes: RouteScopes, request: Pick<AuthorizerRequest, 'format' | 'routeKey'>): readonly string[] {
+  const exact = routes.get(request.routeKey);
   if (exact !== undefined) return exact;
-  const space = routeKey.indexOf(' ');
-  return (space > 0 && routes.get(`ANY${routeKey.slice(space)}`)) || [];
+  if (request.format === 'simple') return [];
+  const path = request.routeKey.slice(request.routeKey.indexOf(' ') + 1);
+  return routes.get(`ANY ${path}`) ?? [];
 }
 
 /** The required scopes the granted ones lack; empty when the route is allowed. */
