@@ -62,23 +62,38 @@ function required(env: Environment, name: string): string {
 /** https only; plain http only for a loopback host (local development and tests). */
 function endpointUrl(env: Environment, name: string): URL {
   const value = required(env, name);
+  // Every message below names the value only through this, whatever the parser made of it: a value
+  // that fails to parse (a bad port, say) may still carry a password.
+  const shown = JSON.stringify(redactUserinfo(value));
   let url: URL;
   try {
     url = new URL(value);
-  } catch (cause) {
-    throw new ConfigurationInvalidError(`${name} must be an absolute URL; received ${JSON.stringify(value)}`, { cause });
+  } catch {
+    // No `cause`: the parser's error carries the raw input, and a logged error may print its cause.
+    throw new ConfigurationInvalidError(`${name} must be an absolute URL; received ${shown}`);
   }
-  // Checked first, so that no later message repeats a URL with a password in it.
   if (url.username || url.password) {
-    throw new ConfigurationInvalidError(`${name} must not carry credentials in the URL`);
+    throw new ConfigurationInvalidError(`${name} must not carry credentials in the URL; received ${shown}`);
   }
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ConfigurationInvalidError(
-      `${name} must use https (plain http only for 127.0.0.1 or localhost); received ${JSON.stringify(value)}`,
-    );
+    throw new ConfigurationInvalidError(`${name} must use https (plain http only for 127.0.0.1 or localhost); received ${shown}`);
   }
   return url;
+}
+
+/**
+ * The value with any userinfo replaced by `***`: everything after the scheme and its slashes up to
+ * the last `@` in the value. That is wider than RFC 3986's authority (which ends at the first `/`,
+ * `?` or `#`) on purpose: a password typed without percent-encoding may hold those characters, and
+ * a message that hides part of a path costs nothing. No `@`, nothing hidden.
+ */
+export function redactUserinfo(value: string): string {
+  const at = value.lastIndexOf('@');
+  if (at === -1) return value;
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(value);
+  const start = scheme === null || scheme[0].length > at ? 0 : scheme[0].length;
+  return `${value.slice(0, start)}***${value.slice(at)}`;
 }
 
 function integer(env: Environment, key: keyof typeof LIMITS): number {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lambda/config.js';
+import { createAuthorizer } from '../../lambda/authorizer.js';
+import { loadConfig, redactUserinfo } from '../../lambda/config.js';
 import { DEFAULTS } from '../../lambda/environment.js';
+import { httpApiEvent } from '../support/fixtures.js';
+import { capturedOutput, rememberSecret } from '../support/log-capture.js';
 
 const base = { INTROSPECTION_ENDPOINT: 'https://idp.example.com/introspect', CLIENT_CREDENTIALS_SECRET: 'phantom/client' };
 
@@ -28,7 +31,7 @@ describe('loadConfig: the environment contract, validated once', () => {
     [
       'credentials in the URL, without repeating them',
       { INTROSPECTION_ENDPOINT: 'http://client:s3cret@idp.example.com/i' },
-      'INTROSPECTION_ENDPOINT must not carry credentials in the URL',
+      'INTROSPECTION_ENDPOINT must not carry credentials in the URL; received "http://***@idp.example.com/i"',
     ],
     [
       'an unknown response type',
@@ -70,5 +73,71 @@ describe('loadConfig: the environment contract, validated once', () => {
     expect(error.message).toBe(message);
     expect(error.code).toBe('ERR_CONFIGURATION_INVALID');
     expect(error.message).not.toContain('s3cret');
+  });
+});
+
+/** URL values that carry a password, each malformed in another way; every message must hide it. */
+const PASSWORD = rememberSecret('pa55word-in-url');
+const malformedWithPassword: [string, string, string][] = [
+  [
+    'a port out of range',
+    `https://user:${PASSWORD}@idp.example.com:99999/x`,
+    'must be an absolute URL; received "https://***@idp.example.com:99999/x"',
+  ],
+  [
+    'a space in the host',
+    `https://user:${PASSWORD}@idp example.com/x`,
+    'must be an absolute URL; received "https://***@idp example.com/x"',
+  ],
+  [
+    'no scheme',
+    `user:${PASSWORD}@idp.example.com/x`,
+    'must use https (plain http only for 127.0.0.1 or localhost); received "user:***@idp.example.com/x"',
+  ],
+  [
+    'a / in the password',
+    `https://user:${PASSWORD}/x@idp.example.com:99999`,
+    'must be an absolute URL; received "https://***@idp.example.com:99999"',
+  ],
+  [
+    'a ? and an @ in the password',
+    `https://user:${PASSWORD}?@x@idp.example.com:0x`,
+    'must be an absolute URL; received "https://***@idp.example.com:0x"',
+  ],
+  [
+    'one slash and plain http',
+    `http:/user:${PASSWORD}@idp.example.com/x`,
+    'must not carry credentials in the URL; received "http:/***@idp.example.com/x"',
+  ],
+  ['backslashes', `https:\\\\user:${PASSWORD}@[::1/x`, 'must be an absolute URL; received "https:\\\\\\\\***@[::1/x"'],
+];
+
+describe('a password in a URL variable never reaches a message or a log line', () => {
+  it.each(malformedWithPassword)('INTROSPECTION_ENDPOINT with %s', (_name, value, message) => {
+    expect(() => loadConfig({ ...base, INTROSPECTION_ENDPOINT: value })).toThrow(`INTROSPECTION_ENDPOINT ${message}`);
+  });
+
+  it.each(malformedWithPassword)('JWKS_URI with %s', (_name, value, message) => {
+    expect(() => loadConfig({ ...base, JWKS_URI: value })).toThrow(`JWKS_URI ${message}`);
+  });
+
+  it("logs the cold-start line and every invocation's line without it", async () => {
+    const before = capturedOutput().length;
+    for (const [, value] of malformedWithPassword) {
+      const authorizer = createAuthorizer({ ...base, INTROSPECTION_ENDPOINT: value });
+      await expect(authorizer(httpApiEvent('Bearer some-token'))).rejects.toSatisfy(
+        (error: Error) => (error as { code?: string }).code === 'ERR_CONFIGURATION_INVALID' && !error.message.includes(PASSWORD),
+      );
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    const printed = capturedOutput().slice(before);
+    expect(printed.match(/ERR_CONFIGURATION_INVALID/g)).toHaveLength(2 * malformedWithPassword.length);
+    expect(printed).not.toContain(PASSWORD);
+  });
+
+  it('hides everything from the scheme to the last @, and leaves a value without @ alone', () => {
+    expect(redactUserinfo('https://a:b@c@host:1/p?q#f')).toBe('https://***@host:1/p?q#f');
+    expect(redactUserinfo('https://idp.example.com:99999/x')).toBe('https://idp.example.com:99999/x');
+    expect(redactUserinfo('@only')).toBe('***@only');
   });
 });
