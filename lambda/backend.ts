@@ -53,8 +53,9 @@ export interface WithJwtHeadersOptions {
 /**
  * Wraps a handler so that it sees the request as an HTTP backend behind the gateway would:
  * `authorization: Bearer <JWT>` and the JWT header set from the authorizer context. Any value the
- * client sent in either header is dropped first, so a forged JWT never reaches the handler; on a
- * route the authorizer did not protect, the JWT header is removed and nothing is added.
+ * client sent in either header (any letter case, in `headers` and `multiValueHeaders`) is dropped
+ * first, so a forged JWT never reaches the handler. On a route the authorizer did not protect both
+ * headers are removed and nothing is added: the handler sees no `authorization` at all.
  *
  * @example
  * export const handler = withJwtHeaders(async (event) => {
@@ -72,7 +73,7 @@ export function withJwtHeaders<E extends BackendEvent, A extends unknown[], R>(
 
 function withHeaders<E extends BackendEvent>(event: E, headerName: string): E {
   const jwt = jwtFromEvent(event);
-  const replaced = new Set(jwt === undefined ? [headerName] : [headerName, 'authorization']);
+  const replaced = new Set([headerName, 'authorization']);
   const added: Record<string, string> = jwt === undefined ? {} : { authorization: `Bearer ${jwt}`, [headerName]: jwt };
   const result: E = { ...event, headers: { ...without(event.headers ?? {}, replaced), ...added } };
   if (event.multiValueHeaders) {

@@ -21,6 +21,16 @@ describe('jwtFromEvent', () => {
     expect(jwtFromEvent({ requestContext: { authorizer: { jwt: JWT, principalId: 'alice' } } })).toBe(JWT);
   });
 
+  it('answers undefined for a missing, null, empty or non-string context value', () => {
+    expect(jwtFromEvent({})).toBeUndefined();
+    expect(jwtFromEvent({ requestContext: null })).toBeUndefined();
+    expect(jwtFromEvent({ requestContext: { authorizer: null } })).toBeUndefined();
+    expect(jwtFromEvent({ requestContext: { authorizer: 'jwt' } })).toBeUndefined();
+    expect(jwtFromEvent({ requestContext: { authorizer: { jwt: '' } } })).toBeUndefined();
+    expect(jwtFromEvent({ requestContext: { authorizer: { lambda: { jwt: 42 } } } })).toBeUndefined();
+    expect(jwtFromEvent({ requestContext: { authorizer: { lambda: {} } } })).toBeUndefined();
+  });
+
   it('never reads a header the client could send', () => {
     expect(jwtFromEvent(httpApiEvent(undefined, { 'x-phantom-jwt': JWT, jwt: JWT }))).toBeUndefined();
   });
@@ -44,9 +54,53 @@ describe('withJwtHeaders', () => {
     expect(seen).toEqual({ Accept: ['*/*'], authorization: [`Bearer ${JWT}`], 'x-phantom-jwt': [JWT] });
   });
 
-  it('removes the JWT header on a route the authorizer did not protect, and adds nothing', async () => {
-    const seen = await withJwtHeaders(async (event: ReturnType<typeof httpApiEvent>) => event.headers)(httpApiEvent(undefined));
-    expect(seen).toEqual({ authorization: 'Bearer opaque-token' });
+  it("removes the client's Authorization and JWT header on a route the authorizer did not protect, and adds nothing", async () => {
+    const seen = await withJwtHeaders(async (event: ReturnType<typeof httpApiEvent>) => event.headers)(
+      httpApiEvent(undefined, { accept: '*/*' }),
+    );
+    expect(seen).toEqual({ accept: '*/*' });
+  });
+
+  it('drops a client-forged JWT in any letter case from headers and multiValueHeaders on an unprotected REST route', async () => {
+    const forged = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0.';
+    const event = {
+      headers: { AUTHORIZATION: `Bearer ${forged}`, 'X-PHANTOM-JWT': forged, Accept: '*/*' },
+      multiValueHeaders: { Authorization: [`Bearer ${forged}`], 'x-Phantom-Jwt': [forged], Accept: ['*/*'] },
+      requestContext: { authorizer: null },
+    };
+    const seen = await withJwtHeaders(async (e: typeof event) => ({ headers: e.headers, multiValueHeaders: e.multiValueHeaders }))(event);
+    expect(seen).toEqual({ headers: { Accept: '*/*' }, multiValueHeaders: { Accept: ['*/*'] } });
+  });
+
+  it("drops the client's values of a custom JWT header name, matched in any letter case", async () => {
+    const event = {
+      headers: { 'X-Backend-JWT': 'forged', 'x-phantom-jwt': 'kept', authorization: 'Bearer opaque' },
+      requestContext: { authorizer: { jwt: JWT } },
+    };
+    const seen = await withJwtHeaders(async (e: typeof event) => e.headers, { headerName: 'X-Backend-JWT' })(event);
+    expect(seen).toEqual({ 'x-phantom-jwt': 'kept', authorization: `Bearer ${JWT}`, 'x-backend-jwt': JWT });
+  });
+
+  it('passes the other arguments through and leaves the event it was given as it was', async () => {
+    const event = httpApiEvent({ lambda: { jwt: JWT } });
+    const before = structuredClone(event);
+    const seen = await withJwtHeaders(async (_event: typeof event, context: { id: string }, extra: number) => [context.id, extra])(
+      event,
+      { id: 'ctx' },
+      7,
+    );
+    expect(seen).toEqual(['ctx', 7]);
+    expect(event).toEqual(before);
+  });
+
+  it('adds no multiValueHeaders to an event that has none, and copes with no headers at all', async () => {
+    const seen = await withJwtHeaders(async (e: { headers?: unknown; multiValueHeaders?: unknown }) => e)({
+      requestContext: { authorizer: { jwt: JWT } },
+    });
+    expect(seen).toEqual({
+      requestContext: { authorizer: { jwt: JWT } },
+      headers: { authorization: `Bearer ${JWT}`, 'x-phantom-jwt': JWT },
+    });
   });
 
   it('powers the sample echo backend', async () => {
