@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeServer, listen } from './http-server.js';
+import { type PolicyStatement, policyAllows, readPolicy } from './iam-policy.js';
 import type { LambdaRunner } from './lambda-runner.js';
+import { authorizerEventV1, proxyEventV1 } from './payload-v1.js';
+import { selectRoute } from './route-selection.js';
 import type { LocalAuthorizer, LocalHttpApi, LocalRoute } from './template.js';
 
 /**
@@ -24,6 +27,17 @@ export interface GatewayOptions {
 
 /** API Gateway's limit on a Lambda authorizer invocation. */
 const AUTHORIZER_LIMIT_MS = 10_000;
+/**
+ * HTTP API quotas (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html):
+ * "Total combined size of request line and header values: 10240 bytes" and "Payload size: 10 MB".
+ */
+export const REQUEST_LINE_AND_HEADER_VALUES_LIMIT = 10_240;
+export const PAYLOAD_LIMIT = 10 * 1024 * 1024;
+/** Node's own header limit, set above the quota so that the gateway answers oversized requests itself. */
+const NODE_MAX_HEADER_SIZE = 64 * 1024;
+const ACCOUNT_ID = '000000000000';
+const API_ID = 'local';
+const STAGE = '$default';
 
 export interface GatewayRequest {
   readonly requestId: string;
@@ -32,32 +46,118 @@ export interface GatewayRequest {
   readonly rawQueryString: string;
   /** Lower-cased names; repeated headers joined with commas, as API Gateway does. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Each header's values in the order received (payload 1.0 `multiValueHeaders`); derived from `headers` when absent. */
+  readonly multiValueHeaders?: Readonly<Record<string, readonly string[]>>;
   readonly cookies: readonly string[];
   readonly body: Buffer;
   readonly sourceIp: string;
   readonly time: Date;
 }
 
-interface CachedDecision {
+/** What an authorizer answered: a simple yes/no, or an IAM policy evaluated per request ARN. */
+interface AuthorizerAnswer {
+  readonly isAuthorized?: boolean;
+  readonly policy?: readonly PolicyStatement[];
+  readonly principalId?: string;
+  readonly context: Readonly<Record<string, unknown>>;
+}
+
+interface CachedAnswer extends AuthorizerAnswer {
   readonly expiresAt: number;
+}
+
+interface Decision {
   readonly isAuthorized: boolean;
   readonly context: Readonly<Record<string, unknown>>;
+  readonly principalId?: string;
+}
+
+/** A template the emulator will not run, because API Gateway would not accept it. */
+export class GatewayConfigurationError extends Error {
+  readonly code = 'LOCAL_GATEWAY_CONFIGURATION';
+  override readonly name = 'GatewayConfigurationError';
+}
+
+/**
+ * Headers API Gateway reserves: "You can't configure request or response mappings for these headers"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html#http-api-mapping-reserved-headers).
+ */
+const RESERVED_HEADERS = [
+  'access-control-*',
+  'apigw-*',
+  'authorization',
+  'connection',
+  'content-encoding',
+  'content-length',
+  'content-location',
+  'forwarded',
+  'keep-alive',
+  'origin',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+  'x-amz-*',
+  'x-amzn-*',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'via',
+];
+
+export function isReservedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return RESERVED_HEADERS.some((reserved) => (reserved.endsWith('*') ? lower.startsWith(reserved.slice(0, -1)) : lower === reserved));
+}
+
+/**
+ * Refuses, at start-up, what API Gateway refuses when the template is deployed: a request
+ * parameter mapping that writes a reserved header; simple responses on a payload 1.0 authorizer
+ * ("simple responses" are a 2.0 feature); a payload format version other than 1.0 or 2.0.
+ */
+export function validateHttpApi(api: LocalHttpApi): void {
+  for (const route of api.routes) {
+    const integration = route.integration;
+    const where = `route "${route.routeKey}" (integration ${integration.logicalId ?? integration.url ?? integration.functionId ?? 'inline'})`;
+    for (const key of Object.keys(integration.requestParameters)) {
+      const header = /^(?:overwrite|append|remove):header\.(.+)$/i.exec(key)?.[1];
+      if (header !== undefined && isReservedHeader(header))
+        throw new GatewayConfigurationError(
+          `${where}: request parameter mapping "${key}" writes the reserved header ${header}; API Gateway does not allow mappings for reserved headers (see "Reserved headers" in the HTTP API parameter mapping guide)`,
+        );
+    }
+    if (integration.type === 'AWS_PROXY' && !['1.0', '2.0'].includes(integration.payloadFormatVersion ?? '2.0'))
+      throw new GatewayConfigurationError(`${where}: PayloadFormatVersion must be 1.0 or 2.0, got ${integration.payloadFormatVersion}`);
+    const authorizer = route.authorizer;
+    if (authorizer === undefined) continue;
+    if (!['1.0', '2.0'].includes(authorizer.payloadFormatVersion))
+      throw new GatewayConfigurationError(
+        `authorizer ${authorizer.logicalId}: AuthorizerPayloadFormatVersion must be 1.0 or 2.0, got ${authorizer.payloadFormatVersion}`,
+      );
+    if (authorizer.simpleResponses && authorizer.payloadFormatVersion !== '2.0')
+      throw new GatewayConfigurationError(
+        `authorizer ${authorizer.logicalId}: EnableSimpleResponses requires AuthorizerPayloadFormatVersion 2.0, got ${authorizer.payloadFormatVersion}`,
+      );
+  }
 }
 
 export class LocalHttpApiGateway {
   /** How many times a Lambda authorizer was invoked (not answered from the gateway cache). */
   authorizerInvocations = 0;
-  private readonly server = http.createServer((request, response) => {
+  private readonly server = http.createServer({ maxHeaderSize: NODE_MAX_HEADER_SIZE }, (request, response) => {
     this.handle(request, response).catch((error: unknown) => {
       process.stderr.write(`local gateway: ${(error as Error).stack}\n`);
       if (!response.headersSent) json(response, 500, { message: 'Internal Server Error' });
     });
   });
-  private readonly decisions = new Map<string, CachedDecision>();
+  private readonly decisions = new Map<string, CachedAnswer>();
   private readonly region: string;
   url = '';
 
   constructor(private readonly options: GatewayOptions) {
+    validateHttpApi(options.api);
     this.region = options.region ?? 'us-east-1';
   }
 
@@ -77,92 +177,100 @@ export class LocalHttpApiGateway {
   }
 
   private async handle(incoming: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const request = await readRequest(incoming);
-    const match = this.route(request.method, request.path);
+    const read = await readRequest(incoming);
+    if ('status' in read) return json(response, read.status, { message: read.message }, { connection: 'close' });
+    const request = read;
+    const match = selectRoute(this.options.api.routes, request.method, request.path);
     if (match === undefined) return json(response, 404, { message: 'Not Found' });
     const { route, pathParameters } = match;
 
-    let authorizerContext: Readonly<Record<string, unknown>> = {};
+    let authorizer: Decision | undefined;
     if (route.authorizer !== undefined) {
       const decision = await this.authorize(route.authorizer, route, request, pathParameters);
       if (decision === 'unauthorized') return json(response, 401, { message: 'Unauthorized' });
       if (decision === 'error') return json(response, 500, { message: 'Internal Server Error' });
       if (!decision.isAuthorized) return json(response, 403, { message: 'Forbidden' });
-      authorizerContext = decision.context;
+      authorizer = decision;
     }
+    const authorizerContext = authorizer?.context ?? {};
 
     if (route.integration.type === 'AWS_PROXY') {
       const runner = this.runner(route.integration.functionId as string);
-      const event = this.proxyEvent(route, request, pathParameters, authorizerContext);
+      const v1 = route.integration.payloadFormatVersion === '1.0';
+      const event = v1
+        ? proxyEventV1(route, request, pathParameters, authorizer && this.authorizerV1(authorizer), bodyOf(request), {
+            ...this.v1Context(request),
+            domainName: request.headers.host ?? '127.0.0.1',
+            requestTimeEpoch: request.time.getTime(),
+          })
+        : this.proxyEvent(route, request, pathParameters, authorizerContext);
       const result = await runner.invoke(event);
       if (!result.ok) return json(response, 500, { message: 'Internal Server Error' });
-      return writeProxyResult(response, result.result);
+      return v1 ? writeProxyResultV1(response, result.result) : writeProxyResult(response, result.result);
     }
     const mapped = applyParameterMapping(route.integration.requestParameters, request, route, pathParameters, authorizerContext);
     return proxyHttp(response, route.integration.url as string, request, mapped);
   }
 
-  private route(method: string, path: string): { route: LocalRoute; pathParameters: Record<string, string> } | undefined {
-    const candidates: { route: LocalRoute; pathParameters: Record<string, string>; score: number }[] = [];
-    for (const route of this.options.api.routes) {
-      if (route.routeKey === '$default') {
-        candidates.push({ route, pathParameters: {}, score: 0 });
-        continue;
-      }
-      if (route.method !== method && route.method !== 'ANY') continue;
-      const pathParameters = matchPath(route.path, path);
-      if (pathParameters === undefined) continue;
-      // API Gateway prefers the most specific route: exact method over ANY, literal segments over variables.
-      const literal = route.path.split('/').filter((s) => s !== '' && !s.startsWith('{')).length;
-      candidates.push({
-        route,
-        pathParameters,
-        score: 1 + literal * 10 + (route.method === method ? 5 : 0) - (route.path.includes('+}') ? 3 : 0),
-      });
-    }
-    return candidates.sort((a, b) => b.score - a.score)[0];
+  /** Payload 1.0 integrations see the authorizer's context keys and principal in `requestContext.authorizer`. */
+  private authorizerV1(decision: Decision): Record<string, unknown> {
+    return { ...decision.context, ...(decision.principalId === undefined ? {} : { principalId: decision.principalId }) };
   }
 
+  private v1Context(request: GatewayRequest) {
+    return { accountId: ACCOUNT_ID, apiId: API_ID, stage: STAGE, requestTime: formatRequestTime(request.time) };
+  }
+
+  /**
+   * Runs the route's Lambda authorizer, or answers from the cache. API Gateway caches "using the
+   * authorizer's identity sources as the cache key", and "to enable caching, your authorizer must have
+   * at least one identity source" (http-api-lambda-authorizer.html, "Caching authorizer responses"):
+   * without an identity source nothing is cached, whatever the TTL. An IAM policy answer is cached
+   * as a policy and evaluated against each request's ARN.
+   */
   private async authorize(
     authorizer: LocalAuthorizer,
     route: LocalRoute,
     request: GatewayRequest,
     pathParameters: Record<string, string>,
-  ): Promise<CachedDecision | 'unauthorized' | 'error'> {
+  ): Promise<Decision | 'unauthorized' | 'error'> {
     const values = authorizer.identitySources.map((source) => evaluate(source, request, route, pathParameters, {}));
     if (values.some((value) => value === undefined || value === '')) return 'unauthorized';
-    const key = `${authorizer.logicalId}\n${values.join('\n')}`;
-    const cached = this.decisions.get(key);
-    if (cached !== undefined && cached.expiresAt > Date.now()) return cached;
+    const identityValues = values as string[];
+    const arn = `arn:aws:execute-api:${this.region}:${ACCOUNT_ID}:${API_ID}/${STAGE}/${request.method}${request.path}`;
+    const cacheable = authorizer.resultTtlSeconds > 0 && authorizer.identitySources.length > 0;
+    const key = `${authorizer.logicalId}\n${identityValues.join('\n')}`;
+    let answer: AuthorizerAnswer | undefined = cacheable ? this.decisions.get(key) : undefined;
+    if (answer !== undefined && (answer as CachedAnswer).expiresAt <= Date.now()) answer = undefined;
 
-    this.authorizerInvocations += 1;
-    const event = {
-      version: '2.0',
-      type: 'REQUEST',
-      routeArn: `arn:aws:execute-api:${this.region}:000000000000:local/$default/${request.method}${request.path}`,
-      identitySource: values,
-      ...requestFields(route, request, pathParameters),
-      requestContext: this.requestContext(route, request),
-    };
-    const runner = this.runner(authorizer.functionId);
-    const result = await runner.invoke(event, AUTHORIZER_LIMIT_MS);
-    if (!result.ok) return 'error';
-    const answer = result.result as { isAuthorized?: unknown; context?: unknown } | null;
-    if (!authorizer.simpleResponses || answer === null || typeof answer !== 'object' || typeof answer.isAuthorized !== 'boolean')
-      return 'error';
-    const decision: CachedDecision = {
-      expiresAt: Date.now() + authorizer.resultTtlSeconds * 1000,
-      isAuthorized: answer.isAuthorized,
-      context: (answer.context ?? {}) as Record<string, unknown>,
-    };
-    if (authorizer.resultTtlSeconds > 0) this.decisions.set(key, decision);
-    return decision;
+    if (answer === undefined) {
+      this.authorizerInvocations += 1;
+      const event =
+        authorizer.payloadFormatVersion === '1.0'
+          ? authorizerEventV1(route, request, pathParameters, identityValues, arn, this.v1Context(request))
+          : {
+              version: '2.0',
+              type: 'REQUEST',
+              routeArn: arn,
+              identitySource: identityValues,
+              ...requestFields(route, request, pathParameters),
+              requestContext: this.requestContext(route, request),
+            };
+      const result = await this.runner(authorizer.functionId).invoke(event, AUTHORIZER_LIMIT_MS);
+      if (!result.ok) return 'error';
+      const read = readAuthorizerAnswer(authorizer, result.result);
+      if (read === undefined) return 'error';
+      answer = read;
+      if (cacheable) this.decisions.set(key, { ...read, expiresAt: Date.now() + authorizer.resultTtlSeconds * 1000 });
+    }
+    const isAuthorized = answer.policy === undefined ? answer.isAuthorized === true : policyAllows(answer.policy, arn);
+    return { isAuthorized, context: answer.context, ...(answer.principalId === undefined ? {} : { principalId: answer.principalId }) };
   }
 
   private requestContext(route: LocalRoute, request: GatewayRequest) {
     return {
-      accountId: '000000000000',
-      apiId: 'local',
+      accountId: ACCOUNT_ID,
+      apiId: API_ID,
       domainName: request.headers.host ?? '127.0.0.1',
       domainPrefix: 'local',
       http: {
@@ -174,8 +282,8 @@ export class LocalHttpApiGateway {
       },
       requestId: request.requestId,
       routeKey: route.routeKey,
-      stage: '$default',
-      time: request.time.toISOString(),
+      stage: STAGE,
+      time: formatRequestTime(request.time),
       timeEpoch: request.time.getTime(),
     };
   }
@@ -186,7 +294,7 @@ export class LocalHttpApiGateway {
     pathParameters: Record<string, string>,
     authorizerContext: Readonly<Record<string, unknown>>,
   ) {
-    const text = isText(request.headers['content-type']);
+    const { body, isBase64Encoded } = bodyOf(request);
     return {
       version: '2.0',
       ...requestFields(route, request, pathParameters),
@@ -194,8 +302,8 @@ export class LocalHttpApiGateway {
         ...this.requestContext(route, request),
         ...(route.authorizer === undefined ? {} : { authorizer: { lambda: authorizerContext } }),
       },
-      ...(request.body.length > 0 ? { body: text ? request.body.toString('utf8') : request.body.toString('base64') } : {}),
-      isBase64Encoded: request.body.length > 0 && !text,
+      ...(body === null ? {} : { body }),
+      isBase64Encoded,
     };
   }
 
@@ -206,24 +314,56 @@ export class LocalHttpApiGateway {
   }
 }
 
-async function readRequest(incoming: http.IncomingMessage): Promise<GatewayRequest> {
+/**
+ * Reads a request within the HTTP API quotas: more than 10,240 bytes of request line and header
+ * values → 431, a body over 10 MB → 413 (the quotas page gives the limits, not the answers; these
+ * are HTTP's statuses for them, RFC 6585 §5 and RFC 9110 §15.5.14). A path whose percent-encoding
+ * does not decode → 400: API Gateway "decodes URL-encoded request parameters" (http-api-develop-routes.html),
+ * and such a path cannot be decoded.
+ */
+async function readRequest(incoming: http.IncomingMessage): Promise<GatewayRequest | { status: number; message: string }> {
+  const requestLine = `${incoming.method ?? ''} ${incoming.url ?? ''} HTTP/${incoming.httpVersion}`;
+  let size = Buffer.byteLength(requestLine);
+  for (let i = 1; i < incoming.rawHeaders.length; i += 2) size += Buffer.byteLength(incoming.rawHeaders[i] as string);
   const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  let received = 0;
+  for await (const chunk of incoming) {
+    received += (chunk as Buffer).length;
+    if (received > 2 * PAYLOAD_LIMIT) {
+      incoming.socket.destroy();
+      break;
+    }
+    if (received <= PAYLOAD_LIMIT) chunks.push(chunk as Buffer);
+  }
+  if (size > REQUEST_LINE_AND_HEADER_VALUES_LIMIT) return { status: 431, message: 'Request Header Fields Too Large' };
+  if (received > PAYLOAD_LIMIT) return { status: 413, message: 'Request Entity Too Large' };
   const url = new URL(incoming.url ?? '/', 'http://local');
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return { status: 400, message: 'Bad Request' };
+  }
   const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
   const cookies: string[] = [];
   for (let i = 0; i < incoming.rawHeaders.length; i += 2) {
     const name = (incoming.rawHeaders[i] as string).toLowerCase();
     const value = incoming.rawHeaders[i + 1] as string;
-    if (name === 'cookie') cookies.push(...value.split(/;\s*/));
-    else headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    if (name === 'cookie') {
+      cookies.push(...value.split(/;\s*/));
+      continue;
+    }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   return {
     requestId: randomUUID(),
     method: incoming.method ?? 'GET',
-    path: decodeURIComponent(url.pathname),
+    path,
     rawQueryString: url.search.slice(1),
     headers,
+    multiValueHeaders,
     cookies,
     body: Buffer.concat(chunks),
     sourceIp: incoming.socket.remoteAddress ?? '127.0.0.1',
@@ -231,21 +371,35 @@ async function readRequest(incoming: http.IncomingMessage): Promise<GatewayReque
   };
 }
 
-/** `/orders/{id}` against `/orders/42` → `{ id: '42' }`; `{proxy+}` takes the rest. */
-function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const names: string[] = [];
-  const pattern = template
-    .split('/')
-    .map((segment) => {
-      const variable = /^\{([^}+]+)(\+?)\}$/.exec(segment);
-      if (variable === null) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(variable[1] as string);
-      return variable[2] === '+' ? '(.+)' : '([^/]+)';
-    })
-    .join('/');
-  const match = new RegExp(`^${pattern}$`).exec(path);
-  if (match === null) return undefined;
-  return Object.fromEntries(names.map((name, i) => [name, match[i + 1] as string]));
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `requestContext.time` / `requestTime` as API Gateway writes it: `12/Mar/2020:19:03:58 +0000`. */
+export function formatRequestTime(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+}
+
+/** Reads what the authorizer returned; undefined (→ 500) when it is not the shape its configuration expects. */
+function readAuthorizerAnswer(authorizer: LocalAuthorizer, answer: unknown): AuthorizerAnswer | undefined {
+  if (answer === null || typeof answer !== 'object') return undefined;
+  const { context, principalId } = answer as { context?: unknown; principalId?: unknown };
+  if (context !== undefined && context !== null && typeof context !== 'object') return undefined;
+  const shared = {
+    context: (context ?? {}) as Record<string, unknown>,
+    ...(typeof principalId === 'string' ? { principalId } : {}),
+  };
+  if (authorizer.simpleResponses) {
+    const { isAuthorized } = answer as { isAuthorized?: unknown };
+    return typeof isAuthorized === 'boolean' ? { ...shared, isAuthorized } : undefined;
+  }
+  const policy = readPolicy(answer);
+  return policy === undefined ? undefined : { ...shared, policy };
+}
+
+function bodyOf(request: GatewayRequest): { body: string | null; isBase64Encoded: boolean } {
+  if (request.body.length === 0) return { body: null, isBase64Encoded: false };
+  const text = isText(request.headers['content-type']);
+  return { body: text ? request.body.toString('utf8') : request.body.toString('base64'), isBase64Encoded: !text };
 }
 
 /** The request fields payload 2.0 authorizer and proxy events share; empty ones are left out, as API Gateway does. */
@@ -390,8 +544,27 @@ function writeProxyResult(response: http.ServerResponse, result: unknown): void 
   response.end(body === undefined ? undefined : Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8'));
 }
 
-function json(response: http.ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'apigw-requestid': randomUUID() }).end(JSON.stringify(body));
+/** Payload 1.0: the function must answer `{ statusCode, headers, multiValueHeaders, body, isBase64Encoded }`. */
+function writeProxyResultV1(response: http.ServerResponse, result: unknown): void {
+  if (result === null || typeof result !== 'object' || typeof (result as { statusCode?: unknown }).statusCode !== 'number') {
+    json(response, 500, { message: 'Internal Server Error' });
+    return;
+  }
+  const { statusCode, headers, multiValueHeaders, body, isBase64Encoded } = result as {
+    statusCode: number;
+    headers?: Record<string, string>;
+    multiValueHeaders?: Record<string, string[]>;
+    body?: string | null;
+    isBase64Encoded?: boolean;
+  };
+  const merged: Record<string, string | string[]> = { ...headers };
+  for (const [name, values] of Object.entries(multiValueHeaders ?? {})) merged[name] = values;
+  response.writeHead(statusCode, merged);
+  response.end(body === undefined || body === null ? undefined : Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8'));
+}
+
+function json(response: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'apigw-requestid': randomUUID(), ...extra }).end(JSON.stringify(body));
 }
 
 function isText(contentType: string | undefined): boolean {

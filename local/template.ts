@@ -26,7 +26,11 @@ export interface LocalAuthorizer {
 }
 
 export interface LocalIntegration {
+  /** The integration's logical id in the template, for start-up messages. */
+  readonly logicalId?: string;
   readonly type: 'AWS_PROXY' | 'HTTP_PROXY';
+  /** AWS_PROXY: the event and response format, `1.0` or `2.0`. @default '2.0' */
+  readonly payloadFormatVersion?: string;
   /** AWS_PROXY: the function's logical id. */
   readonly functionId?: string;
   /** HTTP_PROXY: the backend URL. */
@@ -100,9 +104,16 @@ export function readHttpApi(assemblyDir: string, stackName: string, region = 'us
     const props = integration.Properties ?? {};
     const requestParameters = (props.RequestParameters ?? {}) as Record<string, string>;
     if (props.IntegrationType === 'AWS_PROXY') {
-      integrations.set(logicalId, { type: 'AWS_PROXY', functionId: functionIdIn(props.IntegrationUri), requestParameters });
+      integrations.set(logicalId, {
+        logicalId,
+        type: 'AWS_PROXY',
+        functionId: functionIdIn(props.IntegrationUri),
+        payloadFormatVersion: String(props.PayloadFormatVersion ?? '2.0'),
+        requestParameters,
+      });
     } else if (props.IntegrationType === 'HTTP_PROXY') {
       integrations.set(logicalId, {
+        logicalId,
         type: 'HTTP_PROXY',
         url: resolve(props.IntegrationUri),
         method: String(props.IntegrationMethod ?? 'ANY'),
