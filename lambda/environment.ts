@@ -70,6 +70,12 @@ export const MAX_TOKEN_LENGTH = 4_096;
 /** The largest introspection or JWKS response body read, in bytes; a larger one is an error. */
 export const MAX_RESPONSE_BYTES = 64 * 1_024;
 
+/**
+ * Seconds of clock difference allowed for a token's `nbf`: a token whose `nbf` is later than now
+ * plus this is not yet valid (denied, not cached).
+ */
+export const NOT_BEFORE_SKEW_SECONDS = 60;
+
 /** RFC 6749 §3.3 scope-token: one or more of %x21 / %x23-5B / %x5D-7E. */
 export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, jwtVerify } from
 import type { ClientCredentials, ClientCredentialsProvider } from './client-credentials.js';
 import { formEncode } from './client-credentials.js';
 import type { AuthorizerConfig } from './config.js';
-import { MAX_RESPONSE_BYTES, RESPONSE_TYPE_INTROSPECTION_JWT } from './environment.js';
+import { ENV, MAX_RESPONSE_BYTES, NOT_BEFORE_SKEW_SECONDS, RESPONSE_TYPE_INTROSPECTION_JWT } from './environment.js';
 import { ClientCredentialsRejectedError, IntrospectionResponseInvalidError } from './errors.js';
 import { type HttpResponse, httpRequest } from './http-client.js';
 
@@ -90,10 +90,10 @@ export class IntrospectionClient {
     }
     const body = response.body.trim();
     if (this.config.responseType === RESPONSE_TYPE_INTROSPECTION_JWT) {
-      return this.verifyIntrospectionJwt(body, clientId).then((result) => ({ ...result, maxAgeSeconds }));
+      return this.verifyIntrospectionJwt(body, clientId).then((result) => ({ maxAgeSeconds, ...result }));
     }
     const claims = jwtClaims(body, host);
-    if (claims !== undefined) return { active: true, token: activeToken(body, claims), maxAgeSeconds };
+    if (claims !== undefined) return phantomResult(body, claims, host, maxAgeSeconds);
     if (isInactiveJson(body)) return { active: false, maxAgeSeconds };
     throw new IntrospectionResponseInvalidError(
       `${host} answered 200 with neither a JWT nor {"active":false} (content-type ${JSON.stringify(response.headers['content-type'] ?? '')})`,
@@ -101,7 +101,10 @@ export class IntrospectionClient {
   }
 
   /** RFC 9701: verify signature, `typ`, `iss` and `aud`; `token_introspection.active` decides. */
-  private async verifyIntrospectionJwt(body: string, clientId: string): Promise<{ active: true; token: ActiveToken } | { active: false }> {
+  private async verifyIntrospectionJwt(
+    body: string,
+    clientId: string,
+  ): Promise<{ active: true; token: ActiveToken } | { active: false; maxAgeSeconds?: number }> {
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(body, this.jwks as JWTVerifyGetKey, {
@@ -126,9 +129,65 @@ export class IntrospectionClient {
       throw new IntrospectionResponseInvalidError('introspection response JWT has no token_introspection object with a boolean active');
     }
     const claims = introspection as Record<string, unknown>;
-    return claims.active === true ? { active: true, token: activeToken(body, claims) } : { active: false };
+    if (claims.active !== true) return { active: false };
+    return checkTimeClaims(claims, 'the token_introspection claim') ? { active: true, token: activeToken(body, claims) } : NOT_YET_VALID;
   }
 }
+
+/** Not an allow, and not remembered either way: the token may become valid within the negative TTL. */
+const NOT_YET_VALID = { active: false, maxAgeSeconds: 0 } as const;
+
+/**
+ * application/jwt mode: the Curity phantom JWT means "active" — unless it says otherwise. An
+ * `active` claim other than `true`, or an RFC 9701 introspection JWT (the server was configured for
+ * the other mode), is never an allow: an inactive answer denies, anything else is an error naming
+ * the mismatch.
+ */
+function phantomResult(jwt: string, claims: Record<string, unknown>, host: string, maxAgeSeconds: number | undefined): IntrospectionResult {
+  if (claims.token_introspection !== undefined || isIntrospectionJwtHeader(jwt)) {
+    const inner = claims.token_introspection as { active?: unknown } | null | undefined;
+    if (inner !== null && typeof inner === 'object' && inner.active === false) return { active: false, maxAgeSeconds };
+    throw new IntrospectionResponseInvalidError(
+      `${host} answered with an RFC 9701 introspection JWT; set ${ENV.introspectionResponseType} to ${RESPONSE_TYPE_INTROSPECTION_JWT}`,
+    );
+  }
+  if (claims.active !== undefined && claims.active !== true) {
+    if (claims.active === false) return { active: false, maxAgeSeconds };
+    throw new IntrospectionResponseInvalidError(
+      `${host} answered with a JWT whose active claim is ${JSON.stringify(claims.active)}; expected true or no active claim`,
+    );
+  }
+  if (!checkTimeClaims(claims, `the JWT from ${host}`)) return NOT_YET_VALID;
+  return { active: true, token: activeToken(jwt, claims), maxAgeSeconds };
+}
+
+/** `typ` of the JWS header is RFC 9701's (`token-introspection+jwt`, with or without `application/`). */
+function isIntrospectionJwtHeader(jwt: string): boolean {
+  let header: { typ?: unknown };
+  try {
+    header = JSON.parse(Buffer.from(jwt.slice(0, jwt.indexOf('.')), 'base64url').toString('utf8'));
+  } catch {
+    return false;
+  }
+  return typeof header?.typ === 'string' && /^(?:application\/)?token-introspection\+jwt$/i.test(header.typ);
+}
+
+/**
+ * RFC 7519 NumericDate claims of an active token. Present but not a finite number is a malformed
+ * answer (an error, so nothing is cached); `nbf` later than now plus `NOT_BEFORE_SKEW_SECONDS`
+ * returns false (not yet valid). `exp` is checked where the decision is made, on every request.
+ */
+function checkTimeClaims(claims: Record<string, unknown>, where: string): boolean {
+  for (const name of NUMERIC_DATE_CLAIMS) {
+    const value = claims[name];
+    if (value !== undefined && !Number.isFinite(value)) {
+      throw new IntrospectionResponseInvalidError(`${where}: claim ${name} must be a number; received ${JSON.stringify(value)}`);
+    }
+  }
+  return claims.nbf === undefined || (claims.nbf as number) <= Date.now() / 1000 + NOT_BEFORE_SKEW_SECONDS;
+}
+
+const NUMERIC_DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 
 function activeToken(jwt: string, claims: Record<string, unknown>): ActiveToken {
   const scopes = scopeClaim(claims);
@@ -138,7 +197,7 @@ function activeToken(jwt: string, claims: Record<string, unknown>): ActiveToken 
     clientId: typeof claims.client_id === 'string' ? claims.client_id : undefined,
     scope: scopes.join(' '),
     scopes,
-    exp: typeof claims.exp === 'number' ? claims.exp : undefined,
+    exp: claims.exp as number | undefined,
   };
 }
 
