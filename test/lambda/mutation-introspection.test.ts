@@ -1,0 +1,344 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAuthorizer } from '../../lambda/authorizer.js';
+import type { PolicyResponse, SimpleResponse } from '../../lambda/authorizer-response.js';
+import { closeServer, listen, readBody } from '../../local/http-server.js';
+import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
+import { fakeJwt } from '../support/fault-server.js';
+import { httpApiEvent, restEvent } from '../support/fixtures.js';
+import { decisionLines, rememberSecret } from '../support/log-capture.js';
+
+/**
+ * Behaviours a mutation sample found untested (each test here kills a mutant that survived the
+ * other suites): the authorizer against a real HTTP server on 127.0.0.1 whose answers each test
+ * scripts, serving the introspection endpoint and, for RFC 9701, a JWKS.
+ */
+interface Reply {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
+const CLIENT_ID = 'mutation-authorizer';
+const SECRET_NAME = 'mutation/client';
+let secrets: LocalSecretsManager;
+let server: http.Server;
+let base: string;
+/** Replies for the next introspection requests, in order; then `reply`. */
+let queue: Reply[];
+let reply: Reply;
+let introspections: { authorization: string | undefined; accept: string | undefined }[];
+let jwks: object;
+let signingKey: CryptoKey;
+
+beforeAll(async () => {
+  secrets = await startLocalSecretsManager();
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.endpoint;
+  const pair = await generateKeyPair('RS256', { extractable: true });
+  signingKey = pair.privateKey;
+  jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] };
+  server = http.createServer(async (request, response) => {
+    await readBody(request);
+    if (request.url === '/jwks') return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+    introspections.push({ authorization: request.headers.authorization, accept: request.headers.accept });
+    const next = queue.shift() ?? reply;
+    response.writeHead(next.status, next.headers).end(next.body ?? '');
+  });
+  await listen(server, 0);
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await closeServer(server);
+  await secrets.close();
+});
+beforeEach(() => {
+  secrets.put(SECRET_NAME, JSON.stringify({ client_id: CLIENT_ID, client_secret: rememberSecret('mutation-secret-1') }));
+  queue = [];
+  reply = { status: 500 };
+  introspections = [];
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+const jwtReply = (claims: Record<string, unknown>, headers: Record<string, string> = {}): Reply => ({
+  status: 200,
+  headers: { 'content-type': 'application/jwt', ...headers },
+  body: fakeJwt({ exp: now() + 120, ...claims }),
+});
+
+function authorizer(env: Record<string, string> = {}) {
+  return createAuthorizer({
+    INTROSPECTION_ENDPOINT: `${base}/introspect`,
+    CLIENT_CREDENTIALS_SECRET: SECRET_NAME,
+    INTROSPECTION_TIMEOUT_MS: '1000',
+    ROUTE_SCOPES: JSON.stringify({ 'GET /echo': ['read'] }),
+    ...env,
+  });
+}
+
+describe('scopes are compared as whole tokens', () => {
+  it('denies a token granted read:all on a route that requires read', async () => {
+    reply = jwtReply({ sub: 'alice', scope: 'read:all' });
+    expect(await authorizer()(httpApiEvent('Bearer scoped-token'))).toEqual({ isAuthorized: false });
+    expect((await decisionLines()).at(-1)).toMatchObject({ outcome: 'deny', reason: 'insufficient_scope' });
+  });
+
+  it('reads the scopes of an scp claim, as an array or a string, and skips empty entries', async () => {
+    reply = jwtReply({ sub: 'alice', scp: ['', 'read', 7] });
+    expect(await authorizer()(httpApiEvent('Bearer scp-array'))).toMatchObject({ isAuthorized: true, context: { scope: 'read' } });
+    reply = jwtReply({ sub: 'alice', scp: 'write  read' });
+    expect(await authorizer()(httpApiEvent('Bearer scp-string'))).toMatchObject({
+      isAuthorized: true,
+      context: { scope: 'write read' },
+    });
+  });
+
+  it('grants no scope from a scope claim of another type, and puts no scope in the context', async () => {
+    reply = jwtReply({ sub: 'alice', scope: { read: true } });
+    expect(await authorizer()(httpApiEvent('Bearer odd-scope'))).toEqual({ isAuthorized: false });
+    const open = (await authorizer()(httpApiEvent('Bearer odd-scope', 'GET /open'))) as SimpleResponse;
+    expect(open.isAuthorized).toBe(true);
+    expect(open.context).not.toHaveProperty('scope');
+  });
+});
+
+describe('claims the authorizer passes on', () => {
+  it('names the principal by sub, else client_id, else unknown, and keeps only string claims in the context', async () => {
+    const principal = async (claims: Record<string, unknown>) => {
+      reply = jwtReply({ scope: 'read', ...claims });
+      const response = (await authorizer()(restEvent('Bearer principal-token'))) as PolicyResponse;
+      return { principalId: response.principalId, context: response.context };
+    };
+    expect(await principal({ sub: 'alice', client_id: 'app' })).toMatchObject({
+      principalId: 'alice',
+      context: { sub: 'alice', client_id: 'app' },
+    });
+    expect(await principal({ client_id: 'app' })).toMatchObject({ principalId: 'app' });
+    const unknown = await principal({ sub: 42, client_id: ['app'] });
+    expect(unknown.principalId).toBe('unknown');
+    expect(unknown.context).not.toHaveProperty('sub');
+    expect(unknown.context).not.toHaveProperty('client_id');
+  });
+
+  it('denies a token whose exp is now, and allows one without exp', async () => {
+    reply = jwtReply({ sub: 'alice', scope: 'read', exp: now() });
+    expect(await authorizer()(httpApiEvent('Bearer expiring-token'))).toEqual({ isAuthorized: false });
+    reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body: fakeJwt({ sub: 'alice', scope: 'read' }) };
+    expect(await authorizer()(httpApiEvent('Bearer no-exp-token'))).toMatchObject({ isAuthorized: true });
+  });
+});
+
+describe('Cache-Control on the introspection response', () => {
+  it.each(['no-store', 'no-cache', 'private, no-store', 'max-age=60, no-cache', 'NO-STORE'])(
+    'introspects again on the next call after Cache-Control: %s',
+    async (cacheControl) => {
+      reply = jwtReply({ sub: 'alice', scope: 'read' }, { 'cache-control': cacheControl });
+      const handler = authorizer();
+      expect(await handler(httpApiEvent('Bearer uncached-token'))).toMatchObject({ isAuthorized: true });
+      expect(await handler(httpApiEvent('Bearer uncached-token'))).toMatchObject({ isAuthorized: true });
+      expect(introspections).toHaveLength(2);
+      expect((await decisionLines()).at(-1)).toMatchObject({ cache: 'miss' });
+    },
+  );
+
+  it.each(['max-age=60', 'public, max-age="60"', '', 'x-no-store-extension'])(
+    'serves the next call from its cache after Cache-Control: %j',
+    async (cacheControl) => {
+      reply = jwtReply({ sub: 'alice', scope: 'read' }, cacheControl === '' ? {} : { 'cache-control': cacheControl });
+      const handler = authorizer();
+      await handler(httpApiEvent('Bearer cached-token'));
+      expect(await handler(httpApiEvent('Bearer cached-token'))).toMatchObject({ isAuthorized: true });
+      expect(introspections).toHaveLength(1);
+      expect((await decisionLines()).at(-1)).toMatchObject({ cache: 'hit' });
+    },
+  );
+
+  it('keeps an answer no longer than its max-age', async () => {
+    reply = jwtReply({ sub: 'alice', scope: 'read' }, { 'cache-control': 'max-age=1' });
+    const handler = authorizer();
+    await handler(httpApiEvent('Bearer short-lived'));
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    await handler(httpApiEvent('Bearer short-lived'));
+    expect(introspections).toHaveLength(2);
+  });
+
+  it('does not cache an inactive answer marked no-store', async () => {
+    reply = { status: 204, headers: { 'cache-control': 'no-store' } };
+    const handler = authorizer();
+    expect(await handler(httpApiEvent('Bearer junk'))).toEqual({ isAuthorized: false });
+    expect(await handler(httpApiEvent('Bearer junk'))).toEqual({ isAuthorized: false });
+    expect(introspections).toHaveLength(2);
+  });
+});
+
+describe('invalid_client', () => {
+  const invalidClient = (status: number, body: string): Reply => ({ status, headers: { 'content-type': 'application/json' }, body });
+
+  it.each(['{"error":"invalid_client"}', '{"error" : "invalid_client","error_description":"bad secret"}'])(
+    're-reads the secret after a 400 %s and retries once with the new credentials',
+    async (body) => {
+      const handler = authorizer();
+      reply = jwtReply({ sub: 'alice', scope: 'read' });
+      // A first request, so that the credentials in hand are surely the first secret's.
+      await handler(httpApiEvent('Bearer warm-up-token'));
+      introspections = [];
+      secrets.put(SECRET_NAME, JSON.stringify({ client_id: CLIENT_ID, client_secret: rememberSecret('mutation-secret-2') }));
+      queue = [invalidClient(400, body)];
+      expect(await handler(httpApiEvent('Bearer rotated-token'))).toMatchObject({ isAuthorized: true });
+      expect(introspections.map(({ authorization }) => Buffer.from(String(authorization).slice(6), 'base64').toString())).toEqual([
+        `${CLIENT_ID}:mutation-secret-1`,
+        `${CLIENT_ID}:mutation-secret-2`,
+      ]);
+    },
+  );
+
+  it('fails (500) when the retry is rejected with 400 invalid_client as well', async () => {
+    reply = invalidClient(400, '{"error":"invalid_client"}');
+    const handler = authorizer();
+    await expect(handler(restEvent('Bearer rejected-token'))).rejects.toMatchObject({
+      code: 'ERR_CLIENT_CREDENTIALS_REJECTED',
+      message: `127.0.0.1:${new URL(base).port} rejected the client credentials (status 400)`,
+    });
+    expect(introspections).toHaveLength(2);
+  });
+
+  it.each([
+    [400, '{"error":"invalid_request"}'],
+    [400, '{"error":"invalid_client_metadata"}'],
+    [403, '{"error":"invalid_client"}'],
+  ])('does not retry a %i %s: it is not a credentials problem', async (status, body) => {
+    reply = invalidClient(status, body);
+    await expect(authorizer()(httpApiEvent('Bearer other-error'))).rejects.toMatchObject({
+      code: 'ERR_INTROSPECTION_RESPONSE_INVALID',
+      message: `127.0.0.1:${new URL(base).port} answered introspection with unexpected status ${status}`,
+    });
+    expect(introspections).toHaveLength(1);
+  });
+});
+
+describe('application/jwt responses that are not a decision', () => {
+  it.each([
+    [
+      'a JWS whose payload is not JSON',
+      `eyJhbGciOiJSUzI1NiJ9.${Buffer.from('not json').toString('base64url')}.c2ln`,
+      /whose payload is not JSON$/,
+    ],
+    [
+      'a JWS whose payload is an array',
+      `eyJhbGciOiJSUzI1NiJ9.${Buffer.from('[1]').toString('base64url')}.c2ln`,
+      /whose payload is not a JSON object$/,
+    ],
+    [
+      'a JWS whose payload is null',
+      `eyJhbGciOiJSUzI1NiJ9.${Buffer.from('null').toString('base64url')}.c2ln`,
+      /whose payload is not a JSON object$/,
+    ],
+    ['two segments', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0', /neither a JWT nor \{"active":false\} \(content-type "application\/jwt"\)$/],
+    ['a JWT after other text', `x${fakeJwt({ sub: 'a' })}`, /neither a JWT nor/],
+    ['{"active":true}', '{"active":true}', /neither a JWT nor/],
+    ['JSON that is not an object', '[false]', /neither a JWT nor/],
+    ['broken JSON', '{"active":false', /neither a JWT nor/],
+  ])('fails (500) on %s', async (_name, body, message) => {
+    reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body };
+    await expect(authorizer()(httpApiEvent('Bearer odd-answer'))).rejects.toMatchObject({
+      code: 'ERR_INTROSPECTION_RESPONSE_INVALID',
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('names an absent content-type as empty', async () => {
+    reply = { status: 200, body: 'nothing' };
+    await expect(authorizer()(httpApiEvent('Bearer odd-answer'))).rejects.toThrow(/\(content-type ""\)$/);
+  });
+
+  it('denies on {"active":false} surrounded by whitespace', async () => {
+    reply = { status: 200, headers: { 'content-type': 'application/json' }, body: '\n {"active":false} \n' };
+    expect(await authorizer()(httpApiEvent('Bearer inactive'))).toEqual({ isAuthorized: false });
+  });
+
+  it('forwards a JWT surrounded by whitespace without it', async () => {
+    const jwt = fakeJwt({ sub: 'alice', scope: 'read', exp: now() + 60 });
+    reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body: `\r\n${jwt}\n` };
+    expect(await authorizer()(httpApiEvent('Bearer padded'))).toMatchObject({ isAuthorized: true, context: { jwt } });
+  });
+});
+
+describe('RFC 9701 responses', () => {
+  const rfc9701 = (env: Record<string, string> = {}) =>
+    authorizer({
+      INTROSPECTION_RESPONSE_TYPE: 'application/token-introspection+jwt',
+      JWKS_URI: `${base}/jwks`,
+      ISSUER: 'https://issuer.example',
+      ...env,
+    });
+
+  async function signed(
+    introspection: unknown,
+    { typ = 'token-introspection+jwt', aud = CLIENT_ID, iss = 'https://issuer.example' } = {},
+  ): Promise<Reply> {
+    const jwt = await new SignJWT({ token_introspection: introspection })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ })
+      .setIssuer(iss)
+      .setAudience(aud)
+      .setIssuedAt()
+      .sign(signingKey);
+    return { status: 200, headers: { 'content-type': 'application/token-introspection+jwt' }, body: rememberSecret(jwt) };
+  }
+  const active = { active: true, sub: 'alice', scope: 'read' };
+
+  it('allows a correctly signed response, asking for it by its media type', async () => {
+    reply = await signed(active);
+    expect(await rfc9701()(httpApiEvent('Bearer rfc9701-token'))).toMatchObject({ isAuthorized: true, context: { sub: 'alice' } });
+    expect(introspections.at(-1)?.accept).toBe('application/token-introspection+jwt');
+  });
+
+  it.each([
+    ['typ JWT', { typ: 'JWT' }, /failed verification: ERR_JWT_CLAIM_VALIDATION_FAILED$/],
+    ['typ at+jwt', { typ: 'at+jwt' }, /failed verification: ERR_JWT_CLAIM_VALIDATION_FAILED$/],
+    ['another audience', { aud: 'someone-else' }, /failed verification: ERR_JWT_CLAIM_VALIDATION_FAILED$/],
+    ['another issuer', { iss: 'https://other.example' }, /failed verification: ERR_JWT_CLAIM_VALIDATION_FAILED$/],
+  ])('fails (500), never allows, on a response signed by the right key with %s', async (_name, options, message) => {
+    reply = await signed(active, options);
+    await expect(rfc9701()(httpApiEvent('Bearer rfc9701-token'))).rejects.toMatchObject({
+      code: 'ERR_INTROSPECTION_RESPONSE_INVALID',
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('checks no issuer when ISSUER is unset', async () => {
+    reply = await signed(active, { iss: 'https://other.example' });
+    expect(await rfc9701({ ISSUER: '' })(httpApiEvent('Bearer rfc9701-token'))).toMatchObject({ isAuthorized: true });
+  });
+
+  it('fails (500) on an unsigned application/jwt-style body', async () => {
+    reply = {
+      status: 200,
+      headers: { 'content-type': 'application/token-introspection+jwt' },
+      body: fakeJwt({ token_introspection: active }),
+    };
+    await expect(rfc9701()(httpApiEvent('Bearer rfc9701-token'))).rejects.toThrow(/^introspection response JWT failed verification: /);
+  });
+
+  it.each([
+    ['no token_introspection', undefined],
+    ['a null token_introspection', null],
+    ['a string token_introspection', 'active'],
+    ['an active that is not a boolean', { active: 'true', scope: 'read' }],
+  ])('fails (500) on %s', async (_name, introspection) => {
+    reply = await signed(introspection);
+    await expect(rfc9701()(httpApiEvent('Bearer rfc9701-token'))).rejects.toMatchObject({
+      code: 'ERR_INTROSPECTION_RESPONSE_INVALID',
+      message: 'introspection response JWT has no token_introspection object with a boolean active',
+    });
+  });
+
+  it('denies a token the signed response reports inactive, and honours its no-store', async () => {
+    const inactive = await signed({ active: false });
+    reply = { ...inactive, headers: { ...inactive.headers, 'cache-control': 'no-store' } };
+    const handler = rfc9701();
+    expect(await handler(httpApiEvent('Bearer inactive-token'))).toEqual({ isAuthorized: false });
+    expect(await handler(httpApiEvent('Bearer inactive-token'))).toEqual({ isAuthorized: false });
+    expect(introspections).toHaveLength(2);
+  });
+});
