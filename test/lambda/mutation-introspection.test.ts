@@ -31,7 +31,7 @@ let queue: Reply[];
 let reply: Reply;
 let introspections: { authorization: string | undefined; accept: string | undefined }[];
 let jwks: object;
-let signingKey: CryptoKey;
+let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 beforeAll(async () => {
   secrets = await startLocalSecretsManager();
