@@ -1,7 +1,7 @@
-import type { Duration } from 'aws-cdk-lib';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { Architecture } from 'aws-cdk-lib/aws-lambda';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IntrospectionResponseType } from '../lambda/environment.js';
 
@@ -17,8 +17,12 @@ export interface PhantomTokenAuthorizerProps {
   /**
    * The Secrets Manager secret holding the authorizer's OAuth client credentials as a
    * SecretString `{"client_id": "…", "client_secret": "…"}`: an `ISecret`, or a secret ARN or
-   * name. The function may read this one secret (and decrypt with its KMS key when the
-   * `ISecret` names one); the client secret never appears in the template.
+   * name (a name is looked up in the stack's account and region). The function may read this
+   * one secret, and decrypt it with its customer-managed KMS key when the `ISecret` names one
+   * (`Secret.fromSecretAttributes(…, { encryptionKey })`); the client secret never appears in
+   * the template. An ARN string ending in a hyphen and six letters or digits may be complete or
+   * partial (`…:secret:phantom-token/introspection-client`): the role may read both readings;
+   * pass `Secret.fromSecretCompleteArn` or `Secret.fromSecretPartialArn` to say which.
    */
   readonly clientCredentialsSecret: ISecret | string;
 
@@ -50,8 +54,9 @@ export interface PhantomTokenAuthorizerProps {
   readonly realm?: string;
 
   /**
-   * How long API Gateway caches a decision per identity-source values, 0 to 3600 seconds (0
-   * turns the gateway cache off). A revoked token keeps passing for up to this long plus
+   * How long API Gateway caches a decision per identity-source values, a whole number of seconds
+   * from 0 to 3600 (0 turns the gateway cache off). A revoked token keeps passing for up to
+   * this long plus
    * `cacheMaxTtl`, and a cached allow keeps forwarding its JWT for this long even past the
    * JWT's `exp`: keep it well below your access tokens' lifetime.
    * @default Duration.seconds(60)
@@ -59,8 +64,8 @@ export interface PhantomTokenAuthorizerProps {
   readonly resultsCacheTtl?: Duration;
 
   /**
-   * The longest the function keeps an introspection result in memory, 0 to 3600 seconds. An entry
-   * never outlives the server's `max-age` or the JWT's `exp`.
+   * The longest the function keeps an introspection result in memory, a whole number of seconds
+   * from 0 to 3600. An entry never outlives the server's `max-age` or the JWT's `exp`.
    * @default Duration.seconds(300)
    */
   readonly cacheMaxTtl?: Duration;
@@ -72,22 +77,24 @@ export interface PhantomTokenAuthorizerProps {
   readonly cacheMaxEntries?: number;
 
   /**
-   * How long the function remembers an inactive token, 0 to 3600 seconds (0: never).
+   * How long the function remembers an inactive token, a whole number of seconds from 0 to 3600
+   * (0: never).
    * @default Duration.seconds(10)
    */
   readonly negativeCacheTtl?: Duration;
 
   /**
-   * The deadline of one introspection request (and one JWKS fetch), 100 ms to 4 s. The function
-   * timeout is twice this plus one second (room for one retry after a credentials rotation),
-   * which stays under API Gateway's 10-second authorizer limit.
+   * The deadline of one introspection request (and one JWKS fetch), a whole number of
+   * milliseconds from 100 to 4000. The function timeout is twice this plus one second, rounded
+   * up to whole seconds (room for one retry after a credentials rotation), which stays under
+   * API Gateway's 10-second authorizer limit.
    * @default Duration.seconds(3)
    */
   readonly introspectionTimeout?: Duration;
 
   /**
-   * How often the function re-reads the client-credentials secret, 0 to 86400 seconds. It also
-   * re-reads it at once when the OAuth server answers `invalid_client`.
+   * How often the function re-reads the client-credentials secret, a whole number of seconds
+   * from 0 to 86400. It also re-reads it at once when the OAuth server answers `invalid_client`.
    * @default Duration.seconds(300)
    */
   readonly secretRefreshInterval?: Duration;
@@ -101,10 +108,26 @@ export interface PhantomTokenAuthorizerProps {
   readonly jwtHeaderName?: string;
 
   /**
-   * Retention of the authorizer function's log group.
+   * Retention of the log group the construct creates for the function. Not with `logGroup`
+   * (set the retention on that log group instead).
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+
+  /**
+   * What happens to the log group the construct creates when it leaves the stack. Kept by
+   * default: the decision lines are the record of who was let in. Not with `logGroup`.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * A log group of your own for the function (its retention, removal policy, encryption and
+   * subscriptions are yours); the function's role may write to it. Not with `logRetention` or
+   * `logRemovalPolicy`.
+   * @default - a log group is created, with `logRetention` and `logRemovalPolicy`
+   */
+  readonly logGroup?: ILogGroup;
 
   /**
    * The function's memory in MiB, 128 to 10240. Lambda gives CPU in proportion to memory: at
