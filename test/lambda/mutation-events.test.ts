@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
+import { allow, denyInsufficientScope, denyInvalidToken } from '../../lambda/authorizer-response.js';
+import { roundMs, writeDecisionLog } from '../../lambda/decision-log.js';
+import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
+import { decisionLines } from '../support/log-capture.js';
+
+/**
+ * Reading the event and shaping the answer: behaviours mutation testing found without a test
+ * that pins them (see README, Development, Mutation testing).
+ */
+describe('readAuthorizerEvent', () => {
+  it.each([
+    [null, 'authorizer event must be an object'],
+    ['REQUEST', 'authorizer event must be an object'],
+    [{}, 'authorizer event type must be REQUEST; received undefined'],
+    [{ type: 'TOKEN' }, 'authorizer event type must be REQUEST; received "TOKEN"'],
+    [{ type: 'REQUEST', version: '2.0', routeKey: 7 }, 'payload 2.0 authorizer event must carry a routeKey'],
+    [
+      { type: 'REQUEST', methodArn: 'arn', httpMethod: 'GET' },
+      'REST and payload 1.0 authorizer events must carry methodArn, httpMethod and resource',
+    ],
+    [
+      { type: 'REQUEST', methodArn: 'arn', resource: '/x' },
+      'REST and payload 1.0 authorizer events must carry methodArn, httpMethod and resource',
+    ],
+    [
+      { type: 'REQUEST', httpMethod: 'GET', resource: '/x' },
+      'REST and payload 1.0 authorizer events must carry methodArn, httpMethod and resource',
+    ],
+  ])('rejects %j', (event, message) => {
+    expect(() => readAuthorizerEvent(event)).toThrow(expect.objectContaining({ code: 'ERR_EVENT_INVALID', message }));
+  });
+
+  it('reads an HTTP API payload 2.0 event as simple, keyed by its routeKey', () => {
+    expect(readAuthorizerEvent(httpApiEvent('Bearer abc', 'ANY /x'))).toEqual({
+      format: 'simple',
+      routeKey: 'ANY /x',
+      authorization: 'Bearer abc',
+      methodArn: undefined,
+      httpMethod: undefined,
+      resource: undefined,
+    });
+  });
+
+  it('reads REST and payload 1.0 events as policy, keyed by method and resource', () => {
+    expect(readAuthorizerEvent(restEvent('Bearer abc', 'POST', '/orders/{id}', '/orders/7'))).toEqual({
+      format: 'policy',
+      routeKey: 'POST /orders/{id}',
+      authorization: 'Bearer abc',
+      methodArn: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/POST/orders/7',
+      httpMethod: 'POST',
+      resource: '/orders/{id}',
+    });
+    expect(readAuthorizerEvent(httpApiV1Event('Bearer abc'))).toMatchObject({ format: 'policy', routeKey: 'GET /request' });
+  });
+
+  it('joins every Authorization value with commas, whatever the header case, multiValueHeaders first', () => {
+    const event = (headers: unknown, multiValueHeaders: unknown) => ({
+      type: 'REQUEST',
+      version: '2.0',
+      routeKey: '$default',
+      headers,
+      multiValueHeaders,
+    });
+    const read = (headers: unknown, multi: unknown) => readAuthorizerEvent(event(headers, multi)).authorization;
+    expect(read({ Authorization: 'Bearer a', authorization: 'Bearer b' }, undefined)).toBe('Bearer a,Bearer b');
+    expect(read({ authorization: 'Bearer h' }, { AUTHORIZATION: ['Bearer m1', 'Bearer m2'] })).toBe('Bearer m1,Bearer m2');
+    expect(read({ authorization: 'Bearer h' }, { authorization: undefined })).toBe('Bearer h');
+    expect(read({ authorization: 'Bearer h' }, {})).toBe('Bearer h');
+    expect(read({ authorizations: 'Bearer x', authorizatio: 'Bearer y', 'x-authorization': 'Bearer z' }, null)).toBeUndefined();
+    expect(read({ authorization: undefined }, null)).toBeUndefined();
+    expect(read(null, null)).toBeUndefined();
+  });
+});
+
+describe('authorizer answers', () => {
+  const rest = (method: string, resource: string) => readAuthorizerEvent(restEvent('Bearer abc', method, resource));
+  const context = { jwt: 'h.p.s' };
+
+  it('allows just the route when routes have scopes, with ANY as every method and path parameters as *', () => {
+    const resource = (method: string, path: string) =>
+      (allow(rest(method, path), 'alice', context, true) as { policyDocument: { Statement: { Resource: string }[] } }).policyDocument
+        .Statement[0]?.Resource;
+    const api = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test';
+    expect(resource('GET', '/orders/{id}/items/{item}')).toBe(`${api}/GET/orders/*/items/*`);
+    expect(resource('ANY', '/x/{proxy+}')).toBe(`${api}/*/x/*`);
+  });
+
+  it('answers a whole policy: principal, version, one statement, the context', () => {
+    expect(allow(rest('GET', '/x'), 'alice', context, false)).toEqual({
+      principalId: 'alice',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*' },
+        ],
+      },
+      context,
+    });
+    expect(denyInsufficientScope(rest('DELETE', '/x/{id}'), 'alice')).toEqual({
+      principalId: 'alice',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Deny',
+            Resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/DELETE/x/*',
+          },
+        ],
+      },
+    });
+  });
+
+  it('answers HTTP API payload 2.0 with simple responses', () => {
+    const request = readAuthorizerEvent(httpApiEvent('Bearer abc'));
+    expect(allow(request, 'alice', context, true)).toEqual({ isAuthorized: true, context });
+    expect(denyInsufficientScope(request, 'alice')).toEqual({ isAuthorized: false });
+    expect(denyInvalidToken(request)).toEqual({ isAuthorized: false });
+    expect(() => denyInvalidToken(rest('GET', '/x'))).toThrow(/^Unauthorized$/);
+  });
+});
+
+describe('decision lines', () => {
+  it('round milliseconds to three decimals', () => {
+    expect(roundMs(1.23456)).toBe(1.235);
+    expect(roundMs(0.0004)).toBe(0);
+  });
+
+  it('print a token as the first 12 hex characters of its hash, and nothing of a line without one', async () => {
+    writeDecisionLog({ outcome: 'deny', reason: 'missing', routeKey: 'GET /line-test' });
+    writeDecisionLog({ outcome: 'deny', reason: 'inactive', routeKey: 'GET /line-test', tokenHash: '_-8AAQID_x' });
+    const lines = (await decisionLines()).filter((line) => line.routeKey === 'GET /line-test');
+    expect(lines).toEqual([
+      { outcome: 'deny', reason: 'missing', routeKey: 'GET /line-test' },
+      { outcome: 'deny', reason: 'inactive', routeKey: 'GET /line-test', tokenId: 'ffef00010203' },
+    ]);
+  });
+});
