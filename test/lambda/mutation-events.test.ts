@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
-import { allow, denyInsufficientScope, denyInvalidToken } from '../../lambda/authorizer-response.js';
+import { allow, denyInsufficientScope, denyInvalidToken, type PolicyResponse } from '../../lambda/authorizer-response.js';
 import { roundMs, writeDecisionLog } from '../../lambda/decision-log.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
 import { decisionLines } from '../support/log-capture.js';
@@ -80,8 +80,7 @@ describe('authorizer answers', () => {
 
   it('allows just the route when routes have scopes, with ANY as every method and path parameters as *', () => {
     const resource = (method: string, path: string) =>
-      (allow(rest(method, path), 'alice', context, true) as { policyDocument: { Statement: { Resource: string }[] } }).policyDocument
-        .Statement[0]?.Resource;
+      (allow(rest(method, path), 'alice', context, true) as PolicyResponse).policyDocument.Statement[0]?.Resource;
     const api = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test';
     expect(resource('GET', '/orders/{id}/items/{item}')).toBe(`${api}/GET/orders/*/items/*`);
     expect(resource('ANY', '/x/{proxy+}')).toBe(`${api}/*/x/*`);
