@@ -12,10 +12,13 @@ import type { LocalAuthorizer, LocalHttpApi, LocalRoute } from './template.js';
  * A local stand-in for an API Gateway HTTP API, driven by a synthesized template. For each
  * request it follows API Gateway's documented HTTP API behaviour (see the README's "Emulation
  * honesty" section for the pages and for what it leaves out):
- * route selection; a missing identity source → 401 without invoking the authorizer; a payload
- * 2.0 REQUEST authorizer event; results cached by identity-source values for the authorizer's
- * TTL; `isAuthorized: false` → 403; an authorizer error or a run past 10 s → 500; request
- * parameter mapping; then the integration (Lambda proxy, payload 2.0, or HTTP proxy).
+ * the quotas on request line + header values (10,240 bytes → 431) and payload (10 MB → 413);
+ * route selection (route-selection.ts); a missing identity source → 401 without invoking the
+ * authorizer; a payload 2.0 or 1.0 REQUEST authorizer event; simple or IAM policy answers; results
+ * cached by identity-source values for the authorizer's TTL, never without an identity source;
+ * not authorized → 403; an authorizer error or a run past 10 s → 500; request parameter mapping;
+ * then the integration (Lambda proxy, payload 2.0 or 1.0, or HTTP proxy). Start-up refuses a
+ * template API Gateway would refuse (reserved-header mappings, simple responses on 1.0).
  */
 export interface GatewayOptions {
   readonly api: LocalHttpApi;

@@ -42,6 +42,9 @@ try {
     process.stderr.write(
       `error: port ${(error as { port?: number }).port ?? `${port} or ${oauthPort}`} is already in use. Stop what uses it, or set PORT / OAUTH_PORT.\n`,
     );
+  } else if ((error as Error).name === 'GatewayConfigurationError') {
+    // The template asks for something API Gateway would refuse: the message says what and where.
+    process.stderr.write(`error: ${(error as Error).message}\n`);
   } else {
     process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
   }
