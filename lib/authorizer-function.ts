@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Lazy } from 'aws-cdk-lib';
-import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, type IFunction, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Arn, ArnFormat, Duration, Lazy, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../lambda/environment.js';
@@ -14,7 +14,9 @@ import type { PhantomTokenAuthorizerProps } from './props.js';
 
 /** What {@link createAuthorizerFunction} builds. */
 export interface AuthorizerFunction {
-  readonly function: IFunction;
+  readonly function: LambdaFunction;
+  readonly role: IRole;
+  readonly logGroup: ILogGroup;
   readonly clientCredentialsSecret: ISecret;
 }
 
@@ -27,16 +29,11 @@ export function createAuthorizerFunction(
   props: PhantomTokenAuthorizerProps,
   routeScopesJson: () => string,
 ): AuthorizerFunction {
-  const clientCredentialsSecret = resolveSecret(scope, props.clientCredentialsSecret);
+  const secret = resolveSecret(scope, props.clientCredentialsSecret);
   const introspectionTimeout = props.introspectionTimeout ?? Duration.millis(DEFAULTS.introspectionTimeoutMs);
   const environment: Record<string, string> = {
     [ENV.introspectionEndpoint]: props.introspectionEndpoint,
-    // A name is passed as given: Secrets Manager reads "-abcdef" at the end of a partial ARN as
-    // its random suffix, so a name like "introspection-client" only resolves by name.
-    [ENV.clientCredentialsSecret]:
-      typeof props.clientCredentialsSecret === 'string'
-        ? props.clientCredentialsSecret
-        : (clientCredentialsSecret.secretFullArn ?? clientCredentialsSecret.secretName),
+    [ENV.clientCredentialsSecret]: secret.secretId,
     [ENV.introspectionResponseType]: props.introspectionResponseType ?? DEFAULTS.introspectionResponseType,
     [ENV.realm]: props.realm ?? DEFAULTS.realm,
     [ENV.cacheMaxTtlSeconds]: String(seconds(props.cacheMaxTtl, DEFAULTS.cacheMaxTtlSeconds)),
@@ -49,7 +46,12 @@ export function createAuthorizerFunction(
   if (props.jwksUri !== undefined) environment[ENV.jwksUri] = props.jwksUri;
   if (props.issuer !== undefined) environment[ENV.issuer] = props.issuer;
 
-  const logGroup = new LogGroup(scope, 'LogGroup', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+  const logGroup =
+    props.logGroup ??
+    new LogGroup(scope, 'LogGroup', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
   // A role of its own: write to its log group and read its secret, nothing more (no
   // AWS-managed policy; a function in a VPC also needs the ENI permissions AWS manages).
   const role = new Role(scope, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
@@ -61,7 +63,7 @@ export function createAuthorizerFunction(
     runtime: Runtime.NODEJS_24_X,
     architecture: props.architecture ?? Architecture.ARM_64,
     memorySize: props.memorySize ?? 512,
-    timeout: Duration.millis(introspectionTimeout.toMilliseconds() * 2 + 1_000),
+    timeout: functionTimeout(introspectionTimeout),
     environment,
     logGroup,
     role,
@@ -72,7 +74,7 @@ export function createAuthorizerFunction(
   const source = handlerSource();
   const fn =
     source === undefined
-      ? new LambdaFunction(scope, 'Function', { ...functionProps, code: Code.fromAsset(prebuiltAsset()), handler: 'index.handler' })
+      ? new LambdaFunction(scope, 'Function', { ...functionProps, code: prebuiltCode(prebuiltAsset()), handler: 'index.handler' })
       : new NodejsFunction(scope, 'Function', {
           ...functionProps,
           entry: source,
@@ -81,29 +83,118 @@ export function createAuthorizerFunction(
             target: AUTHORIZER_BUNDLE.target,
             format: OutputFormat.CJS,
             minify: AUTHORIZER_BUNDLE.minify,
-            sourceMap: AUTHORIZER_BUNDLE.sourcemap,
+            // The map stays out of the deployed asset (see AUTHORIZER_BUNDLE.sourcemap): a stack
+            // is decoded offline with the map of `npm run build`, the same esbuild settings.
+            sourceMap: false,
             mainFields: [...AUTHORIZER_BUNDLE.mainFields],
             externalModules: [...AUTHORIZER_BUNDLE.external],
             forceDockerBundling: false,
           },
         });
-  clientCredentialsSecret.grantRead(fn);
-  return { function: fn, clientCredentialsSecret };
+  grantSecretRead(role, secret);
+  return { function: fn, role, logGroup, clientCredentialsSecret: secret.secret };
+}
+
+/**
+ * Twice the introspection deadline (room for one retry after a credentials rotation) plus one
+ * second, rounded up to whole seconds: Lambda timeouts are whole seconds.
+ */
+export function functionTimeout(introspectionTimeout: Duration): Duration {
+  return Duration.seconds(Math.ceil((introspectionTimeout.toMilliseconds() * 2 + 1_000) / 1_000));
 }
 
 function seconds(duration: Duration | undefined, fallback: number): number {
   return duration === undefined ? fallback : duration.toSeconds();
 }
 
-function resolveSecret(scope: Construct, secret: ISecret | string): ISecret {
-  if (typeof secret !== 'string') return secret;
-  if (secret.startsWith('arn:')) {
-    // A complete ARN ends in the 6-character suffix Secrets Manager appends to the name.
-    return /-[A-Za-z0-9]{6}$/.test(secret)
-      ? Secret.fromSecretCompleteArn(scope, 'ClientCredentialsSecret', secret)
-      : Secret.fromSecretPartialArn(scope, 'ClientCredentialsSecret', secret);
+/** The random suffix Secrets Manager appends to a secret's name in its ARN: a hyphen and six letters or digits. */
+const RANDOM_SUFFIX = /-[A-Za-z0-9]{6}$/;
+
+/** The client-credentials secret as the function addresses it and as its role may read it. */
+export interface SecretReference {
+  readonly secret: ISecret;
+  /** `CLIENT_CREDENTIALS_SECRET`: what the function passes to GetSecretValue as `SecretId`. */
+  readonly secretId: string;
+  /** ARN patterns the role may read besides what `secret.grantRead` grants. */
+  readonly alsoReadable: readonly string[];
+}
+
+/**
+ * How each form of the prop addresses the secret. Secrets Manager's rules (GetSecretValue,
+ * `SecretId`): a name is looked up in the caller's own account and region; an ARN names its
+ * account and region; a partial ARN (without the "-" and six random characters) is matched to
+ * the one secret it prefixes, but a partial ARN that itself ends in "-" and six characters is
+ * read as a complete ARN. IAM matches the real secret's complete ARN, hence `name-??????` for a
+ * name or partial ARN.
+ */
+export function resolveSecret(scope: Construct, given: ISecret | string): SecretReference {
+  const id = 'ClientCredentialsSecret';
+  if (typeof given !== 'string') return { secret: given, secretId: secretIdOf(scope, given), alsoReadable: [] };
+  if (!given.startsWith('arn:')) {
+    // A name, in the stack's account and region: passed as given, never as a partial ARN, so a
+    // name that ends in "-" and six characters still resolves.
+    return { secret: Secret.fromSecretNameV2(scope, id, given), secretId: given, alsoReadable: [] };
   }
-  return Secret.fromSecretNameV2(scope, 'ClientCredentialsSecret', secret);
+  if (RANDOM_SUFFIX.test(given)) {
+    // Complete, or partial for a name that ends like a suffix (`…:secret:team/introspection-client`):
+    // the string cannot tell, so the role may read both the ARN itself and ARN-??????. The function
+    // passes it as given, which Secrets Manager reads as complete. Exact grants: pass an ISecret.
+    return { secret: Secret.fromSecretCompleteArn(scope, id, given), secretId: given, alsoReadable: [`${given}-??????`] };
+  }
+  const secret = Secret.fromSecretPartialArn(scope, id, given);
+  return { secret, secretId: secretIdOf(scope, secret), alsoReadable: [] };
+}
+
+/**
+ * `SecretId` for an `ISecret`: its complete ARN when known; for a partial ARN, the name when the
+ * secret is in the stack's own account and region (a name has no "-xxxxxx" trap), else the partial
+ * ARN, which alone reaches another account or region.
+ */
+function secretIdOf(scope: Construct, secret: ISecret): string {
+  if (secret.secretFullArn !== undefined) return secret.secretFullArn;
+  if (Token.isUnresolved(secret.secretArn)) {
+    // Built by CDK from the stack's own account and region (Secret.fromSecretNameV2).
+    return Token.isUnresolved(secret.secretName) ? secret.secretArn : secret.secretName;
+  }
+  const stack = Stack.of(scope);
+  const arn = Arn.split(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME);
+  const local = arn.account === stack.account && arn.region === stack.region;
+  return local && !Token.isUnresolved(secret.secretName) ? secret.secretName : secret.secretArn;
+}
+
+/**
+ * Read access to the secret, and `kms:Decrypt` with its customer-managed key. `grantRead` asks
+ * the key to trust the role through Secrets Manager; a key created in this app takes that into
+ * its key policy, but an imported key (`Key.fromKeyArn`) cannot, so the grant would be lost and
+ * every read fail with KMS AccessDenied. For those the role itself is granted `kms:Decrypt` on
+ * the key, through Secrets Manager in this region and for this secret only (the key policy must
+ * let the account's IAM policies grant it: the default key policy does).
+ */
+function grantSecretRead(role: IRole, reference: SecretReference): void {
+  const { secret } = reference;
+  secret.grantRead(role);
+  if (reference.alsoReadable.length > 0) {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [...reference.alsoReadable],
+      }),
+    );
+  }
+  const key = secret.encryptionKey;
+  if (key === undefined || Resource.isOwnedResource(key)) return;
+  // Secrets Manager asks KMS with the secret's complete ARN as encryption context.
+  const viaService = { 'kms:ViaService': `secretsmanager.${Stack.of(role).region}.amazonaws.com` };
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions:
+        secret.secretFullArn !== undefined
+          ? { StringEquals: { ...viaService, 'kms:EncryptionContext:SecretARN': secret.secretFullArn } }
+          : { StringEquals: viaService, StringLike: { 'kms:EncryptionContext:SecretARN': `${secret.secretArn}-??????` } },
+    }),
+  );
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -125,4 +216,13 @@ function prebuiltAsset(): string {
     throw new Error(`the prebuilt authorizer is missing from ${dir}: the package was not built with "npm run build"`);
   }
   return dir;
+}
+
+/**
+ * The prebuilt directory as the function's code, without its source map: the package keeps the
+ * map beside the bundle for decoding stacks offline, but loading it with --enable-source-maps
+ * would add to every cold start (README, "Stack traces").
+ */
+export function prebuiltCode(dir: string): Code {
+  return Code.fromAsset(dir, { exclude: ['*.map'] });
 }

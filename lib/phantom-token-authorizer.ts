@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IAuthorizer, Integration, IResource, IRestApi, Method, RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpRoute, HttpRouteIntegration, IHttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DEFAULT_JWT_HEADER_NAME, DEFAULTS } from '../lambda/environment.js';
@@ -32,8 +34,12 @@ import { validateProps } from './validate-props.js';
  * });
  */
 export class PhantomTokenAuthorizer extends Construct {
-  /** The authorizer function. */
-  readonly function: IFunction;
+  /** The authorizer function (`addEnvironment`, metrics, alarms …). */
+  readonly function: LambdaFunction;
+  /** The function's own role: it may write its log group and read its secret. */
+  readonly role: IRole;
+  /** The function's log group: the one created, or `props.logGroup`. */
+  readonly logGroup: ILogGroup;
   /** The secret the function reads its client credentials from. */
   readonly clientCredentialsSecret: ISecret;
   /** The header that carries the JWT to HTTP API HTTP integrations. */
@@ -53,6 +59,8 @@ export class PhantomTokenAuthorizer extends Construct {
     this.jwtHeaderName = (props.jwtHeaderName ?? DEFAULT_JWT_HEADER_NAME).toLowerCase();
     const built = createAuthorizerFunction(this, props, () => this.routeScopes.toJson());
     this.function = built.function;
+    this.role = built.role;
+    this.logGroup = built.logGroup;
     this.clientCredentialsSecret = built.clientCredentialsSecret;
 
     this.node.addValidation({

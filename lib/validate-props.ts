@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { type Duration, Token } from 'aws-cdk-lib';
 import { DEFAULTS, LIMITS, RESPONSE_TYPE_INTROSPECTION_JWT, RESPONSE_TYPES } from '../lambda/environment.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 
@@ -43,31 +43,33 @@ export function validateProps(props: PhantomTokenAuthorizerProps): void {
   if (props.realm !== undefined && !Token.isUnresolved(props.realm) && !/^[\x20\x21\x23-\x26\x28-\x5B\x5D-\x7E]+$/.test(props.realm)) {
     throw new Error(`realm must be printable ASCII without ", ' or \\; received ${JSON.stringify(props.realm)}`);
   }
-  validateRange('resultsCacheTtl', props.resultsCacheTtl?.toSeconds(), 0, 3_600, 'seconds');
-  validateRange('cacheMaxTtl', props.cacheMaxTtl?.toSeconds(), LIMITS.cacheMaxTtlSeconds.min, LIMITS.cacheMaxTtlSeconds.max, 'seconds');
-  validateRange(
+  validateDuration('resultsCacheTtl', props.resultsCacheTtl, 0, 3_600, 'seconds');
+  validateDuration('cacheMaxTtl', props.cacheMaxTtl, LIMITS.cacheMaxTtlSeconds.min, LIMITS.cacheMaxTtlSeconds.max, 'seconds');
+  validateDuration(
     'negativeCacheTtl',
-    props.negativeCacheTtl?.toSeconds(),
+    props.negativeCacheTtl,
     LIMITS.negativeCacheTtlSeconds.min,
     LIMITS.negativeCacheTtlSeconds.max,
     'seconds',
   );
-  validateRange(
+  validateDuration(
     'secretRefreshInterval',
-    props.secretRefreshInterval?.toSeconds(),
+    props.secretRefreshInterval,
     LIMITS.secretRefreshSeconds.min,
     LIMITS.secretRefreshSeconds.max,
     'seconds',
   );
-  validateRange(
-    'introspectionTimeout',
-    props.introspectionTimeout?.toMilliseconds(),
-    LIMITS.introspectionTimeoutMs.min,
-    4_000,
-    'milliseconds',
-  );
+  // 4 s, not the runtime's 9 s: the function timeout (2 × this + 1 s) must stay under API Gateway's 10 s.
+  validateDuration('introspectionTimeout', props.introspectionTimeout, LIMITS.introspectionTimeoutMs.min, 4_000, 'milliseconds');
   validateRange('cacheMaxEntries', props.cacheMaxEntries, LIMITS.cacheMaxEntries.min, LIMITS.cacheMaxEntries.max, 'entries');
   validateRange('memorySize', props.memorySize, 128, 10_240, 'MiB');
+  if (props.logGroup !== undefined) {
+    for (const prop of ['logRetention', 'logRemovalPolicy'] as const) {
+      if (props[prop] !== undefined) {
+        throw new Error(`${prop} applies only to the log group the construct creates: set it on logGroup instead; received both`);
+      }
+    }
+  }
   if (props.jwtHeaderName !== undefined && !Token.isUnresolved(props.jwtHeaderName)) {
     const name = props.jwtHeaderName.toLowerCase();
     if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
@@ -94,6 +96,21 @@ function validateUrl(prop: string, value: string): void {
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new Error(`${prop} must use https (plain http only for 127.0.0.1 or localhost); received ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * A Duration prop: a whole number of its unit within the range. Checked on the milliseconds, so a
+ * value CDK could not convert (`Duration.millis(1500)` for a seconds prop) gets this message, not
+ * CDK's own from toSeconds().
+ */
+function validateDuration(prop: string, value: Duration | undefined, min: number, max: number, unit: 'seconds' | 'milliseconds'): void {
+  if (value === undefined || value.isUnresolved()) return;
+  const ms = value.toMilliseconds({ integral: false });
+  const amount = unit === 'seconds' ? ms / 1_000 : ms;
+  if (!Number.isInteger(amount) || amount < min || amount > max) {
+    const received = Number.isInteger(ms / 1_000) ? `${ms / 1_000} seconds` : `${ms} millis`;
+    throw new Error(`${prop} must be a whole number of ${unit} from ${min} to ${max}; received ${received}`);
   }
 }
 

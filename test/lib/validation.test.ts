@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import type { PhantomTokenAuthorizerProps } from '../../lib/index.js';
 import { authorizerIn, unbundledStack } from './stacks.js';
@@ -35,33 +36,68 @@ describe('props are validated in the constructor, naming the prop, the limit and
     [
       'a gateway cache TTL over an hour',
       { resultsCacheTtl: Duration.hours(2) },
-      'resultsCacheTtl must be a whole number from 0 to 3600 seconds; received 7200',
+      'resultsCacheTtl must be a whole number of seconds from 0 to 3600; received 7200 seconds',
     ],
     [
       'a function cache TTL over an hour',
       { cacheMaxTtl: Duration.seconds(3601) },
-      'cacheMaxTtl must be a whole number from 0 to 3600 seconds; received 3601',
+      'cacheMaxTtl must be a whole number of seconds from 0 to 3600; received 3601 seconds',
     ],
     [
       'a negative cache TTL over an hour',
       { negativeCacheTtl: Duration.minutes(61) },
-      'negativeCacheTtl must be a whole number from 0 to 3600 seconds; received 3660',
+      'negativeCacheTtl must be a whole number of seconds from 0 to 3600; received 3660 seconds',
     ],
     [
       'an introspection timeout over 4 s',
       { introspectionTimeout: Duration.seconds(5) },
-      'introspectionTimeout must be a whole number from 100 to 4000 milliseconds; received 5000',
+      'introspectionTimeout must be a whole number of milliseconds from 100 to 4000; received 5 seconds',
     ],
     [
       'an introspection timeout under 100 ms',
       { introspectionTimeout: Duration.millis(50) },
-      'introspectionTimeout must be a whole number from 100 to 4000 milliseconds; received 50',
+      'introspectionTimeout must be a whole number of milliseconds from 100 to 4000; received 50 millis',
     ],
     ['zero cache entries', { cacheMaxEntries: 0 }, 'cacheMaxEntries must be a whole number from 1 to 1000000 entries; received 0'],
     [
       'a secret refresh over a day',
       { secretRefreshInterval: Duration.days(2) },
-      'secretRefreshInterval must be a whole number from 0 to 86400 seconds; received 172800',
+      'secretRefreshInterval must be a whole number of seconds from 0 to 86400; received 172800 seconds',
+    ],
+    [
+      'a gateway cache TTL in part-seconds',
+      { resultsCacheTtl: Duration.millis(1500) },
+      'resultsCacheTtl must be a whole number of seconds from 0 to 3600; received 1500 millis',
+    ],
+    [
+      'a function cache TTL in part-seconds',
+      { cacheMaxTtl: Duration.millis(2500) },
+      'cacheMaxTtl must be a whole number of seconds from 0 to 3600; received 2500 millis',
+    ],
+    [
+      'a negative cache TTL in part-seconds',
+      { negativeCacheTtl: Duration.millis(100) },
+      'negativeCacheTtl must be a whole number of seconds from 0 to 3600; received 100 millis',
+    ],
+    [
+      'a secret refresh interval in part-seconds',
+      { secretRefreshInterval: Duration.millis(1001) },
+      'secretRefreshInterval must be a whole number of seconds from 0 to 86400; received 1001 millis',
+    ],
+    [
+      'an introspection timeout in part-milliseconds',
+      { introspectionTimeout: Duration.millis(150.5) },
+      'introspectionTimeout must be a whole number of milliseconds from 100 to 4000; received 150.5 millis',
+    ],
+    [
+      'a log retention beside a log group of the user',
+      { logGroup: LogGroup.fromLogGroupName(unbundledStack(), 'Logs', 'authorizer'), logRetention: RetentionDays.ONE_WEEK },
+      'logRetention applies only to the log group the construct creates: set it on logGroup instead; received both',
+    ],
+    [
+      'a log removal policy beside a log group of the user',
+      { logGroup: LogGroup.fromLogGroupName(unbundledStack(), 'Logs', 'authorizer'), logRemovalPolicy: RemovalPolicy.DESTROY },
+      'logRemovalPolicy applies only to the log group the construct creates: set it on logGroup instead; received both',
     ],
     ['too little memory', { memorySize: 64 }, 'memorySize must be a whole number from 128 to 10240 MiB; received 64'],
     [
@@ -82,6 +118,16 @@ describe('props are validated in the constructor, naming the prop, the limit and
     ['a realm with a quote', { realm: 'my "api"' }, `realm must be printable ASCII without ", ' or \\; received "my \\"api\\""`],
   ])('rejects %s', (_name, props, message) => {
     expect(build(props)).toThrow(message);
+  });
+
+  it.each([
+    ['introspectionTimeout', { introspectionTimeout: Duration.millis(3999) }],
+    ['resultsCacheTtl', { resultsCacheTtl: Duration.millis(2000) }],
+    ['cacheMaxTtl', { cacheMaxTtl: Duration.minutes(60) }],
+    ['negativeCacheTtl', { negativeCacheTtl: Duration.millis(0) }],
+    ['secretRefreshInterval', { secretRefreshInterval: Duration.days(1) }],
+  ])('accepts %s in any unit that is a whole number of its own', (_prop, props) => {
+    expect(build(props)).not.toThrow();
   });
 
   it('accepts http on 127.0.0.1 for local development', () => {
