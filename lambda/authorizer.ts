@@ -44,6 +44,7 @@ export function createAuthorizer(
   const credentials = new ClientCredentialsProvider(
     config.clientCredentialsSecret,
     config.secretRefreshSeconds,
+    config.introspectionTimeoutMs,
     secretsManager,
     (error, { ageSeconds, retryInSeconds }) =>
       writeWarningLog({
@@ -54,11 +55,11 @@ export function createAuthorizer(
   const introspection = new IntrospectionClient(config, credentials);
   // Start reading the client credentials now, during the cold start, so the first request does
   // not wait for Secrets Manager; a failure here is retried by that request and reported there.
-  credentials.get().catch(() => {});
+  credentials.refresh().catch(() => {});
   const perRoute = config.routeScopes.size > 0;
 
   /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
-  async function lookUp(token: string, line: DecisionLogLine): Promise<ActiveToken | undefined> {
+  async function lookUp(token: string, line: DecisionLogLine, started: number): Promise<ActiveToken | undefined> {
     const key = hash('sha256', token, 'base64url');
     line.tokenHash = key;
     const cached = cache.get(key);
@@ -67,9 +68,9 @@ export function createAuthorizer(
       return cached;
     }
     line.cache = 'miss';
-    const started = performance.now();
-    const result = await introspection.introspect(token);
-    line.introspectionMs = roundMs(performance.now() - started);
+    const asked = performance.now();
+    const result = await introspection.introspect(token, { at: started + config.decisionBudgetMs, budgetMs: config.decisionBudgetMs });
+    line.introspectionMs = roundMs(performance.now() - asked);
     const active = result.active ? result.token : undefined;
     cache.set(key, active, result.maxAgeSeconds);
     return active;
@@ -91,7 +92,7 @@ export function createAuthorizer(
       request = readAuthorizerEvent(event);
       line.routeKey = request.routeKey;
       const bearer = parseBearerHeader(request.authorization);
-      decision = bearer.ok ? decide(request, await lookUp(bearer.token, line)) : { outcome: 'deny', reason: bearer.reason };
+      decision = bearer.ok ? decide(request, await lookUp(bearer.token, line, started)) : { outcome: 'deny', reason: bearer.reason };
     } catch (error) {
       writeDecisionLog({
         ...line,

@@ -19,7 +19,7 @@ export type RefreshFailedListener = (
 interface Held {
   readonly credentials: ClientCredentials;
   readonly readAt: number;
-  /** Until then the credentials are used without asking Secrets Manager. */
+  /** Until then the credentials are used without asking Secrets Manager; after it, a re-read starts in the background. */
   readonly freshUntil: number;
 }
 
@@ -27,9 +27,14 @@ interface Held {
  * The authorizer's OAuth client credentials, read from one Secrets Manager secret whose
  * SecretString is `{"client_id": "…", "client_secret": "…"}`. Cached; re-read after
  * `refreshSeconds` and on demand when the OAuth server rejects them, so a rotated secret is picked
- * up without a redeploy. A failed scheduled re-read keeps the credentials in hand (the OAuth
- * server still takes them unless the secret rotated, which `invalid_client` handles), tells the
- * listener, and is tried again after `REFRESH_RETRY_SECONDS` rather than on every request.
+ * up without a redeploy.
+ *
+ * Every read ends within `readTimeoutMs` (connection, each attempt, and the whole read with the
+ * SDK's retries), with `ClientCredentialsUnavailableError` if it has no answer by then. A scheduled
+ * re-read never makes a request wait: the credentials in hand serve it while the re-read runs in
+ * the background (stale-while-revalidate). If that re-read fails, the credentials are kept (the
+ * OAuth server still takes them unless the secret rotated, which `invalid_client` handles), the
+ * listener is told, and the next attempt waits `REFRESH_RETRY_SECONDS`.
  */
 export class ClientCredentialsProvider {
   private current: Held | undefined;
@@ -38,39 +43,29 @@ export class ClientCredentialsProvider {
   constructor(
     private readonly secretId: string,
     private readonly refreshSeconds: number,
+    private readonly readTimeoutMs: number,
     private client?: SecretsManagerClient,
     private readonly onRefreshFailed: RefreshFailedListener = () => {},
   ) {}
 
-  /** The credentials when they are within their refresh period: what every warm request uses, without waiting. */
-  fresh(): ClientCredentials | undefined {
+  /**
+   * The credentials in hand, without waiting (`undefined` until a first read succeeds). When they
+   * are due for a re-read, starts one in the background and still returns them.
+   */
+  inHand(): ClientCredentials | undefined {
     const current = this.current;
-    return current !== undefined && Date.now() < current.freshUntil ? current.credentials : undefined;
+    if (current === undefined) return undefined;
+    if (this.pending === undefined && Date.now() >= current.freshUntil) this.revalidate(current);
+    return current.credentials;
   }
 
-  async get(): Promise<ClientCredentials> {
-    const fresh = this.fresh();
-    if (fresh !== undefined) return fresh;
-    const current = this.current;
-    if (current === undefined) return this.refresh();
-    try {
-      return await this.refresh();
-    } catch (error) {
-      // Callers that shared the failed read see the same `current`: only the first reschedules and tells.
-      if (this.current === current) {
-        const now = Date.now();
-        const retryInSeconds = Math.min(REFRESH_RETRY_SECONDS, this.refreshSeconds);
-        this.current = { ...current, freshUntil: now + retryInSeconds * 1000 };
-        this.onRefreshFailed(error as ClientCredentialsUnavailableError, {
-          ageSeconds: Math.round((now - current.readAt) / 1000),
-          retryInSeconds,
-        });
-      }
-      return current.credentials;
-    }
+  /** The credentials in hand, or the first read's. */
+  get(): Promise<ClientCredentials> {
+    const held = this.inHand();
+    return held === undefined ? this.refresh() : Promise.resolve(held);
   }
 
-  /** Re-reads the secret now; concurrent callers share one read. */
+  /** Re-reads the secret now; concurrent callers share one read, which settles within `readTimeoutMs`. */
   refresh(): Promise<ClientCredentials> {
     this.pending ??= this.read().finally(() => {
       this.pending = undefined;
@@ -78,17 +73,51 @@ export class ClientCredentialsProvider {
     return this.pending;
   }
 
+  private revalidate(current: Held): void {
+    this.refresh().catch((error: ClientCredentialsUnavailableError) => {
+      // A forced refresh may have shared this read and replaced `current` since: then say nothing.
+      if (this.current !== current) return;
+      const now = Date.now();
+      const retryInSeconds = Math.min(REFRESH_RETRY_SECONDS, this.refreshSeconds);
+      this.current = { ...current, freshUntil: now + retryInSeconds * 1000 };
+      this.onRefreshFailed(error, { ageSeconds: Math.round((now - current.readAt) / 1000), retryInSeconds });
+    });
+  }
+
   private async read(): Promise<ClientCredentials> {
     let secretString: string | undefined;
+    const timeoutMs = this.readTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
     try {
       // The SDK is loaded on the first read, not at module load: the cold start starts this read
       // right away (see authorizer.ts), so its loading overlaps the runtime's wait for the event.
       const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-      this.client ??= new SecretsManagerClient({});
-      const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+      this.client ??= new SecretsManagerClient({
+        // Each attempt: to connect, and from sending to the end of the answer (an error, not a warning).
+        requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+      });
+      // The whole read, retries and backoff included, whatever client was given: abort it at the
+      // deadline, and settle then even if the client does not heed the abort.
+      const abort = new AbortController();
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          const error = new ClientCredentialsUnavailableError(
+            `could not read secret ${this.secretId}: Secrets Manager did not answer within ${timeoutMs} ms`,
+          );
+          abort.abort(error);
+          reject(error);
+        }, timeoutMs);
+      });
+      const output = await Promise.race([
+        this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }), { abortSignal: abort.signal }),
+        deadline,
+      ]);
       secretString = output.SecretString;
     } catch (cause) {
+      if (cause instanceof ClientCredentialsUnavailableError) throw cause;
       throw new ClientCredentialsUnavailableError(`could not read secret ${this.secretId}: ${(cause as Error).name}`, { cause });
+    } finally {
+      clearTimeout(timer);
     }
     const credentials = parseSecret(this.secretId, secretString);
     const readAt = Date.now();

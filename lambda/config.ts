@@ -1,4 +1,12 @@
-import { DEFAULTS, ENV, type IntrospectionResponseType, LIMITS, RESPONSE_TYPE_INTROSPECTION_JWT, RESPONSE_TYPES } from './environment.js';
+import {
+  DECISION_BUDGET_EXTRA_MS,
+  DEFAULTS,
+  ENV,
+  type IntrospectionResponseType,
+  LIMITS,
+  RESPONSE_TYPE_INTROSPECTION_JWT,
+  RESPONSE_TYPES,
+} from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
 import { parseRouteScopes, type RouteScopes } from './route-scopes.js';
 
@@ -13,7 +21,10 @@ export interface AuthorizerConfig {
   readonly cacheMaxTtlSeconds: number;
   readonly cacheMaxEntries: number;
   readonly negativeCacheTtlSeconds: number;
+  /** Deadline of each request to a peer: introspection, JWKS, Secrets Manager. */
   readonly introspectionTimeoutMs: number;
+  /** The whole decision's deadline from the invocation's start: 2 × `introspectionTimeoutMs` + `DECISION_BUDGET_EXTRA_MS`. */
+  readonly decisionBudgetMs: number;
   readonly secretRefreshSeconds: number;
 }
 
@@ -35,6 +46,7 @@ export function loadConfig(env: Environment): AuthorizerConfig {
   if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/.test(realm)) {
     throw new ConfigurationInvalidError(`${ENV.realm} must be printable ASCII without " or \\; received ${JSON.stringify(realm)}`);
   }
+  const introspectionTimeoutMs = integer(env, 'introspectionTimeoutMs');
   return {
     introspectionEndpoint: endpointUrl(env, ENV.introspectionEndpoint),
     clientCredentialsSecret: required(env, ENV.clientCredentialsSecret),
@@ -46,7 +58,8 @@ export function loadConfig(env: Environment): AuthorizerConfig {
     cacheMaxTtlSeconds: integer(env, 'cacheMaxTtlSeconds'),
     cacheMaxEntries: integer(env, 'cacheMaxEntries'),
     negativeCacheTtlSeconds: integer(env, 'negativeCacheTtlSeconds'),
-    introspectionTimeoutMs: integer(env, 'introspectionTimeoutMs'),
+    introspectionTimeoutMs,
+    decisionBudgetMs: 2 * introspectionTimeoutMs + DECISION_BUDGET_EXTRA_MS,
     secretRefreshSeconds: integer(env, 'secretRefreshSeconds'),
   };
 }

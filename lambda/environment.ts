@@ -71,6 +71,14 @@ export const MAX_TOKEN_LENGTH = 4_096;
 export const MAX_RESPONSE_BYTES = 64 * 1_024;
 
 /**
+ * Every decision is made within 2 × `INTROSPECTION_TIMEOUT_MS` + this many milliseconds of the
+ * invocation's start (secret read, both introspection requests, the JWKS fetch, all together):
+ * 500 ms inside the function timeout the construct sets (2 × `INTROSPECTION_TIMEOUT_MS` + 1 s,
+ * rounded up to whole seconds), so the decision line is written before Lambda could stop the function.
+ */
+export const DECISION_BUDGET_EXTRA_MS = 500;
+
+/**
  * Seconds of clock difference allowed for a token's `nbf`: a token whose `nbf` is later than now
  * plus this is not yet valid (denied, not cached).
  */

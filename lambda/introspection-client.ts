@@ -4,7 +4,7 @@ import { formEncode } from './client-credentials.js';
 import type { AuthorizerConfig } from './config.js';
 import { ENV, MAX_RESPONSE_BYTES, NOT_BEFORE_SKEW_SECONDS, RESPONSE_TYPE_INTROSPECTION_JWT } from './environment.js';
 import { ClientCredentialsRejectedError, IntrospectionResponseInvalidError } from './errors.js';
-import { type HttpResponse, httpRequest } from './http-client.js';
+import { type Deadline, type HttpResponse, httpRequest, settleBy, timeLeft } from './http-client.js';
 
 /** What the authorizer keeps of an active token: the JWT to forward and the claims it decides on. */
 export interface ActiveToken {
@@ -50,23 +50,28 @@ export class IntrospectionClient {
       });
   }
 
-  /** Introspects once; if the server rejects our client credentials, re-reads the secret and tries once more. */
-  async introspect(token: string): Promise<IntrospectionResult> {
-    let credentials = this.credentials.fresh() ?? (await this.credentials.get());
-    let response = await this.post(token, credentials);
+  /**
+   * Introspects once; if the server rejects our client credentials, re-reads the secret and tries
+   * once more. Every step gets its own deadline or what is left of `deadline`, whichever is shorter.
+   */
+  async introspect(token: string, deadline: Deadline): Promise<IntrospectionResult> {
+    let credentials =
+      this.credentials.inHand() ?? (await settleBy(this.credentials.refresh(), deadline, 'waiting for the client credentials'));
+    let response = await this.post(token, credentials, deadline);
     if (isInvalidClient(response)) {
-      credentials = await this.credentials.refresh();
-      response = await this.post(token, credentials);
+      credentials = await settleBy(this.credentials.refresh(), deadline, 're-reading the client credentials after invalid_client');
+      response = await this.post(token, credentials, deadline);
       if (isInvalidClient(response)) {
         throw new ClientCredentialsRejectedError(
           `${this.config.introspectionEndpoint.host} rejected the client credentials (status ${response.status})`,
         );
       }
     }
-    return this.read(response, credentials.clientId);
+    return this.read(response, credentials.clientId, deadline);
   }
 
-  private post(token: string, credentials: ClientCredentials): Promise<HttpResponse> {
+  private post(token: string, credentials: ClientCredentials, deadline: Deadline): Promise<HttpResponse> {
+    const timeoutMs = timeLeft(deadline, this.config.introspectionTimeoutMs, 'before the introspection request');
     return httpRequest(this.config.introspectionEndpoint, {
       method: 'POST',
       headers: {
@@ -75,13 +80,13 @@ export class IntrospectionClient {
         accept: this.config.responseType,
       },
       body: `token=${formEncode(token)}&token_type_hint=access_token`,
-      timeoutMs: this.config.introspectionTimeoutMs,
+      timeoutMs,
       maxBytes: MAX_RESPONSE_BYTES,
     });
   }
 
   /** The decision in an introspection response; synchronous except for RFC 9701's signature check. */
-  private read(response: HttpResponse, clientId: string): IntrospectionResult | Promise<IntrospectionResult> {
+  private read(response: HttpResponse, clientId: string, deadline: Deadline): IntrospectionResult | Promise<IntrospectionResult> {
     const host = this.config.introspectionEndpoint.host;
     const maxAgeSeconds = cacheMaxAge(response);
     if (response.status === 204) return { active: false, maxAgeSeconds };
@@ -90,7 +95,11 @@ export class IntrospectionClient {
     }
     const body = response.body.trim();
     if (this.config.responseType === RESPONSE_TYPE_INTROSPECTION_JWT) {
-      return this.verifyIntrospectionJwt(body, clientId).then((result) => ({ maxAgeSeconds, ...result }));
+      // The JWKS fetch inside has its own deadline too; this bounds the wait by what is left.
+      return settleBy(this.verifyIntrospectionJwt(body, clientId), deadline, 'verifying the introspection response').then((result) => ({
+        maxAgeSeconds,
+        ...result,
+      }));
     }
     const claims = jwtClaims(body, host);
     if (claims !== undefined) return phantomResult(body, claims, host, maxAgeSeconds);

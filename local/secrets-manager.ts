@@ -16,6 +16,8 @@ export interface LocalSecretsManager {
   readonly reads: number;
   /** Answer every call with a 500 while true, to test an unavailable Secrets Manager. */
   failing: boolean;
+  /** Milliseconds every answer waits before it is sent (0: at once), to test a slow Secrets Manager. */
+  delayMs: number;
   put(name: string, secretString: string): string;
   close(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startLocalSecretsManager(port = 0, region = 'us-east-1'): 
     const target = String(request.headers['x-amz-target'] ?? '');
     const reply = (status: number, payload: unknown) =>
       response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
+    if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
     if (state.failing) return reply(500, { __type: 'InternalServiceError', message: 'local endpoint set to fail' });
     switch (target) {
       case 'secretsmanager.CreateSecret':
@@ -82,6 +85,7 @@ export async function startLocalSecretsManager(port = 0, region = 'us-east-1'): 
       return reads;
     },
     failing: false,
+    delayMs: 0,
     put,
     close: () => closeServer(server),
   };

@@ -14,6 +14,15 @@ afterAll(async () => {
   await peers.close();
 });
 
+/** Waits until `condition` holds, for at most 5 s. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function lastLine(): Promise<Record<string, unknown>> {
   return (await decisionLines()).at(-1) as Record<string, unknown>;
 }
@@ -233,9 +242,11 @@ describe('client credentials from Secrets Manager', () => {
     const warningsBefore = (await warningLines()).length;
     peers.secrets.failing = true;
     try {
-      // The credentials are due for a re-read, which fails: the ones in hand serve this request,
-      // and the next one without asking again.
+      // The credentials are due for a re-read, which starts in the background and fails: the ones
+      // in hand serve this request, and the next ones without starting another read.
       expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
+      expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
+      await until(async () => (await warningLines()).length > warningsBefore);
       expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
     } finally {
       peers.secrets.failing = false;
@@ -250,6 +261,8 @@ describe('client credentials from Secrets Manager', () => {
     ]);
     const readsBefore = peers.secrets.reads;
     await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
+    await until(async () => peers.secrets.reads > readsBefore);
     expect(await authorizer(event)).toMatchObject({ isAuthorized: true });
     expect(peers.secrets.reads - readsBefore).toBe(1);
   });

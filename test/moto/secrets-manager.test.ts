@@ -34,7 +34,7 @@ describe('ClientCredentialsProvider against moto_server', () => {
         SecretString: JSON.stringify({ client_id: 'authorizer', client_secret: 'first secret' }),
       }),
     );
-    const provider = new ClientCredentialsProvider(created.ARN as string, 300);
+    const provider = new ClientCredentialsProvider(created.ARN as string, 300, 3_000);
     const first = await provider.get();
     expect(first.clientId).toBe('authorizer');
     expect(first.basicAuthorization).toBe(`Basic ${Buffer.from('authorizer:first+secret').toString('base64')}`);
@@ -44,12 +44,12 @@ describe('ClientCredentialsProvider against moto_server', () => {
         SecretString: JSON.stringify({ client_id: 'authorizer', client_secret: 'second' }),
       }),
     );
-    expect(await provider.get()).toBe(first);
+    expect(provider.inHand()).toBe(first);
     expect((await provider.refresh()).basicAuthorization).toBe(`Basic ${Buffer.from('authorizer:second').toString('base64')}`);
   });
 
   it('reports a missing secret as unavailable credentials (500), not as a bad token', async () => {
-    const provider = new ClientCredentialsProvider('does-not-exist', 300);
+    const provider = new ClientCredentialsProvider('does-not-exist', 300, 3_000);
     await expect(provider.get()).rejects.toMatchObject({
       code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
       message: /ResourceNotFoundException/,
