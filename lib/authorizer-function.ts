@@ -159,7 +159,8 @@ function secretIdOf(scope: Construct, secret: ISecret): string {
   const stack = Stack.of(scope);
   const arn = Arn.split(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME);
   const local = arn.account === stack.account && arn.region === stack.region;
-  return local && !Token.isUnresolved(secret.secretName) ? secret.secretName : secret.secretArn;
+  // The name is the whole resource of a partial ARN (ISecret.secretName drops a trailing "-xxxxxx" as if it were the suffix).
+  return local && arn.resourceName !== undefined ? arn.resourceName : secret.secretArn;
 }
 
 /**
