@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRequestTime, LocalHttpApiGateway } from '../../local/http-api-gateway.js';
 import { LambdaRunner } from '../../local/lambda-runner.js';
 import type { LocalAuthorizer, LocalFunction, LocalRoute } from '../../local/template.js';
+import awsAuthorizerV1 from '../fixtures/aws-events/http-api-authorizer-v1.json' with { type: 'json' };
+import awsAuthorizerV2 from '../fixtures/aws-events/http-api-authorizer-v2.json' with { type: 'json' };
 
 /**
  * Authorizers and Lambda integrations through the local gateway, with real functions in their own
@@ -32,6 +34,11 @@ exports.echo = async (event) => ({
   body: JSON.stringify(event),
 });
 exports.bare = async () => ({ hello: 'world' });
+exports.recordingAuthorizer = async (event) => ({
+  principalId: 'recorder',
+  policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }] },
+  context: { event: JSON.stringify(event) },
+});
 `;
 
 /** An event or answer read back from JSON, indexed freely in assertions. */
@@ -47,7 +54,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gateway-authorizers-'));
   writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
   writeFileSync(join(dir, 'index.js'), FUNCTIONS);
-  for (const name of ['policyAuthorizer', 'simpleAuthorizer', 'echo', 'bare']) {
+  for (const name of ['policyAuthorizer', 'simpleAuthorizer', 'echo', 'bare', 'recordingAuthorizer']) {
     const fn: LocalFunction = { logicalId: name, assetDir: dir, handler: `index.${name}`, environment: {}, timeoutSeconds: 10 };
     runners.set(name, new LambdaRunner(fn, {}, () => {}));
   }
@@ -220,6 +227,33 @@ describe('payload format 1.0', () => {
   it('keeps the 2.0 shortcut for 2.0 integrations', async () => {
     const gateway = await gatewayWith(undefined, '2.0', 'bare');
     expect(await call(gateway, '/orders/1')).toMatchObject({ status: 200, body: { hello: 'world' } });
+  });
+});
+
+describe("authorizer events against AWS's published samples", () => {
+  /** Sorted keys, leaving out what the emulator does not reproduce (mutual TLS, API keys, stage variables' contents). */
+  const keys = (value: object, leaveOut: readonly string[] = []) =>
+    Object.keys(value)
+      .filter((key) => !leaveOut.includes(key))
+      .sort();
+
+  it.each([
+    ['1.0', awsAuthorizerV1, [], [], ['apiKey', 'clientCert']],
+    ['2.0', awsAuthorizerV2, ['stageVariables'], ['authentication'], []],
+  ] as const)('sends a %s authorizer every field of the AWS sample', async (version, sample, leftOut, contextLeftOut, identityLeftOut) => {
+    const gateway = await gatewayWith(
+      authorizer({ functionId: 'recordingAuthorizer', simpleResponses: false, payloadFormatVersion: version, resultTtlSeconds: 0 }),
+    );
+    const response = await fetch(`${gateway.url}/orders/7?q=1`, { headers: { 'x-key': 'k', cookie: 'c=1' } });
+    expect(response.status).toBe(200);
+    const echoed = (await response.json()) as { requestContext: { authorizer: { lambda: { event: string } } } };
+    const event = JSON.parse(echoed.requestContext.authorizer.lambda.event) as Record<string, Record<string, object>>;
+    expect(keys(event).filter((key) => key in sample)).toEqual(keys(sample, leftOut));
+    const context = event.requestContext as Record<string, object>;
+    expect(keys(context).filter((key) => key in sample.requestContext)).toEqual(keys(sample.requestContext, contextLeftOut));
+    const sampleIdentity = (sample.requestContext as { identity?: object }).identity;
+    if (sampleIdentity !== undefined)
+      expect(keys(context.identity as object).filter((key) => key in sampleIdentity)).toEqual(keys(sampleIdentity, identityLeftOut));
   });
 });
 
