@@ -8,7 +8,8 @@ import { bundleAuthorizer } from './bundle-authorizer.js';
  * - dist/: the construct library (lib/) and the backend helper (lambda/backend.ts) compiled to
  *   JavaScript with type declarations;
  * - assets/authorizer/: the authorizer bundled once, here, with esbuild (minified, with its
- *   source map), so consumers need neither esbuild nor Docker to synthesize.
+ *   source map), so consumers need neither esbuild nor Docker to synthesize. The construct
+ *   deploys index.js alone; index.js.map stays in the package for decoding stacks offline.
  */
 const root = new URL('..', import.meta.url).pathname;
 rmSync(join(root, 'dist'), { recursive: true, force: true });
