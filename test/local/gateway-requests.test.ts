@@ -102,6 +102,29 @@ describe('the payload quota', () => {
     expect(await response.json()).toEqual({ message: 'Request Entity Too Large' });
     expect(received.length).toBe(before);
   });
+
+  it('drops a chunked body that keeps coming past twice the quota, and keeps serving', async () => {
+    const before = received.length;
+    const outcome = await new Promise<string>((resolve) => {
+      const request = http.request(`${gateway.url}/upload`, { method: 'POST', timeout: 10_000 });
+      request.on('response', (response) => resolve(`status ${response.statusCode}`));
+      request.on('error', () => resolve('connection dropped'));
+      request.on('timeout', () => request.destroy());
+      const chunk = Buffer.alloc(1024 * 1024, 1);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 4 * (PAYLOAD_LIMIT / chunk.length)) {
+          sent += 1;
+          if (!request.write(chunk)) return void request.once('drain', pump);
+        }
+        request.end();
+      };
+      pump();
+    });
+    expect(['connection dropped', 'status 413']).toContain(outcome);
+    expect(received.length).toBe(before);
+    expect((await fetch(`${gateway.url}/after`)).status).toBe(200);
+  });
 });
 
 describe('a path whose percent-encoding does not decode', () => {
