@@ -115,7 +115,10 @@ describe('the payload quota', () => {
       const pump = (): void => {
         while (sent < 4 * (PAYLOAD_LIMIT / chunk.length)) {
           sent += 1;
-          if (!request.write(chunk)) return void request.once('drain', pump);
+          if (!request.write(chunk)) {
+            request.once('drain', pump);
+            return;
+          }
         }
         request.end();
       };
