@@ -48,7 +48,8 @@ export interface PhantomTokenAuthorizerProps {
   readonly issuer?: string;
 
   /**
-   * The realm in REST `WWW-Authenticate: Bearer realm="…"` challenges.
+   * The realm in REST `WWW-Authenticate: Bearer realm="…"` challenges: printable ASCII without
+   * `"`, `'` or `\`.
    * @default 'api'
    */
   readonly realm?: string;
