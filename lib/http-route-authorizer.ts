@@ -1,4 +1,4 @@
-import { type Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { type Duration, Lazy, Names, Stack } from 'aws-cdk-lib';
 import {
   AuthorizerPayloadVersion,
   type CfnRoute,
@@ -17,7 +17,8 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
+import { JwtForwardingHttpIntegration } from './jwt-forwarding.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
 
 /** Options of {@link PhantomTokenAuthorizer.addHttpRoutes}. */
@@ -46,88 +47,144 @@ export interface HttpWiringContext {
   readonly authorizerName: string;
 }
 
-/**
- * The route authorizer for one HTTP API: REQUEST, payload 2.0, simple responses, identity
- * source `$request.header.Authorization`, plus `$context.routeKey` whenever the API's
- * protected routes differ in required scopes, so that a cached allow never crosses into a
- * route that needs more.
- */
-export function createHttpRouteAuthorizer(
-  scope: Construct,
-  id: string,
-  httpApi: IHttpApi,
-  context: HttpWiringContext,
-): IHttpRouteAuthorizer {
-  const protectedRoutes: IHttpRoute[] = [];
-  const identitySource = Lazy.list({
-    produce: () => {
-      // Route keys are read at synth time: bind() runs before the route's CfnRoute exists.
-      const routeKeys = protectedRoutes.map((route) => (route.node.defaultChild as CfnRoute).routeKey);
-      const scopeSets = new Set(routeKeys.map((routeKey) => context.routeScopes.scopesOf(routeKey).join(' ')));
-      return scopeSets.size > 1 ? ['$request.header.Authorization', '$context.routeKey'] : ['$request.header.Authorization'];
-    },
-  });
-  const stack = Stack.of(scope);
-  const authorizer = new HttpAuthorizer(scope, id, {
-    httpApi,
-    authorizerName: context.authorizerName,
-    type: HttpAuthorizerType.LAMBDA,
-    identitySource,
-    payloadFormatVersion: AuthorizerPayloadVersion.VERSION_2_0,
-    enableSimpleResponses: true,
-    authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${context.handler.functionArn}/invocations`,
-    resultsCacheTtl: context.resultsCacheTtl,
-  });
-  context.handler.addPermission(`${id}Invoke`, {
-    principal: new ServicePrincipal('apigateway.amazonaws.com'),
-    sourceArn: stack.formatArn({
-      service: 'execute-api',
-      resource: httpApi.apiId,
-      resourceName: `authorizers/${authorizer.authorizerId}`,
-    }),
-  });
-  return {
-    bind(options: HttpRouteAuthorizerBindOptions): HttpRouteAuthorizerConfig {
-      protectedRoutes.push(options.route);
-      return { authorizationType: 'CUSTOM', authorizerId: authorizer.authorizerId };
-    },
-  };
+/** The resources of one HTTP API, and the routes bound to its authorizer. */
+interface HttpApiWiring {
+  readonly authorizer: HttpAuthorizer;
+  readonly protectedRoutes: IHttpRoute[];
 }
 
 /**
- * Adds protected routes to an HTTP API: the authorizer, the scopes and the (already wrapped)
- * integration together. `ANY` routes get an unauthenticated `OPTIONS` twin for CORS preflight.
+ * The construct's HTTP API wiring: one route authorizer per API (REQUEST, payload 2.0, simple
+ * responses, identity source `$request.header.Authorization`, plus `$context.routeKey` whenever
+ * the API's protected routes differ in required scopes, so that a cached allow never crosses
+ * into a route that needs more), all invoking the one function.
+ *
+ * As aws-cdk-lib's `HttpLambdaAuthorizer` does, an API's authorizer and its invoke permission
+ * are created when the first route of that API binds, in the API's scope: with the function in
+ * a shared stack and the API in another, only the function's ARN crosses stacks (API stack →
+ * function stack), so several API stacks can share one authorizer stack without a cycle.
+ */
+export class HttpAuthorizerWiring {
+  /** Binds to the API of whichever route it is bound to: usable as `HttpApi`'s `defaultAuthorizer`. */
+  readonly anyApi: IHttpRouteAuthorizer;
+  private readonly apis = new Map<IHttpApi, HttpApiWiring>();
+  private readonly perApi = new Map<IHttpApi, IHttpRouteAuthorizer>();
+
+  constructor(
+    private readonly owner: Construct,
+    private readonly context: HttpWiringContext,
+  ) {
+    this.anyApi = { bind: (options) => this.bindRoute(options) };
+  }
+
+  /** A route authorizer for routes of `httpApi` only (binding it to another API's route throws). */
+  forApi(httpApi: IHttpApi): IHttpRouteAuthorizer {
+    const existing = this.perApi.get(httpApi);
+    if (existing !== undefined) return existing;
+    const authorizer: IHttpRouteAuthorizer = {
+      bind: (options) => {
+        if (options.route.httpApi !== httpApi) {
+          throw new Error(
+            `httpRouteAuthorizer(${httpApi.node.path}) was bound to route ${options.route.node.path} of another API; ` +
+              'use httpRouteAuthorizer() with that API, or httpAuthorizer, which binds to any API',
+          );
+        }
+        return this.bindRoute(options);
+      },
+    };
+    this.perApi.set(httpApi, authorizer);
+    return authorizer;
+  }
+
+  private bindRoute(options: HttpRouteAuthorizerBindOptions): HttpRouteAuthorizerConfig {
+    const wiring = this.wiringOf(options.route.httpApi);
+    wiring.protectedRoutes.push(options.route);
+    return { authorizationType: 'CUSTOM', authorizerId: wiring.authorizer.authorizerId };
+  }
+
+  private wiringOf(httpApi: IHttpApi): HttpApiWiring {
+    const existing = this.apis.get(httpApi);
+    if (existing !== undefined) return existing;
+    const protectedRoutes: IHttpRoute[] = [];
+    const identitySource = Lazy.list({
+      produce: () => {
+        // Route keys are read at synth time: bind() runs before the route's CfnRoute exists.
+        const routeKeys = protectedRoutes.map((route) => (route.node.defaultChild as CfnRoute).routeKey);
+        const scopeSets = new Set(routeKeys.map((routeKey) => this.context.routeScopes.scopesOf(routeKey).join(' ')));
+        return scopeSets.size > 1 ? ['$request.header.Authorization', '$context.routeKey'] : ['$request.header.Authorization'];
+      },
+    });
+    const scope = new Construct(httpApi, childIdFor(httpApi, this.owner));
+    const stack = Stack.of(scope);
+    const authorizer = new HttpAuthorizer(scope, 'Authorizer', {
+      httpApi,
+      authorizerName: this.context.authorizerName,
+      type: HttpAuthorizerType.LAMBDA,
+      identitySource,
+      payloadFormatVersion: AuthorizerPayloadVersion.VERSION_2_0,
+      enableSimpleResponses: true,
+      authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.context.handler.functionArn}/invocations`,
+      resultsCacheTtl: this.context.resultsCacheTtl,
+    });
+    this.context.handler.addPermission('Invoke', {
+      scope,
+      principal: new ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn: stack.formatArn({
+        service: 'execute-api',
+        resource: httpApi.apiId,
+        resourceName: `authorizers/${authorizer.authorizerId}`,
+      }),
+    });
+    const wiring = { authorizer, protectedRoutes };
+    this.apis.set(httpApi, wiring);
+    return wiring;
+  }
+}
+
+/**
+ * The id of the construct's per-API resources under an API: the construct's own id, or, when
+ * the API already has a child of that name (another construct of the same id elsewhere), the
+ * construct's unique id.
+ */
+export function childIdFor(api: Construct, owner: Construct): string {
+  return api.node.tryFindChild(owner.node.id) === undefined ? owner.node.id : Names.uniqueId(owner);
+}
+
+/**
+ * Adds protected routes to an HTTP API: the authorizer, the scopes and the integration together,
+ * the JWT mapped into `jwtHeaderName` for HTTP and private integrations. `ANY` routes get an
+ * unauthenticated `OPTIONS` twin for CORS preflight; the unauthenticated routes this adds remove
+ * `jwtHeaderName` instead (no authorizer ran, so there is no JWT, and a value the client sent in
+ * that header must never reach the backend).
  */
 export function addProtectedHttpRoutes(
   httpApi: IHttpApi,
   options: PhantomTokenHttpRouteOptions,
-  integration: HttpRouteIntegration,
+  jwtHeaderName: string,
   authorizer: IHttpRouteAuthorizer,
   routeScopes: RouteScopeRegistry,
 ): HttpRoute[] {
   const methods = options.methods ?? [HttpMethod.ANY];
+  const forwarding = new JwtForwardingHttpIntegration(options.integration, jwtHeaderName);
+  let unauthenticatedIntegration: HttpRouteIntegration | undefined;
+  const unauthenticated = () => {
+    unauthenticatedIntegration ??= new JwtForwardingHttpIntegration(options.integration, jwtHeaderName, 'remove');
+    return unauthenticatedIntegration;
+  };
   const routes: HttpRoute[] = [];
-  for (const method of methods) {
-    const unauthenticated = method === HttpMethod.OPTIONS;
-    if (!unauthenticated) routeScopes.declare(`${method} ${options.path}`, options.scopes ?? []);
+  const addRoute = (method: HttpMethod) => {
+    const open = method === HttpMethod.OPTIONS;
+    if (!open) routeScopes.declare(`${method} ${options.path}`, options.scopes ?? []);
     routes.push(
       new HttpRoute(httpApi, `${method}${options.path}`, {
         httpApi,
         routeKey: HttpRouteKey.with(options.path, method),
-        integration,
-        authorizer: unauthenticated ? new HttpNoneAuthorizer() : authorizer,
+        integration: open ? unauthenticated() : forwarding,
+        authorizer: open ? new HttpNoneAuthorizer() : authorizer,
       }),
     );
-  }
-  if (methods.includes(HttpMethod.ANY) && !methods.includes(HttpMethod.OPTIONS)) {
-    routes.push(
-      new HttpRoute(httpApi, `${HttpMethod.OPTIONS}${options.path}`, {
-        httpApi,
-        routeKey: HttpRouteKey.with(options.path, HttpMethod.OPTIONS),
-        integration,
-        authorizer: new HttpNoneAuthorizer(),
-      }),
-    );
-  }
+  };
+  for (const method of methods) addRoute(method);
+  if (methods.includes(HttpMethod.ANY) && !methods.includes(HttpMethod.OPTIONS)) addRoute(HttpMethod.OPTIONS);
   return routes;
 }

@@ -11,26 +11,51 @@ import {
 import { CONTEXT_KEYS } from '../lambda/environment.js';
 
 /**
+ * What an integration does with the JWT header: `forward` the JWT the authorizer returned, or,
+ * on a route no authorizer guards (a CORS preflight twin), `remove` the header so that neither
+ * a client-supplied value nor an undefined context variable can reach the backend.
+ */
+export type JwtDelivery = 'forward' | 'remove';
+
+/**
+ * The static `Authorization` value REST unauthenticated twins send to HTTP backends in place of
+ * whatever the client sent: REST request parameter mapping cannot remove a header, and a static
+ * value is the only mapping that does not depend on a context variable no authorizer set. Not
+ * a credential in any scheme a backend would accept.
+ */
+export const UNAUTHENTICATED_AUTHORIZATION = 'none';
+
+/**
  * An HTTP API integration that delivers the JWT to the backend. For HTTP and private (VPC link)
  * integrations it adds `overwrite:header.<name>` ← `$context.authorizer.jwt` to whatever mapping
  * the wrapped integration has: `overwrite`, so a value the client sent in that header never
- * reaches the backend. Lambda integrations are left as they are; they read the JWT from
- * `requestContext.authorizer.lambda.jwt` (see the backend helper).
+ * reaches the backend. In `remove` mode (routes without an authorizer) it adds
+ * `remove:header.<name>` instead. Lambda integrations are left as they are; they read the JWT
+ * from `requestContext.authorizer.lambda.jwt` (see the backend helper).
  */
 export class JwtForwardingHttpIntegration extends HttpRouteIntegration {
   constructor(
     private readonly inner: HttpRouteIntegration,
     private readonly headerName: string,
+    private readonly delivery: JwtDelivery = 'forward',
   ) {
-    super(`${(inner as unknown as { id: string }).id}JwtForwarding`);
+    super(`${(inner as unknown as { id: string }).id}${delivery === 'forward' ? 'JwtForwarding' : 'JwtRemoval'}`);
   }
 
   override bind(options: HttpRouteIntegrationBindOptions): HttpRouteIntegrationConfig {
     const config = this.inner.bind(options);
     if (config.type !== HttpIntegrationType.HTTP_PROXY) return config;
     const mapping = new ParameterMapping();
-    for (const [key, value] of Object.entries(config.parameterMapping?.mappings ?? {})) mapping.custom(key, value);
-    mapping.overwriteHeader(this.headerName, MappingValue.contextVariable(`authorizer.${CONTEXT_KEYS.jwt}`));
+    for (const [key, value] of Object.entries(config.parameterMapping?.mappings ?? {})) {
+      // The JWT header carries only what the authorizer returned: the wrapped integration's own mapping of it is dropped.
+      if (key.toLowerCase().endsWith(`:header.${this.headerName}`)) continue;
+      mapping.custom(key, value);
+    }
+    if (this.delivery === 'forward') {
+      mapping.overwriteHeader(this.headerName, MappingValue.contextVariable(`authorizer.${CONTEXT_KEYS.jwt}`));
+    } else {
+      mapping.removeHeader(this.headerName);
+    }
     return { ...config, parameterMapping: mapping };
   }
 
@@ -44,10 +69,15 @@ export class JwtForwardingHttpIntegration extends HttpRouteIntegration {
  * A REST API integration that delivers `Authorization: Bearer <JWT>` to HTTP backends, as behind
  * the NGINX module: the integration request header is mapped from the authorizer context key
  * `authorization` (REST mapping cannot concatenate, so the authorizer provides the whole value).
+ * In `remove` mode (methods without an authorizer) `Authorization` is mapped to the static
+ * {@link UNAUTHENTICATED_AUTHORIZATION} instead, replacing whatever the client sent.
  * Lambda proxy and other integrations are left as they are.
  */
 export class JwtForwardingRestIntegration extends Integration {
-  constructor(private readonly inner: Integration) {
+  constructor(
+    private readonly inner: Integration,
+    private readonly delivery: JwtDelivery = 'forward',
+  ) {
     // The props here are placeholders: bind() answers with the wrapped integration's configuration.
     super({ type: IntegrationType.MOCK });
   }
@@ -61,7 +91,8 @@ export class JwtForwardingRestIntegration extends Integration {
         ...config.options,
         requestParameters: {
           ...config.options?.requestParameters,
-          'integration.request.header.Authorization': `context.authorizer.${CONTEXT_KEYS.authorization}`,
+          'integration.request.header.Authorization':
+            this.delivery === 'forward' ? `context.authorizer.${CONTEXT_KEYS.authorization}` : `'${UNAUTHENTICATED_AUTHORIZATION}'`,
         },
       },
     };

@@ -8,10 +8,10 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DEFAULT_JWT_HEADER_NAME, DEFAULTS } from '../lambda/environment.js';
 import { createAuthorizerFunction } from './authorizer-function.js';
-import { addProtectedHttpRoutes, createHttpRouteAuthorizer, type PhantomTokenHttpRouteOptions } from './http-route-authorizer.js';
+import { addProtectedHttpRoutes, HttpAuthorizerWiring, type PhantomTokenHttpRouteOptions } from './http-route-authorizer.js';
 import { JwtForwardingHttpIntegration, JwtForwardingRestIntegration } from './jwt-forwarding.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
-import { addProtectedRestMethod, createRestAuthorizer, type PhantomTokenRestMethodOptions } from './rest-authorizer.js';
+import { addProtectedRestMethod, type PhantomTokenRestMethodOptions, RestAuthorizerWiring } from './rest-authorizer.js';
 import { RouteScopeRegistry } from './route-scope-registry.js';
 import { validateProps } from './validate-props.js';
 
@@ -44,24 +44,50 @@ export class PhantomTokenAuthorizer extends Construct {
   readonly clientCredentialsSecret: ISecret;
   /** The header that carries the JWT to HTTP API HTTP integrations. */
   readonly jwtHeaderName: string;
+  /**
+   * A route authorizer for any HTTP API, for `HttpApi`'s `defaultAuthorizer` (the API does not
+   * exist yet when its props are built): on the first route of an API it binds to, it creates
+   * that API's authorizer and invoke permission in the API's scope, as {@link httpRouteAuthorizer}
+   * does. Declare the scopes of routes it guards with {@link requireScopes}.
+   *
+   * @example
+   * const api = new HttpApi(this, 'Api', { defaultAuthorizer: phantomToken.httpAuthorizer });
+   * api.addRoutes({ path: '/orders', methods: [HttpMethod.GET], integration: phantomToken.forwardJwt(orders) });
+   * phantomToken.requireScopes('GET /orders', ['orders:read']);
+   */
+  readonly httpAuthorizer: IHttpRouteAuthorizer;
 
   private readonly routeScopes = new RouteScopeRegistry();
-  private readonly resultsCacheTtl: Duration;
-  private readonly realm: string;
-  private readonly httpAuthorizers = new Map<IHttpApi, IHttpRouteAuthorizer>();
-  private readonly restAuthorizers = new Map<IRestApi, RequestAuthorizer>();
+  private readonly httpWiring: HttpAuthorizerWiring;
+  private readonly restWiring: RestAuthorizerWiring;
 
   constructor(scope: Construct, id: string, props: PhantomTokenAuthorizerProps) {
     super(scope, id);
     validateProps(props);
-    this.realm = props.realm ?? DEFAULTS.realm;
-    this.resultsCacheTtl = props.resultsCacheTtl ?? Duration.seconds(60);
+    const resultsCacheTtl = props.resultsCacheTtl ?? Duration.seconds(60);
     this.jwtHeaderName = (props.jwtHeaderName ?? DEFAULT_JWT_HEADER_NAME).toLowerCase();
     const built = createAuthorizerFunction(this, props, () => this.routeScopes.toJson());
     this.function = built.function;
     this.role = built.role;
     this.logGroup = built.logGroup;
     this.clientCredentialsSecret = built.clientCredentialsSecret;
+    const authorizerName = `${this.node.id}-phantom-token`;
+    this.httpWiring = new HttpAuthorizerWiring(this, {
+      handler: this.function,
+      routeScopes: this.routeScopes,
+      resultsCacheTtl,
+      authorizerName,
+    });
+    this.httpAuthorizer = this.httpWiring.anyApi;
+    this.restWiring = new RestAuthorizerWiring(this, {
+      handler: this.function,
+      routeScopes: this.routeScopes,
+      resultsCacheTtl,
+      authorizerName,
+      realm: props.realm ?? DEFAULTS.realm,
+      gatewayResponses: props.restGatewayResponses ?? true,
+      gatewayResponseHeaders: props.restGatewayResponseHeaders ?? {},
+    });
 
     this.node.addValidation({
       validate: () => {
@@ -87,19 +113,12 @@ export class PhantomTokenAuthorizer extends Construct {
    * The route authorizer for one HTTP API: REQUEST, payload 2.0, simple responses, identity
    * source `$request.header.Authorization`, plus `$context.routeKey` whenever the API's
    * protected routes differ in required scopes, so that a cached allow never crosses into a
-   * route that needs more. Created once per API; the function is shared.
+   * route that needs more. One per API, created in the API's scope (with its invoke permission)
+   * when the first route binds, so the API may live in another stack than this construct; the
+   * function is shared. Binding it to a route of another API throws: {@link httpAuthorizer} binds to any.
    */
   httpRouteAuthorizer(httpApi: IHttpApi): IHttpRouteAuthorizer {
-    const existing = this.httpAuthorizers.get(httpApi);
-    if (existing !== undefined) return existing;
-    const authorizer = createHttpRouteAuthorizer(this, `HttpAuthorizer${this.httpAuthorizers.size || ''}`, httpApi, {
-      handler: this.function,
-      routeScopes: this.routeScopes,
-      resultsCacheTtl: this.resultsCacheTtl,
-      authorizerName: `${this.node.id}-phantom-token`,
-    });
-    this.httpAuthorizers.set(httpApi, authorizer);
-    return authorizer;
+    return this.httpWiring.forApi(httpApi);
   }
 
   /**
@@ -112,16 +131,11 @@ export class PhantomTokenAuthorizer extends Construct {
 
   /**
    * Adds protected routes to an HTTP API in one call: the authorizer, the scopes and the JWT
-   * delivery together. `ANY` routes get an unauthenticated `OPTIONS` twin for CORS preflight.
+   * delivery together. `ANY` routes get an unauthenticated `OPTIONS` twin for CORS preflight,
+   * whose integration removes {@link jwtHeaderName} (no authorizer ran there).
    */
   addHttpRoutes(httpApi: IHttpApi, options: PhantomTokenHttpRouteOptions): HttpRoute[] {
-    return addProtectedHttpRoutes(
-      httpApi,
-      options,
-      this.forwardJwt(options.integration),
-      this.httpRouteAuthorizer(httpApi),
-      this.routeScopes,
-    );
+    return addProtectedHttpRoutes(httpApi, options, this.jwtHeaderName, this.httpRouteAuthorizer(httpApi), this.routeScopes);
   }
 
   /**
@@ -129,23 +143,15 @@ export class PhantomTokenAuthorizer extends Construct {
    * `WWW-Authenticate: Bearer realm="…"` and a 403 for insufficient scope carries
    * `error="insufficient_scope"` (RFC 6750 §3). When any route requires scopes, the method and
    * resource path join the identity sources, so a cached policy serves only its own route.
+   * The authorizer, its invoke permission and the gateway responses are created in the API's
+   * scope, so the API may live in another stack than this construct.
    */
   restAuthorizer(restApi: IRestApi): IAuthorizer {
     return this.requestAuthorizer(restApi);
   }
 
   private requestAuthorizer(restApi: IRestApi): RequestAuthorizer {
-    const existing = this.restAuthorizers.get(restApi);
-    if (existing !== undefined) return existing;
-    const authorizer = createRestAuthorizer(this, `RestAuthorizer${this.restAuthorizers.size || ''}`, restApi, {
-      handler: this.function,
-      routeScopes: this.routeScopes,
-      resultsCacheTtl: this.resultsCacheTtl,
-      authorizerName: `${this.node.id}-phantom-token`,
-      realm: this.realm,
-    });
-    this.restAuthorizers.set(restApi, authorizer);
-    return authorizer;
+    return this.restWiring.authorizerFor(restApi);
   }
 
   /** Wraps a REST integration so that HTTP backends receive `Authorization: Bearer <JWT>`. */
@@ -156,10 +162,11 @@ export class PhantomTokenAuthorizer extends Construct {
   /**
    * Adds a protected method to a REST resource in one call: the authorizer, the scopes and
    * `Authorization: Bearer <JWT>` for HTTP integrations. `ANY` gets an unauthenticated
-   * `OPTIONS` twin (unless the resource has one, e.g. from CORS preflight options).
+   * `OPTIONS` twin at synth time, unless the resource then has one (CORS preflight options,
+   * added before or after this call, take its place).
    */
   addRestMethod(resource: IResource, httpMethod: string, integration: Integration, options: PhantomTokenRestMethodOptions = {}): Method {
     const authorizer = this.requestAuthorizer(resource.api);
-    return addProtectedRestMethod(resource, httpMethod, this.forwardJwtRest(integration), options, authorizer, this.routeScopes);
+    return addProtectedRestMethod(resource, httpMethod, integration, options, authorizer, this.routeScopes);
   }
 }

@@ -55,6 +55,26 @@ export interface PhantomTokenAuthorizerProps {
   readonly realm?: string;
 
   /**
+   * Further headers of the REST API 401 (`UNAUTHORIZED`) and 403 (`ACCESS_DENIED`) gateway
+   * responses the construct creates, as `GatewayResponse`'s `responseHeaders` takes them: a
+   * static value in single quotes, or a mapping expression. For CORS, so that browsers can read
+   * these responses: `{ 'Access-Control-Allow-Origin': "'*'" }`. Not `WWW-Authenticate` (the
+   * construct writes the Bearer challenge). API Gateway keeps one response per type and API: add
+   * headers here instead of your own `UNAUTHORIZED` / `ACCESS_DENIED` response (synthesis fails
+   * when it sees both).
+   * @default - none
+   */
+  readonly restGatewayResponseHeaders?: Record<string, string>;
+
+  /**
+   * Whether the construct creates the REST API 401 and 403 gateway responses carrying
+   * `WWW-Authenticate`. Set `false` only to manage those two responses yourself; then give them
+   * the `WWW-Authenticate: Bearer realm="…"` header (RFC 6750 §3), or clients lose the challenge.
+   * @default true
+   */
+  readonly restGatewayResponses?: boolean;
+
+  /**
    * How long API Gateway caches a decision per identity-source values, a whole number of seconds
    * from 0 to 3600 (0 turns the gateway cache off). A revoked token keeps passing for up to
    * this long plus

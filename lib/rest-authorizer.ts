@@ -1,6 +1,7 @@
-import { type Duration, Lazy } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, type Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import {
   AuthorizationType,
+  CfnGatewayResponse,
   GatewayResponse,
   IdentitySource,
   type Integration,
@@ -11,8 +12,10 @@ import {
   RequestAuthorizer,
   ResponseType,
 } from 'aws-cdk-lib/aws-apigateway';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { Construct } from 'constructs';
+import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct, type IConstruct } from 'constructs';
+import { childIdFor } from './http-route-authorizer.js';
+import { JwtForwardingRestIntegration } from './jwt-forwarding.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
 
 /** Options of {@link PhantomTokenAuthorizer.addRestMethod}. */
@@ -36,48 +39,132 @@ export interface RestWiringContext {
   readonly resultsCacheTtl: Duration;
   readonly authorizerName: string;
   readonly realm: string;
+  /** Whether to create the 401 and 403 gateway responses. */
+  readonly gatewayResponses: boolean;
+  /** Further headers of the 401 and 403 gateway responses, as `GatewayResponse` takes them. */
+  readonly gatewayResponseHeaders: Readonly<Record<string, string>>;
 }
 
+/** The gateway response types the construct answers for: a missing or invalid token, and insufficient scope. */
+const OWN_RESPONSE_TYPES = [ResponseType.UNAUTHORIZED.responseType, ResponseType.ACCESS_DENIED.responseType];
+
 /**
- * The REQUEST authorizer for one REST API, with gateway responses so that 401 carries
- * `WWW-Authenticate: Bearer realm="…"` and a 403 for insufficient scope carries
+ * The construct's REST API wiring: one REQUEST authorizer per API, with gateway responses so
+ * that 401 carries `WWW-Authenticate: Bearer realm="…"` and a 403 for insufficient scope carries
  * `error="insufficient_scope"` (RFC 6750 §3). When any route requires scopes, the method and
  * resource path join the identity sources, so a cached policy serves only its own route.
+ *
+ * An API's authorizer, its invoke permission and its gateway responses live in the API's scope
+ * (the function is referenced there by ARN), so an API stack depends on the function's stack and
+ * never the other way round: several API stacks can share one authorizer stack.
  */
-export function createRestAuthorizer(scope: Construct, id: string, restApi: IRestApi, context: RestWiringContext): RequestAuthorizer {
-  const authorizer = new RequestAuthorizer(scope, id, {
-    authorizerName: context.authorizerName,
-    handler: context.handler,
-    resultsCacheTtl: context.resultsCacheTtl,
-    identitySources: [
-      Lazy.string({
-        produce: () =>
-          (context.routeScopes.isEmpty
-            ? [IdentitySource.header('Authorization')]
-            : [IdentitySource.header('Authorization'), IdentitySource.context('httpMethod'), IdentitySource.context('resourcePath')]
-          ).join(','),
-      }),
-    ],
-  });
-  new GatewayResponse(scope, `${id}Unauthorized`, {
-    restApi,
-    type: ResponseType.UNAUTHORIZED,
-    statusCode: '401',
-    responseHeaders: { 'WWW-Authenticate': `'Bearer realm="${context.realm}"'` },
-  });
-  new GatewayResponse(scope, `${id}AccessDenied`, {
-    restApi,
-    type: ResponseType.ACCESS_DENIED,
-    statusCode: '403',
-    responseHeaders: { 'WWW-Authenticate': `'Bearer realm="${context.realm}", error="insufficient_scope"'` },
-  });
-  return authorizer;
+export class RestAuthorizerWiring {
+  private readonly apis = new Map<IRestApi, RequestAuthorizer>();
+
+  constructor(
+    private readonly owner: Construct,
+    private readonly context: RestWiringContext,
+  ) {
+    validateGatewayResponseHeaders(context.gatewayResponseHeaders);
+  }
+
+  authorizerFor(restApi: IRestApi): RequestAuthorizer {
+    const existing = this.apis.get(restApi);
+    if (existing !== undefined) return existing;
+    const { context } = this;
+    const scope = new Construct(restApi, childIdFor(restApi, this.owner));
+    // The function as the API's stack sees it: RequestAuthorizer grants API Gateway invoke in the
+    // handler's scope, which must be the API's side of the one-way reference.
+    const handler = LambdaFunction.fromFunctionAttributes(scope, 'Function', {
+      functionArn: context.handler.functionArn,
+      sameEnvironment: true,
+    });
+    const authorizer = new RequestAuthorizer(scope, 'Authorizer', {
+      authorizerName: context.authorizerName,
+      handler,
+      resultsCacheTtl: context.resultsCacheTtl,
+      identitySources: [
+        Lazy.string({
+          produce: () =>
+            (context.routeScopes.isEmpty
+              ? [IdentitySource.header('Authorization')]
+              : [IdentitySource.header('Authorization'), IdentitySource.context('httpMethod'), IdentitySource.context('resourcePath')]
+            ).join(','),
+        }),
+      ],
+    });
+    if (context.gatewayResponses) {
+      const unauthorized = new GatewayResponse(scope, 'Unauthorized', {
+        restApi,
+        type: ResponseType.UNAUTHORIZED,
+        statusCode: '401',
+        responseHeaders: { ...context.gatewayResponseHeaders, 'WWW-Authenticate': `'Bearer realm="${context.realm}"'` },
+      });
+      const accessDenied = new GatewayResponse(scope, 'AccessDenied', {
+        restApi,
+        type: ResponseType.ACCESS_DENIED,
+        statusCode: '403',
+        responseHeaders: {
+          ...context.gatewayResponseHeaders,
+          'WWW-Authenticate': `'Bearer realm="${context.realm}", error="insufficient_scope"'`,
+        },
+      });
+      scope.node.addValidation({ validate: () => clashingGatewayResponses(restApi, [unauthorized, accessDenied], this.owner) });
+    }
+    this.apis.set(restApi, authorizer);
+    return authorizer;
+  }
+}
+
+/** Header names as RFC 9110 tokens, and never `WWW-Authenticate`, which the construct writes itself. */
+function validateGatewayResponseHeaders(headers: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+      throw new Error(`restGatewayResponseHeaders names must be HTTP header names (RFC 9110 token); received ${JSON.stringify(name)}`);
+    }
+    if (name.toLowerCase() === 'www-authenticate') {
+      throw new Error(
+        'restGatewayResponseHeaders must not set WWW-Authenticate: the construct writes the Bearer challenge (realm sets its realm)',
+      );
+    }
+    if (!Token.isUnresolved(value) && value.trim() === '') {
+      throw new Error(
+        `restGatewayResponseHeaders["${name}"] must be a quoted static value such as "'*'" or a mapping expression; received ${JSON.stringify(value)}`,
+      );
+    }
+  }
 }
 
 /**
- * Adds a protected method to a REST resource: the authorizer, the scopes and the (already
- * wrapped) integration. `ANY` gets an unauthenticated `OPTIONS` twin (unless the resource has
- * one, e.g. from CORS preflight options).
+ * The user's own gateway responses of the types the construct creates on the same REST API:
+ * API Gateway keeps one response per type and API, so one of the two would silently win.
+ */
+function clashingGatewayResponses(restApi: IRestApi, own: readonly GatewayResponse[], owner: Construct): string[] {
+  const stack = Stack.of(restApi);
+  const apiId = JSON.stringify(stack.resolve(restApi.restApiId));
+  const ownResources = new Set<IConstruct>(own.map((response) => response.node.defaultChild as IConstruct));
+  const errors: string[] = [];
+  for (const construct of stack.node.findAll()) {
+    if (!(construct instanceof CfnGatewayResponse) || ownResources.has(construct)) continue;
+    if (!OWN_RESPONSE_TYPES.includes(construct.responseType)) continue;
+    if (JSON.stringify(stack.resolve(construct.restApiId)) !== apiId) continue;
+    errors.push(
+      `${construct.node.path} is a ${construct.responseType} gateway response on ${restApi.node.path}, which PhantomTokenAuthorizer ` +
+        `${owner.node.path} creates as well (with WWW-Authenticate); API Gateway keeps one response per type, so one would silently win. ` +
+        'Remove yours and pass its headers in the restGatewayResponseHeaders prop (e.g. CORS headers), ' +
+        'or set restGatewayResponses: false and give yours the WWW-Authenticate header.',
+    );
+  }
+  return errors;
+}
+
+/**
+ * Adds a protected method to a REST resource: the authorizer, the scopes and the integration
+ * with `Authorization: Bearer <JWT>` for HTTP backends. `ANY` gets an unauthenticated `OPTIONS`
+ * twin for CORS preflight, whose `Authorization` is the static `none` (no authorizer ran). The
+ * twin is added at synth time, and only when the resource then has no `OPTIONS` method: CORS
+ * preflight options (`addCorsPreflight`, `defaultCorsPreflightOptions`), before or after this
+ * call, take its place.
  */
 export function addProtectedRestMethod(
   resource: IResource,
@@ -89,12 +176,20 @@ export function addProtectedRestMethod(
 ): Method {
   const method = httpMethod.toUpperCase();
   routeScopes.declare(`${method} ${resource.path}`, options.scopes ?? []);
-  const added = resource.addMethod(method, integration, { ...options.methodOptions, authorizer });
-  if (method === 'ANY' && resource.node.tryFindChild('OPTIONS') === undefined) {
-    resource.addMethod('OPTIONS', integration, {
-      authorizer: { authorizerId: '', authorizationType: AuthorizationType.NONE },
-      authorizationType: AuthorizationType.NONE,
-    });
+  const added = resource.addMethod(method, new JwtForwardingRestIntegration(integration), { ...options.methodOptions, authorizer });
+  if (method === 'ANY') {
+    Aspects.of(resource).add(
+      {
+        visit: (node) => {
+          if (node !== resource || resource.node.tryFindChild('OPTIONS') !== undefined) return;
+          resource.addMethod('OPTIONS', new JwtForwardingRestIntegration(integration, 'remove'), {
+            authorizer: { authorizerId: '', authorizationType: AuthorizationType.NONE },
+            authorizationType: AuthorizationType.NONE,
+          });
+        },
+      },
+      { priority: AspectPriority.MUTATING },
+    );
   }
   return added;
 }

@@ -2,10 +2,16 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PhantomTokenAuthorizer, type PhantomTokenAuthorizerProps } from '../../lib/index.js';
 
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+/** An app whose Lambda assets are not bundled: bundling is tested once, on its own. */
+export function unbundledApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
 /** A stack whose Lambda assets are not bundled: bundling is tested once, on its own. */
-export function unbundledStack(): Stack {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+export function unbundledStack(app: App = unbundledApp(), id = 'Test'): Stack {
+  return new Stack(app, id, { env: ENV });
 }
 
 export const BASE_PROPS: PhantomTokenAuthorizerProps = {

@@ -1,0 +1,144 @@
+import type { App, Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { HttpIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { describe, expect, it } from 'vitest';
+import { authorizerIn, template, unbundledApp, unbundledStack } from './stacks.js';
+
+/** Every Fn::ImportValue in a template, as JSON strings. */
+function imports(t: Template): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (value !== null && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === 'Fn::ImportValue') found.push(JSON.stringify(inner));
+        else walk(inner);
+      }
+    }
+  };
+  walk(t.toJSON());
+  return found;
+}
+
+/** The outputs a template exports to other stacks. */
+function exportsOf(t: Template): unknown[] {
+  return Object.values<{ Export?: unknown }>(t.toJSON().Outputs ?? {}).filter((output) => output.Export !== undefined);
+}
+
+/** The auth stack exports the function's ARN; the API stacks import it; nothing flows back. */
+function expectOneWayReferences(app: App, auth: Stack, apis: Stack[]): void {
+  const assembly = app.synth();
+  const authTemplate = template(auth);
+  expect(imports(authTemplate)).toEqual([]);
+  expect(exportsOf(authTemplate).length).toBeGreaterThan(0);
+  for (const api of apis) {
+    expect(imports(template(api)).join('\n')).toMatch(/PhantomToken/);
+    expect(assembly.getStackByName(api.stackName).dependencies.map((d) => d.id)).toContain(auth.artifactId);
+  }
+  expect(assembly.getStackByName(auth.stackName).dependencies.map((d) => d.id)).not.toEqual(
+    expect.arrayContaining(apis.map((s) => s.artifactId)),
+  );
+}
+
+describe('one authorizer stack serving API stacks', () => {
+  it('wires two HTTP API stacks without a cyclic reference, each holding its authorizer and invoke permission', () => {
+    const app = unbundledApp();
+    const shared = unbundledStack(app, 'Shared');
+    const phantomToken = authorizerIn(shared);
+    const services = ['Orders', 'Billing'].map((name) => {
+      const stack = unbundledStack(app, name);
+      phantomToken.addHttpRoutes(new HttpApi(stack, 'Api'), {
+        path: `/${name.toLowerCase()}`,
+        methods: [HttpMethod.GET],
+        integration: new HttpUrlIntegration('Backend', `https://${name.toLowerCase()}.example.com`),
+        scopes: [`${name.toLowerCase()}:read`],
+      });
+      return stack;
+    });
+
+    expectOneWayReferences(app, shared, services);
+    const sharedTemplate = template(shared);
+    sharedTemplate.resourceCountIs('AWS::Lambda::Function', 1);
+    sharedTemplate.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    sharedTemplate.resourceCountIs('AWS::Lambda::Permission', 0);
+    // The scopes of routes in other stacks still reach the function: a string computed at synth.
+    sharedTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ROUTE_SCOPES: JSON.stringify({ 'GET /billing': ['billing:read'], 'GET /orders': ['orders:read'] }),
+        }),
+      },
+    });
+    for (const stack of services) {
+      const t = template(stack);
+      t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+      t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        AuthorizerType: 'REQUEST',
+        AuthorizerUri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ 'Fn::ImportValue': Match.anyValue() }])] }),
+      });
+      t.resourceCountIs('AWS::Lambda::Permission', 1);
+      t.hasResourceProperties('AWS::Lambda::Permission', {
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { 'Fn::ImportValue': Match.anyValue() },
+      });
+    }
+  });
+
+  it('wires two REST API stacks without a cyclic reference, each holding its authorizer, permission and gateway responses', () => {
+    const app = unbundledApp();
+    const shared = unbundledStack(app, 'Shared');
+    const phantomToken = authorizerIn(shared);
+    const services = ['Orders', 'Billing'].map((name) => {
+      const stack = unbundledStack(app, name);
+      const api = new RestApi(stack, 'Api');
+      phantomToken.addRestMethod(api.root.addResource(name.toLowerCase()), 'GET', new HttpIntegration('https://backend.example.com'), {
+        scopes: ['read'],
+      });
+      return stack;
+    });
+
+    expectOneWayReferences(app, shared, services);
+    const sharedTemplate = template(shared);
+    for (const type of ['AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::GatewayResponse', 'AWS::Lambda::Permission']) {
+      sharedTemplate.resourceCountIs(type, 0);
+    }
+    for (const stack of services) {
+      const t = template(stack);
+      t.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+      t.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        Type: 'REQUEST',
+        AuthorizerUri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ 'Fn::ImportValue': Match.anyValue() }])] }),
+      });
+      t.resourceCountIs('AWS::ApiGateway::GatewayResponse', 2);
+      t.resourceCountIs('AWS::Lambda::Permission', 1);
+      t.hasResourceProperties('AWS::Lambda::Permission', {
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { 'Fn::ImportValue': Match.anyValue() },
+      });
+    }
+  });
+
+  it('keeps same-stack use free of exports, with one authorizer and one permission per API', () => {
+    const app = unbundledApp();
+    const stack = unbundledStack(app, 'Single');
+    const phantomToken = authorizerIn(stack);
+    phantomToken.addHttpRoutes(new HttpApi(stack, 'Http'), {
+      path: '/a',
+      methods: [HttpMethod.GET],
+      integration: new HttpUrlIntegration('A', 'https://a.example.com'),
+    });
+    phantomToken.addRestMethod(new RestApi(stack, 'Rest').root, 'GET', new HttpIntegration('https://b.example.com'));
+    app.synth();
+    const t = template(stack);
+    expect(imports(t)).toEqual([]);
+    expect(exportsOf(t)).toEqual([]);
+    t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    t.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    t.resourceCountIs('AWS::Lambda::Permission', 2);
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PhantomToken'), 'Arn'] },
+    });
+  });
+});
