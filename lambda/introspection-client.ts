@@ -172,9 +172,12 @@ function phantomResult(jwt: string, claims: Record<string, unknown>, host: strin
 
 /** `typ` of the JWS header is RFC 9701's (`token-introspection+jwt`, with or without `application/`). */
 function isIntrospectionJwtHeader(jwt: string): boolean {
+  const text = Buffer.from(jwt.slice(0, jwt.indexOf('.')), 'base64url').toString('utf8');
+  // Every cache miss comes here: parse only a header that could match (spelled out or escaped).
+  if (!/introspection|\\u/i.test(text)) return false;
   let header: { typ?: unknown };
   try {
-    header = JSON.parse(Buffer.from(jwt.slice(0, jwt.indexOf('.')), 'base64url').toString('utf8'));
+    header = JSON.parse(text);
   } catch {
     return false;
   }

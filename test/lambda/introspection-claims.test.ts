@@ -74,6 +74,10 @@ describe('application/jwt mode: a 200 JWT that says it is not active is never an
       fakeJwt({ active: true, sub: 'alice' }, { alg: 'RS256', typ: 'application/token-introspection+jwt' }),
     ],
     ['a JWT with a token_introspection claim', fakeJwt({ sub: 'alice', token_introspection: 'yes' })],
+    [
+      'a JWT whose typ spells token-introspection+jwt with JSON escapes',
+      `${Buffer.from('{"alg":"RS256","typ":"token-\\u0069ntrospection\\u002bjwt"}').toString('base64url')}.${fakeJwt({ sub: 'alice' }).split('.').slice(1).join('.')}`,
+    ],
   ])('fails (500), uncached, naming the misconfiguration, on %s', async (_name, jwt) => {
     answer(jwt);
     const { first, line, requests } = await askTwice(authorizer());
