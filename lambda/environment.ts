@@ -24,9 +24,12 @@ export const ENV = {
   cacheMaxEntries: 'CACHE_MAX_ENTRIES',
   /** Life of a cached "inactive", seconds; 0 disables (default 10). */
   negativeCacheTtlSeconds: 'NEGATIVE_CACHE_TTL_SECONDS',
-  /** Deadline of one introspection request, milliseconds (default 3000). */
+  /**
+   * Deadline of each request to a peer (introspection, JWKS, Secrets Manager), milliseconds
+   * (default 3000); a whole decision gets twice this plus `DECISION_BUDGET_EXTRA_MS`.
+   */
   introspectionTimeoutMs: 'INTROSPECTION_TIMEOUT_MS',
-  /** How often the client-credentials secret is re-read, seconds (default 300). */
+  /** How often the client-credentials secret is re-read (in the background), seconds (default 300). */
   secretRefreshSeconds: 'SECRET_REFRESH_SECONDS',
 } as const;
 
