@@ -16,8 +16,17 @@ describe('loadConfig: the environment contract, validated once', () => {
       cacheMaxEntries: 10_000,
       negativeCacheTtlSeconds: 10,
       introspectionTimeoutMs: 3_000,
+      decisionBudgetMs: 6_500,
       secretRefreshSeconds: 300,
     });
+  });
+
+  it('gives a decision 2 × INTROSPECTION_TIMEOUT_MS + 500 ms, inside the function timeout of 2 × it + 1 s', () => {
+    expect(loadConfig({ ...base, INTROSPECTION_TIMEOUT_MS: '1000' })).toMatchObject({
+      introspectionTimeoutMs: 1_000,
+      decisionBudgetMs: 2_500,
+    });
+    expect(loadConfig({ ...base, INTROSPECTION_TIMEOUT_MS: '9000' }).decisionBudgetMs).toBe(18_500);
   });
 
   it.each<[string, Record<string, string>, string]>([
