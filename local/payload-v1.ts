@@ -102,7 +102,7 @@ export function proxyEventV1(
       requestId: request.requestId,
       requestTime: context.requestTime,
       requestTimeEpoch: context.requestTimeEpoch,
-      resourceId: route.routeKey,
+      resourceId: null,
       resourcePath: resourceOf(route),
       stage: context.stage,
     },

@@ -208,6 +208,7 @@ describe('payload format 1.0', () => {
         httpMethod: 'GET',
         path: '/orders/42',
         resourcePath: '/orders/{id}',
+        resourceId: null,
         stage: '$default',
         authorizer: { principalId: 'user-7', seenVersion: '1.0' },
       },
