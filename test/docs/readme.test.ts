@@ -12,11 +12,8 @@ describe('the README is the tested code and the whole contract', () => {
   });
 
   it('lists every prop of PhantomTokenAuthorizerProps in the props table', () => {
-    const source = read('lib/phantom-token-authorizer.ts');
-    const body = source.slice(
-      source.indexOf('export interface PhantomTokenAuthorizerProps'),
-      source.indexOf('/** Options of {@link PhantomTokenAuthorizer.addHttpRoutes}'),
-    );
+    const source = read('lib/props.ts');
+    const body = source.slice(source.indexOf('export interface PhantomTokenAuthorizerProps'));
     const props = [...body.matchAll(/readonly (\w+)\??:/g)].map((match) => match[1] as string);
     expect(props.length).toBeGreaterThan(15);
     const table = readme.slice(readme.indexOf('## Props'), readme.indexOf('## Delivering the JWT'));
