@@ -148,8 +148,11 @@ function clashingGatewayResponses(restApi: IRestApi, own: readonly GatewayRespon
     if (!(construct instanceof CfnGatewayResponse) || ownResources.has(construct)) continue;
     if (!OWN_RESPONSE_TYPES.includes(construct.responseType)) continue;
     if (JSON.stringify(stack.resolve(construct.restApiId)) !== apiId) continue;
+    // Name the L2 GatewayResponse when the resource is its default child: that is the construct the user wrote.
+    const parent = construct.node.scope;
+    const named = parent !== undefined && parent.node.defaultChild === construct ? parent : construct;
     errors.push(
-      `${construct.node.path} is a ${construct.responseType} gateway response on ${restApi.node.path}, which PhantomTokenAuthorizer ` +
+      `${named.node.path} is an ${construct.responseType} gateway response on ${restApi.node.path}, which PhantomTokenAuthorizer ` +
         `${owner.node.path} creates as well (with WWW-Authenticate); API Gateway keeps one response per type, so one would silently win. ` +
         'Remove yours and pass its headers in the restGatewayResponseHeaders prop (e.g. CORS headers), ' +
         'or set restGatewayResponses: false and give yours the WWW-Authenticate header.',
