@@ -12,6 +12,8 @@ import { decisionLines, rememberSecret } from '../support/log-capture.js';
  */
 const TIMEOUT_MS = 1_000;
 const BUDGET_MS = 2 * TIMEOUT_MS + 500;
+/** Timer lateness on a loaded machine; still well inside the 3000 ms function timeout. */
+const SLACK_MS = 250;
 
 let server: FaultServer;
 let secrets: LocalSecretsManager;
@@ -73,25 +75,30 @@ async function timed(authorizer: ReturnType<typeof createAuthorizer>) {
 }
 
 describe('the decision budget', () => {
-  it('application/jwt: a slow invalid_client, a slow secret read and a slow retry end at the budget, with an error line', async () => {
+  it('application/jwt: a slow invalid_client, a slow secret read and a retry that never answers end at the budget, with an error line', async () => {
     const authorizer = await warmAuthorizer();
     await expect(authorizer(httpApiEvent('Bearer credentials-in-hand'))).resolves.toMatchObject({ isAuthorized: true });
     server.next = ['invalid-client'];
-    server.delayMs = 900;
-    secrets.delayMs = 900;
+    server.mode = 'stall';
+    server.delayMs = 800;
+    secrets.delayMs = 800;
     const { error, elapsedMs, line } = await timed(authorizer);
-    // 900 (401) + 900 (secret) leaves 700 ms of the 2500 for the retry, which takes 900.
-    expect(error).toMatchObject({ code: 'ERR_INTROSPECTION_REQUEST_FAILED', message: /did not answer within (6|7)\d\d ms$/ });
-    expect(elapsedMs).toBeLessThan(BUDGET_MS + 100);
+    // 800 (401) + 800 (secret) leave 900 ms of the 2500 for the retry: less than its own 1000.
+    // (Under load the steps take longer and the retry gets less, or nothing at all.)
+    expect(error).toMatchObject({
+      code: 'ERR_INTROSPECTION_REQUEST_FAILED',
+      message: expect.stringMatching(/( did not answer within [1-9]\d{0,2} ms| budget ran out before the introspection request)$/),
+    });
+    expect(elapsedMs).toBeLessThan(BUDGET_MS + SLACK_MS);
     expect(line).toMatchObject({ outcome: 'error', reason: 'ERR_INTROSPECTION_REQUEST_FAILED', cache: 'miss' });
-    expect(line?.totalMs).toBeLessThan(BUDGET_MS + 100);
+    expect(line?.totalMs).toBeLessThan(BUDGET_MS + SLACK_MS);
   });
 
   it('application/jwt: a slow invalid_client then a secret read that never answers ends within the budget (500)', async () => {
     const authorizer = await warmAuthorizer();
     await expect(authorizer(httpApiEvent('Bearer credentials-in-hand'))).resolves.toMatchObject({ isAuthorized: true });
     server.next = ['invalid-client'];
-    server.delayMs = 900;
+    server.delayMs = 800;
     relay.silent = true;
     const { error, elapsedMs, line } = await timed(authorizer);
     expect(error).toMatchObject({
@@ -115,16 +122,16 @@ describe('the decision budget', () => {
       ),
     };
     server.next = ['invalid-client'];
-    server.delayMs = 700;
-    secrets.delayMs = 700;
+    server.delayMs = 650;
+    secrets.delayMs = 650;
     const { error, elapsedMs, line } = await timed(authorizer);
-    // 700 (401) + 700 (secret) + 700 (retry) leaves 400 ms for the JWKS, which never answers.
+    // 650 (401) + 650 (secret) + 650 (retry) leave 550 ms for the JWKS, which never answers.
     expect(error).toMatchObject({
       code: 'ERR_INTROSPECTION_REQUEST_FAILED',
       message: `the decision's ${BUDGET_MS} ms budget ran out verifying the introspection response`,
     });
     expect(elapsedMs).toBeGreaterThan(BUDGET_MS - 50);
-    expect(elapsedMs).toBeLessThan(BUDGET_MS + 100);
+    expect(elapsedMs).toBeLessThan(BUDGET_MS + SLACK_MS);
     expect(line).toMatchObject({ outcome: 'error', reason: 'ERR_INTROSPECTION_REQUEST_FAILED' });
   });
 

@@ -58,7 +58,7 @@ describe('when the OAuth server cannot give an answer, the authorizer fails (500
     });
     await expect(refused(httpApiEvent('Bearer fault-token'))).rejects.toMatchObject({
       code: 'ERR_INTROSPECTION_REQUEST_FAILED',
-      message: /ECONNREFUSED/,
+      message: expect.stringMatching(/ECONNREFUSED/),
     });
   });
 

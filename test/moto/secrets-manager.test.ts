@@ -52,7 +52,7 @@ describe('ClientCredentialsProvider against moto_server', () => {
     const provider = new ClientCredentialsProvider('does-not-exist', 300, 3_000);
     await expect(provider.get()).rejects.toMatchObject({
       code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
-      message: /ResourceNotFoundException/,
+      message: expect.stringMatching(/ResourceNotFoundException/),
     });
   });
 });
