@@ -48,6 +48,9 @@ export interface RestWiringContext {
 /** The gateway response types the construct answers for: a missing or invalid token, and insufficient scope. */
 const OWN_RESPONSE_TYPES = [ResponseType.UNAUTHORIZED.responseType, ResponseType.ACCESS_DENIED.responseType];
 
+/** The gateway responses any PhantomTokenAuthorizer created, to tell another construct's from the user's. */
+const CONSTRUCT_RESPONSES = new WeakSet<IConstruct>();
+
 /**
  * The construct's REST API wiring: one REQUEST authorizer per API, with gateway responses so
  * that 401 carries `WWW-Authenticate: Bearer realm="…"` and a 403 for insufficient scope carries
@@ -109,6 +112,7 @@ export class RestAuthorizerWiring {
           'WWW-Authenticate': `'Bearer realm="${context.realm}", error="insufficient_scope"'`,
         },
       });
+      for (const response of [unauthorized, accessDenied]) CONSTRUCT_RESPONSES.add(response);
       scope.node.addValidation({ validate: () => clashingGatewayResponses(restApi, [unauthorized, accessDenied], this.owner) });
     }
     this.apis.set(restApi, authorizer);
@@ -151,6 +155,13 @@ function clashingGatewayResponses(restApi: IRestApi, own: readonly GatewayRespon
     // Name the L2 GatewayResponse when the resource is its default child: that is the construct the user wrote.
     const parent = construct.node.scope;
     const named = parent !== undefined && parent.node.defaultChild === construct ? parent : construct;
+    if (CONSTRUCT_RESPONSES.has(named)) {
+      errors.push(
+        `${named.node.path} is an ${construct.responseType} gateway response another PhantomTokenAuthorizer created on ${restApi.node.path}, ` +
+          `as ${owner.node.path} does; API Gateway keeps one response per type. Set restGatewayResponses: false on all but one of them.`,
+      );
+      continue;
+    }
     errors.push(
       `${named.node.path} is an ${construct.responseType} gateway response on ${restApi.node.path}, which PhantomTokenAuthorizer ` +
         `${owner.node.path} creates as well (with WWW-Authenticate); API Gateway keeps one response per type, so one would silently win. ` +

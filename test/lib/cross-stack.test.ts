@@ -120,6 +120,25 @@ describe('one authorizer stack serving API stacks', () => {
     }
   });
 
+  it('serves an API stack as defaultAuthorizer from two auth stacks whose constructs share an id', () => {
+    const app = unbundledApp();
+    const [first, second] = ['AuthA', 'AuthB'].map((id) => authorizerIn(unbundledStack(app, id)));
+    const service = unbundledStack(app, 'Service');
+    const api = new HttpApi(service, 'Api', { defaultAuthorizer: first?.httpAuthorizer });
+    api.addRoutes({ path: '/a', methods: [HttpMethod.GET], integration: new HttpUrlIntegration('A', 'https://a.example.com') });
+    second?.addHttpRoutes(api, {
+      path: '/b',
+      methods: [HttpMethod.GET],
+      integration: new HttpUrlIntegration('B', 'https://b.example.com'),
+    });
+    app.synth();
+    const t = template(service);
+    t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 2);
+    t.resourceCountIs('AWS::Lambda::Permission', 2);
+    expect(imports(t).filter((value) => value.includes('AuthA'))).not.toEqual([]);
+    expect(imports(t).filter((value) => value.includes('AuthB'))).not.toEqual([]);
+  });
+
   it('keeps same-stack use free of exports, with one authorizer and one permission per API', () => {
     const app = unbundledApp();
     const stack = unbundledStack(app, 'Single');

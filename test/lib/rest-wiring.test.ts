@@ -65,6 +65,23 @@ describe('REST API wiring', () => {
       expect(() => template(stack)).toThrow('Test/Api/Denied is an ACCESS_DENIED gateway response on Test/Api');
     });
 
+    it('fails synthesis when two constructs would both answer 401/403 on one API, and passes with restGatewayResponses false on one', () => {
+      const build = (secondCreatesResponses: boolean) => {
+        const stack = unbundledStack();
+        const api = new RestApi(stack, 'Api');
+        authorizerIn(stack, {}, 'One').addRestMethod(api.root, 'GET', backend());
+        authorizerIn(stack, { restGatewayResponses: secondCreatesResponses }, 'Two').addRestMethod(api.root, 'POST', backend());
+        return stack;
+      };
+      expect(() => template(build(true))).toThrow(
+        'Test/Api/Two/Unauthorized is an UNAUTHORIZED gateway response another PhantomTokenAuthorizer created on Test/Api, as Test/One does; ' +
+          'API Gateway keeps one response per type. Set restGatewayResponses: false on all but one of them.',
+      );
+      const t = template(build(false));
+      t.resourceCountIs('AWS::ApiGateway::GatewayResponse', 2);
+      t.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
+    });
+
     it('leaves the API its own responses of other types, and those of another API', () => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
