@@ -29,7 +29,7 @@ let base: string;
 /** Replies for the next introspection requests, in order; then `reply`. */
 let queue: Reply[];
 let reply: Reply;
-let introspections: { authorization: string | undefined; accept: string | undefined }[];
+let introspections: { authorization: string | undefined; accept: string | undefined; port: number | undefined }[];
 let jwks: object;
 let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -42,7 +42,7 @@ beforeAll(async () => {
   server = http.createServer(async (request, response) => {
     await readBody(request);
     if (request.url === '/jwks') return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
-    introspections.push({ authorization: request.headers.authorization, accept: request.headers.accept });
+    introspections.push({ authorization: request.headers.authorization, accept: request.headers.accept, port: request.socket.remotePort });
     const next = queue.shift() ?? reply;
     response.writeHead(next.status, next.headers).end(next.body ?? '');
   });
@@ -340,5 +340,37 @@ describe('RFC 9701 responses', () => {
     expect(await handler(httpApiEvent('Bearer inactive-token'))).toEqual({ isAuthorized: false });
     expect(await handler(httpApiEvent('Bearer inactive-token'))).toEqual({ isAuthorized: false });
     expect(introspections).toHaveLength(2);
+  });
+});
+
+describe('the connection to the OAuth server', () => {
+  it('keeps the connection alive: warm requests reuse it', async () => {
+    reply = jwtReply({ sub: 'alice', scope: 'read' });
+    const handler = authorizer({ CACHE_MAX_TTL_SECONDS: '0' });
+    for (let i = 0; i < 3; i++) expect(await handler(httpApiEvent('Bearer keep-alive'))).toMatchObject({ isAuthorized: true });
+    expect(new Set(introspections.map(({ port }) => port)).size).toBe(1);
+  });
+
+  it('reads the secret once at the cold start, not on every warm request', async () => {
+    reply = jwtReply({ sub: 'alice', scope: 'read' });
+    const readsBefore = secrets.reads;
+    const handler = authorizer({ CACHE_MAX_TTL_SECONDS: '0' });
+    for (let i = 0; i < 3; i++) await handler(httpApiEvent('Bearer warm-requests'));
+    expect(introspections).toHaveLength(3);
+    expect(secrets.reads - readsBefore).toBe(1);
+  });
+
+  it('fails (500) on a body whose announced length is over the limit, before reading it', async () => {
+    reply = { status: 200, headers: { 'content-type': 'application/jwt', 'content-length': '65537' }, body: 'A'.repeat(64 * 1024 + 1) };
+    await expect(authorizer()(httpApiEvent('Bearer big-answer'))).rejects.toMatchObject({
+      code: 'ERR_INTROSPECTION_RESPONSE_INVALID',
+      message: `127.0.0.1:${new URL(base).port} announced a 65537-byte body; the limit is 65536`,
+    });
+  });
+
+  it('reads a body of exactly the limit', async () => {
+    const jwt = fakeJwt({ sub: 'alice', scope: 'read', exp: now() + 60 });
+    reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body: jwt.padEnd(64 * 1024, ' ') };
+    expect(await authorizer()(httpApiEvent('Bearer limit-answer'))).toMatchObject({ isAuthorized: true, context: { jwt } });
   });
 });
