@@ -1,4 +1,6 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
+import { createAuthorizer } from '../../lambda/authorizer.js';
 import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
 import { allow, denyInsufficientScope, denyInvalidToken, type PolicyResponse } from '../../lambda/authorizer-response.js';
 import { roundMs, writeDecisionLog } from '../../lambda/decision-log.js';
@@ -135,5 +137,31 @@ describe('decision lines', () => {
       { outcome: 'deny', reason: 'missing', routeKey: 'GET /line-test' },
       { outcome: 'deny', reason: 'inactive', routeKey: 'GET /line-test', tokenId: 'ffef00010203' },
     ]);
+  });
+});
+
+describe('an unexpected failure', () => {
+  it('fails (500) with reason ERR_INTERNAL in its line, not a code of the authorizer', async () => {
+    const unusedSecretsManager = { send: () => Promise.reject(new Error('not called in this test')) } as unknown as SecretsManagerClient;
+    const authorizer = createAuthorizer(
+      { INTROSPECTION_ENDPOINT: 'http://127.0.0.1:9/introspect', CLIENT_CREDENTIALS_SECRET: 'unused' },
+      unusedSecretsManager,
+    );
+    const headers = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new TypeError('headers cannot be listed');
+        },
+      },
+    );
+    await expect(authorizer({ type: 'REQUEST', version: '2.0', routeKey: 'GET /internal-test', headers })).rejects.toThrow(
+      'headers cannot be listed',
+    );
+    expect((await decisionLines()).at(-1)).toMatchObject({
+      outcome: 'error',
+      reason: 'ERR_INTERNAL',
+      message: 'headers cannot be listed',
+    });
   });
 });
