@@ -247,6 +247,13 @@ describe('application/jwt responses that are not a decision', () => {
     });
   });
 
+  it('allows a JWT whose header mentions introspection but is not JSON: only a parsed RFC 9701 typ is refused', async () => {
+    const header = Buffer.from('{"kid":"introspection-key"').toString('base64url');
+    const jwt = `${header}.${Buffer.from(JSON.stringify({ sub: 'alice', scope: 'read', exp: now() + 60 })).toString('base64url')}.c2ln`;
+    reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body: jwt };
+    expect(await authorizer()(httpApiEvent('Bearer odd-header'))).toMatchObject({ isAuthorized: true, context: { sub: 'alice' } });
+  });
+
   it('names an absent content-type as empty', async () => {
     reply = { status: 200, body: 'nothing' };
     await expect(authorizer()(httpApiEvent('Bearer odd-answer'))).rejects.toThrow(/\(content-type ""\)$/);
