@@ -8,7 +8,7 @@ import { closeServer, listen, readBody } from '../../local/http-server.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 import { fakeJwt } from '../support/fault-server.js';
 import { httpApiEvent, restEvent } from '../support/fixtures.js';
-import { decisionLines, rememberSecret } from '../support/log-capture.js';
+import { decisionLines, rememberSecret, warningLines } from '../support/log-capture.js';
 
 /**
  * Behaviours a mutation sample found untested (each test here kills a mutant that survived the
@@ -379,7 +379,36 @@ describe('the connection to the OAuth server', () => {
 
   it('reads a body of exactly the limit', async () => {
     const jwt = fakeJwt({ sub: 'alice', scope: 'read', exp: now() + 60 });
-    reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body: jwt.padEnd(64 * 1024, ' ') };
+    reply = { status: 200, headers: { 'content-type': 'application/jwt', 'content-length': '65536' }, body: jwt.padEnd(64 * 1024, ' ') };
     expect(await authorizer()(httpApiEvent('Bearer limit-answer'))).toMatchObject({ isAuthorized: true, context: { jwt } });
+  });
+
+  it('keeps the network error as the cause of a failed request', async () => {
+    const refused = authorizer({ INTROSPECTION_ENDPOINT: 'http://127.0.0.1:9/introspect' });
+    await expect(refused(httpApiEvent('Bearer refused'))).rejects.toMatchObject({
+      code: 'ERR_INTROSPECTION_REQUEST_FAILED',
+      message: 'request to 127.0.0.1:9 failed: ECONNREFUSED',
+      cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
+    });
+  });
+});
+
+describe('a failed scheduled re-read of the secret', () => {
+  it('warns with the age of the credentials it keeps, in whole seconds', async () => {
+    reply = jwtReply({ sub: 'alice', scope: 'read' });
+    const handler = authorizer({ SECRET_REFRESH_SECONDS: '1', CACHE_MAX_TTL_SECONDS: '0' });
+    await handler(httpApiEvent('Bearer aging'));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const before = (await warningLines()).length;
+    secrets.failing = true;
+    try {
+      expect(await handler(httpApiEvent('Bearer aging'))).toMatchObject({ isAuthorized: true });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      secrets.failing = false;
+    }
+    expect((await warningLines()).slice(before)).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/; keeping the credentials read [12] s ago, next attempt in 1 s$/) }),
+    ]);
   });
 });
