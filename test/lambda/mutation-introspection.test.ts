@@ -411,4 +411,18 @@ describe('a failed scheduled re-read of the secret', () => {
       expect.objectContaining({ message: expect.stringMatching(/; keeping the credentials read [12] s ago, next attempt in 1 s$/) }),
     ]);
   });
+
+  it('keeps the Secrets Manager error as the cause when the first read fails', async () => {
+    secrets.failing = true;
+    try {
+      await expect(authorizer()(httpApiEvent('Bearer no-secret'))).rejects.toMatchObject({
+        code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
+        message: `could not read secret ${SECRET_NAME}: InternalServiceError`,
+        cause: expect.objectContaining({ name: 'InternalServiceError' }),
+      });
+    } finally {
+      secrets.failing = false;
+    }
+    expect(introspections).toHaveLength(0);
+  });
 });
