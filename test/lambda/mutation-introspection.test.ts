@@ -425,4 +425,16 @@ describe('a failed scheduled re-read of the secret', () => {
     }
     expect(introspections).toHaveLength(0);
   });
+
+  it.each([
+    ['an empty client_id', { client_id: '', client_secret: 'some-secret-value' }],
+    ['an empty client_secret', { client_id: CLIENT_ID, client_secret: '' }],
+  ])('fails (500) on a secret with %s, and never introspects', async (_name, secret) => {
+    secrets.put(SECRET_NAME, JSON.stringify(secret));
+    await expect(authorizer()(httpApiEvent('Bearer empty-credentials'))).rejects.toMatchObject({
+      code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
+      message: `secret ${SECRET_NAME} must hold a SecretString of JSON with non-empty string fields client_id and client_secret`,
+    });
+    expect(introspections).toHaveLength(0);
+  });
 });
