@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
 import { allow, denyInsufficientScope, denyInvalidToken, type PolicyResponse } from '../../lambda/authorizer-response.js';
+import { loadConfig } from '../../lambda/config.js';
 import { roundMs, writeDecisionLog } from '../../lambda/decision-log.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
 import { decisionLines } from '../support/log-capture.js';
@@ -99,7 +100,7 @@ describe('authorizer answers', () => {
       },
       context,
     });
-    expect(denyInsufficientScope(rest('DELETE', '/x/{id}'), 'alice')).toEqual({
+    expect(denyInsufficientScope(rest('DELETE', '/x/{id}'), 'alice')).toStrictEqual({
       principalId: 'alice',
       policyDocument: {
         Version: '2012-10-17',
@@ -164,4 +165,29 @@ describe('an unexpected failure', () => {
       message: 'headers cannot be listed',
     });
   });
+});
+
+describe('endpoint URLs', () => {
+  const config = (endpoint: string) => () => loadConfig({ INTROSPECTION_ENDPOINT: endpoint, CLIENT_CREDENTIALS_SECRET: 's' });
+
+  it.each(['http://127.0.0.1:8080/introspect', 'http://localhost:8080/introspect', 'http://[::1]:8080/introspect'])(
+    'accepts plain http on the loopback host of %s',
+    (endpoint) => {
+      expect(config(endpoint)().introspectionEndpoint.href).toBe(endpoint);
+    },
+  );
+
+  it.each(['http://user@127.0.0.1/introspect', 'http://:pass@127.0.0.1/introspect'])(
+    'rejects a user or a password alone in %s',
+    (endpoint) => {
+      expect(config(endpoint)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_CONFIGURATION_INVALID',
+          message: expect.stringMatching(
+            /^INTROSPECTION_ENDPOINT must not carry credentials in the URL; received "http:\/\/\*\*\*@127\.0\.0\.1\/introspect"$/,
+          ),
+        }),
+      );
+    },
+  );
 });

@@ -351,6 +351,17 @@ describe('RFC 9701 responses', () => {
 });
 
 describe('the connection to the OAuth server', () => {
+  it('logs the time of the introspection and of the whole decision, in milliseconds', async () => {
+    reply = jwtReply({ sub: 'alice', scope: 'read' });
+    const started = performance.now();
+    await authorizer()(httpApiEvent('Bearer timed'));
+    const elapsed = performance.now() - started;
+    const line = (await decisionLines()).at(-1) as { introspectionMs: number; totalMs: number };
+    expect(line.introspectionMs).toBeGreaterThan(0);
+    expect(line.totalMs).toBeGreaterThanOrEqual(line.introspectionMs);
+    expect(line.totalMs).toBeLessThanOrEqual(elapsed);
+  });
+
   it('keeps the connection alive: warm requests reuse it', async () => {
     reply = jwtReply({ sub: 'alice', scope: 'read' });
     const handler = authorizer({ CACHE_MAX_TTL_SECONDS: '0' });
