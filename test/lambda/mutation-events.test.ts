@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
 import { allow, denyInsufficientScope, denyInvalidToken, type PolicyResponse } from '../../lambda/authorizer-response.js';
-import { loadConfig } from '../../lambda/config.js';
+import { loadConfig, redactUserinfo } from '../../lambda/config.js';
 import { roundMs, writeDecisionLog } from '../../lambda/decision-log.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
 import { decisionLines } from '../support/log-capture.js';
@@ -190,4 +190,30 @@ describe('endpoint URLs', () => {
       );
     },
   );
+
+  it('rejects another scheme even on the loopback host', () => {
+    expect(config('ftp://127.0.0.1/introspect')).toThrow(
+      'INTROSPECTION_ENDPOINT must use https (plain http only for 127.0.0.1 or localhost); received "ftp://127.0.0.1/introspect"',
+    );
+  });
+
+  it('reads an empty number variable as unset', () => {
+    expect(
+      loadConfig({ INTROSPECTION_ENDPOINT: 'https://idp.example', CLIENT_CREDENTIALS_SECRET: 's', CACHE_MAX_TTL_SECONDS: '' }),
+    ).toMatchObject({
+      cacheMaxTtlSeconds: 300,
+    });
+  });
+});
+
+describe('redactUserinfo', () => {
+  it.each([
+    ['https://user:pw@idp.example/x', 'https://***@idp.example/x'],
+    ['a:@b', 'a:***@b'],
+    ['1user:pw@host', '***@host'],
+    ['junk http://user:pw@host', '***@host'],
+    ['https://idp.example/x', 'https://idp.example/x'],
+  ])('shows %j as %j', (value, shown) => {
+    expect(redactUserinfo(value)).toBe(shown);
+  });
 });
