@@ -5,6 +5,15 @@ import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
 import { allow, denyInsufficientScope, denyInvalidToken, type PolicyResponse } from '../../lambda/authorizer-response.js';
 import { loadConfig, redactUserinfo } from '../../lambda/config.js';
 import { roundMs, writeDecisionLog } from '../../lambda/decision-log.js';
+import {
+  AuthorizerEventInvalidError,
+  ClientCredentialsRejectedError,
+  ClientCredentialsUnavailableError,
+  ConfigurationInvalidError,
+  errorCode,
+  IntrospectionRequestFailedError,
+  IntrospectionResponseInvalidError,
+} from '../../lambda/errors.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
 import { decisionLines } from '../support/log-capture.js';
 
@@ -215,5 +224,20 @@ describe('redactUserinfo', () => {
     ['https://idp.example/x', 'https://idp.example/x'],
   ])('shows %j as %j', (value, shown) => {
     expect(redactUserinfo(value)).toBe(shown);
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    [ConfigurationInvalidError, 'ConfigurationInvalidError', 'ERR_CONFIGURATION_INVALID'],
+    [IntrospectionRequestFailedError, 'IntrospectionRequestFailedError', 'ERR_INTROSPECTION_REQUEST_FAILED'],
+    [IntrospectionResponseInvalidError, 'IntrospectionResponseInvalidError', 'ERR_INTROSPECTION_RESPONSE_INVALID'],
+    [ClientCredentialsRejectedError, 'ClientCredentialsRejectedError', 'ERR_CLIENT_CREDENTIALS_REJECTED'],
+    [ClientCredentialsUnavailableError, 'ClientCredentialsUnavailableError', 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE'],
+    [AuthorizerEventInvalidError, 'AuthorizerEventInvalidError', 'ERR_EVENT_INVALID'],
+  ])('%o is named %s and carries %s', (ErrorClass, name, code) => {
+    const error = new ErrorClass('message');
+    expect(error).toMatchObject({ name, code, message: 'message' });
+    expect(errorCode(error)).toBe(code);
   });
 });

@@ -254,6 +254,30 @@ describe('application/jwt responses that are not a decision', () => {
     expect(await authorizer()(httpApiEvent('Bearer odd-header'))).toMatchObject({ isAuthorized: true, context: { sub: 'alice' } });
   });
 
+  it('fails (500) on a body of four dot-separated segments, which is no JWS', async () => {
+    reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body: `${fakeJwt({ sub: 'alice', scope: 'read' })}.more` };
+    await expect(authorizer()(httpApiEvent('Bearer four-parts'))).rejects.toThrow(/neither a JWT nor/);
+  });
+
+  it('keeps the parse error as the cause of a payload that is not JSON', async () => {
+    reply = {
+      status: 200,
+      headers: { 'content-type': 'application/jwt' },
+      body: `eyJhbGciOiJSUzI1NiJ9.${Buffer.from('not json').toString('base64url')}.c2ln`,
+    };
+    await expect(authorizer()(httpApiEvent('Bearer odd-answer'))).rejects.toMatchObject({ cause: expect.any(SyntaxError) });
+  });
+
+  it.each(['x-token-introspection+jwt', 'token-introspection+jwt-x'])(
+    "allows a JWT whose typ only contains RFC 9701's: %s",
+    async (typ) => {
+      const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ })).toString('base64url');
+      const jwt = `${header}.${Buffer.from(JSON.stringify({ sub: 'alice', scope: 'read', exp: now() + 60 })).toString('base64url')}.c2ln`;
+      reply = { status: 200, headers: { 'content-type': 'application/jwt' }, body: jwt };
+      expect(await authorizer()(httpApiEvent('Bearer typ-lookalike'))).toMatchObject({ isAuthorized: true });
+    },
+  );
+
   it('names an absent content-type as empty', async () => {
     reply = { status: 200, body: 'nothing' };
     await expect(authorizer()(httpApiEvent('Bearer odd-answer'))).rejects.toThrow(/\(content-type ""\)$/);
@@ -313,6 +337,13 @@ describe('RFC 9701 responses', () => {
     });
   });
 
+  it('keeps the verification error as the cause', async () => {
+    reply = await signed(active, { typ: 'JWT' });
+    await expect(rfc9701()(httpApiEvent('Bearer rfc9701-token'))).rejects.toMatchObject({
+      cause: expect.objectContaining({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' }),
+    });
+  });
+
   it('checks no issuer when ISSUER is unset', async () => {
     reply = await signed(active, { iss: 'https://other.example' });
     expect(await rfc9701({ ISSUER: '' })(httpApiEvent('Bearer rfc9701-token'))).toMatchObject({ isAuthorized: true });
@@ -341,12 +372,13 @@ describe('RFC 9701 responses', () => {
   });
 
   it('denies a token the signed response reports inactive, and honours its no-store', async () => {
-    const inactive = await signed({ active: false });
+    const inactive = await signed({ active: false, sub: 'alice', scope: 'read' });
     reply = { ...inactive, headers: { ...inactive.headers, 'cache-control': 'no-store' } };
     const handler = rfc9701();
     expect(await handler(httpApiEvent('Bearer inactive-token'))).toEqual({ isAuthorized: false });
     expect(await handler(httpApiEvent('Bearer inactive-token'))).toEqual({ isAuthorized: false });
     expect(introspections).toHaveLength(2);
+    expect((await decisionLines()).at(-1)).toMatchObject({ outcome: 'deny', reason: 'inactive' });
   });
 });
 
