@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 /**
  * Checks the TypeDoc JSON (`npm run docs`): every exported class and function of the public
@@ -13,7 +14,7 @@ interface Reflection {
 }
 const CLASS = 128;
 const FUNCTION = 64;
-const project = JSON.parse(readFileSync(new URL('../docs/api/api.json', import.meta.url), 'utf8')) as Reflection;
+const project = JSON.parse(readFileSync(resolve(__dirname, '../docs/api/api.json'), 'utf8')) as Reflection;
 const modules = project.children ?? [];
 const hasExample = (r: Reflection) => [r, ...(r.signatures ?? [])].some((x) => x.comment?.blockTags?.some((tag) => tag.tag === '@example'));
 const checked: string[] = [];

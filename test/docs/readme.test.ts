@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/environment.js';
 
-const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+const read = (path: string) => readFileSync(resolve(__dirname, '../..', path), 'utf8');
 const readme = read('README.md');
 
 describe('the README is the tested code and the whole contract', () => {
