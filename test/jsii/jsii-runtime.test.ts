@@ -177,8 +177,8 @@ describe('the construct driven through the jsii runtime, as a Python, Java, .NET
   it('hands the scopes of addHttpRoutes and requireScopes to the function', (context) => {
     if (skipReason !== undefined) return context.skip(skipReason);
     const [fn] = resourcesOf('AWS::Lambda::Function');
-    const variables = (fn?.Properties.Environment as { Variables: Record<string, string> }).Variables;
-    expect(JSON.parse(variables.ROUTE_SCOPES as string)).toEqual({ 'GET /orders': ['orders:read'], 'POST /orders': ['orders:write'] });
+    const variables = (fn?.Properties.Environment as { Variables: Record<string, string> } | undefined)?.Variables;
+    expect(JSON.parse(variables?.ROUTE_SCOPES ?? 'null')).toEqual({ 'GET /orders': ['orders:read'], 'POST /orders': ['orders:write'] });
   });
 
   it("reports invalid props to the calling language as a runtime error carrying the construct's message", (context) => {
