@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     const files = (packed[0]?.files ?? []).map((f) => f.path).sort();
     say(`tarball ${packed[0]?.filename}: ${packed[0]?.size} bytes, ${files.length} files`);
     check(files.includes('assets/authorizer/index.js'), 'the tarball holds the prebuilt authorizer');
+    check(files.includes('.jsii'), 'the tarball holds the jsii assembly, for Python, Java, .NET and Go apps');
     check(
       !files.some((f) => /(^|\/)(test|tests|bench|local|bin|scripts)\//.test(f) || /\.test\.|fixtures/.test(f)),
       'the tarball holds no tests, fixtures, benchmarks or tools',
