@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enumMember, JsiiRuntimeClient, JsiiRuntimeError, type ObjRef, struct } from './jsii-runtime-client.js';
+import { README_EXAMPLE } from './readme-example.js';
 import { lockedVersion, RegistryUnreachableError, registryTarball } from './registry-tarballs.js';
 
 /**
@@ -75,36 +76,33 @@ beforeAll(async () => {
   // The README's Python example, call for call.
   const outdir = join(work, 'cdk.out');
   const app = await client.create('aws-cdk-lib.App', [struct('aws-cdk-lib.AppProps', { outdir })]);
-  const stack = await client.create('aws-cdk-lib.Stack', [app, 'OrdersApi']);
+  const example = README_EXAMPLE;
+  const stack = await client.create('aws-cdk-lib.Stack', [app, example.stackId]);
   const api = await client.create('aws-cdk-lib.aws_apigatewayv2.HttpApi', [stack, 'Api']);
-  const seconds = (n: number) => client.sinvoke(DURATION, 'seconds', [n]);
+  const durations: Record<string, unknown> = {};
+  for (const [prop, [factory, amount]] of Object.entries(example.durations)) {
+    durations[prop] = await client.sinvoke(DURATION, factory, [amount]);
+  }
   const phantomToken = await client.create('cdk-phantom-token.PhantomTokenAuthorizer', [
     stack,
     'PhantomToken',
     struct(PROPS, {
-      introspectionEndpoint: 'https://login.example.com/oauth/v2/oauth-introspect',
-      clientCredentialsSecret: 'phantom-token/introspection-client',
-      introspectionResponseType: enumMember('cdk-phantom-token.IntrospectionResponseType', 'TOKEN_INTROSPECTION_JWT'),
-      jwksUri: 'https://login.example.com/oauth/v2/oauth-anonymous/jwks',
-      resultsCacheTtl: await seconds(30),
-      cacheMaxTtl: await seconds(120),
-      introspectionTimeout: await client.sinvoke(DURATION, 'millis', [2_500]),
+      ...example.props,
+      introspectionResponseType: enumMember('cdk-phantom-token.IntrospectionResponseType', example.introspectionResponseType),
+      ...durations,
     }),
   ]);
-  const integration = await client.create('aws-cdk-lib.aws_apigatewayv2_integrations.HttpUrlIntegration', [
-    'Orders',
-    'https://orders.internal.example.com/orders',
-  ]);
+  const integration = await client.create('aws-cdk-lib.aws_apigatewayv2_integrations.HttpUrlIntegration', [...example.route.integration]);
   routeRefs = await client.invoke(phantomToken, 'addHttpRoutes', [
     api,
     struct('cdk-phantom-token.PhantomTokenHttpRouteOptions', {
-      path: '/orders',
-      methods: [enumMember('aws-cdk-lib.aws_apigatewayv2.HttpMethod', 'GET')],
+      path: example.route.path,
+      methods: [enumMember('aws-cdk-lib.aws_apigatewayv2.HttpMethod', example.route.method)],
       integration,
-      scopes: ['orders:read'],
+      scopes: example.route.scopes,
     }),
   ]);
-  await client.invoke(phantomToken, 'requireScopes', ['POST /orders', ['orders:write']]);
+  await client.invoke(phantomToken, 'requireScopes', [...example.requireScopes]);
   jwtHeaderName = await client.get(phantomToken, 'jwtHeaderName');
   await client.invoke(app as ObjRef, 'synth');
   template = JSON.parse(readFileSync(join(outdir, 'OrdersApi.template.json'), 'utf8'));
