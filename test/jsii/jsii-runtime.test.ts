@@ -60,6 +60,7 @@ beforeAll(async () => {
   } catch (error) {
     if (!(error instanceof RegistryUnreachableError)) throw error;
     skipReason = `the npm registry cannot be reached, so the jsii runtime and the assemblies cannot be fetched (${error.message})`;
+    process.stderr.write(`jsii runtime test skipped: ${skipReason}\n`);
     return;
   }
   work = mkdtempSync(join(tmpdir(), 'phantom-jsii-'));

@@ -31,7 +31,7 @@ export async function registryTarball(cacheDir: string, name: string, version: s
   if (existsSync(file)) return file;
   mkdirSync(cacheDir, { recursive: true });
   try {
-    await run('npm', ['pack', `${name}@${version}`, '--prefer-offline', '--silent', '--pack-destination', cacheDir], {
+    await run('npm', ['pack', `${name}@${version}`, '--prefer-offline', '--loglevel=error', '--pack-destination', cacheDir], {
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (error) {
