@@ -1,8 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { resolve } from 'node:path';
 
 /** Starts a bench server script in its own process (so its work does not share the measured event loop); resolves with its first line. */
 function startServerProcess(script: string): Promise<{ child: ChildProcess; firstLine: string }> {
-  const child = fork(new URL(script, import.meta.url).pathname, {
+  const child = fork(resolve(__dirname, script), {
     execArgv: ['--import', 'tsx', '--no-warnings'],
     stdio: ['ignore', 'pipe', 'ignore', 'ipc'],
   });

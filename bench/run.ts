@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { arch, cpus, platform, totalmem } from 'node:os';
 
 /** `npm run bench`: the four benchmarks of the authorizer, each in its own process. */
-const here = new URL('.', import.meta.url).pathname;
+const here = `${__dirname}/`;
 console.log(
   `machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${arch()}, Node.js ${process.version}`,
 );

@@ -1,5 +1,6 @@
 import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IntrospectionResponseType } from '../lib/index.js';
 import { SampleStack } from './sample-stack.js';
 
 /**
@@ -13,10 +14,7 @@ export function createSampleApp(app: App = new App()): { app: App; stack: Sample
   const stack = new SampleStack(app, context('stackName') ?? 'PhantomTokenSample', {
     introspectionEndpoint: context('introspectionEndpoint') ?? 'https://login.example.com/oauth/v2/oauth-introspect',
     clientCredentialsSecret: context('clientCredentialsSecret') ?? 'phantom-token/introspection-client',
-    introspectionResponseType: context('introspectionResponseType') as
-      | 'application/jwt'
-      | 'application/token-introspection+jwt'
-      | undefined,
+    introspectionResponseType: context('introspectionResponseType') as IntrospectionResponseType | undefined,
     jwksUri: context('jwksUri'),
     issuer: context('issuer'),
   });

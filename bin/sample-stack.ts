@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -14,12 +15,12 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { PhantomTokenAuthorizer } from '../lib/index.js';
+import { type IntrospectionResponseType, PhantomTokenAuthorizer } from '../lib/index.js';
 
 export interface SampleStackProps extends StackProps {
   readonly introspectionEndpoint: string;
   readonly clientCredentialsSecret: string;
-  readonly introspectionResponseType?: 'application/jwt' | 'application/token-introspection+jwt';
+  readonly introspectionResponseType?: IntrospectionResponseType;
   readonly jwksUri?: string;
   readonly issuer?: string;
 }
@@ -47,7 +48,7 @@ export class SampleStack extends Stack {
     const echoRole = new Role(this, 'EchoRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     echoLogs.grantWrite(echoRole);
     const echo = new NodejsFunction(this, 'Echo', {
-      entry: new URL('./echo-backend.ts', import.meta.url).pathname,
+      entry: resolve(__dirname, './echo-backend.ts'),
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

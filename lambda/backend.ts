@@ -9,6 +9,10 @@
  */
 import { CONTEXT_KEYS, DEFAULT_JWT_HEADER_NAME } from './environment.js';
 
+// The authorizer's environment contract, for deployments without CDK and for TypeScript tooling;
+// the construct library's entry exports jsii-compatible types only.
+export { CONTEXT_KEYS, DEFAULT_JWT_HEADER_NAME, DEFAULTS, ENV, RESPONSE_TYPES } from './environment.js';
+
 /** The part of an API Gateway proxy event (HTTP API 1.0 or 2.0, REST) the helpers read and rewrite. */
 export interface BackendEvent {
   /** Where API Gateway puts the authorizer's context. */

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Arn, ArnFormat, Duration, Lazy, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import { type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -198,7 +197,8 @@ function grantSecretRead(role: IRole, reference: SecretReference): void {
   );
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
+// The package is CommonJS (jsii emits CommonJS), so the module's own directory is __dirname.
+const here = __dirname;
 
 /**
  * The handler's TypeScript source when this construct runs from this repository's sources

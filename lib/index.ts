@@ -4,20 +4,17 @@
  *
  * The map: `phantom-token-authorizer.ts` is the construct (the facade users create);
  * `props.ts` its props and `validate-props.ts` their synth-time checks; `authorizer-function.ts`
- * the function, its role, log group, secret and bundling; `http-route-authorizer.ts` and
+ * the function, its role, log group, secret and bundling; `introspection-response-type.ts` the enum
+ * of `introspectionResponseType`; `http-route-authorizer.ts` and
  * `rest-authorizer.ts` the wiring into each kind of API; `jwt-forwarding.ts` the JWT's delivery
  * to integrations; `route-scope-registry.ts` the per-route scopes handed to the function.
  */
 
-export {
-  CONTEXT_KEYS,
-  DEFAULT_JWT_HEADER_NAME,
-  DEFAULTS,
-  ENV,
-  type IntrospectionResponseType,
-  RESPONSE_TYPES,
-} from '../lambda/environment.js';
 export type { PhantomTokenHttpRouteOptions } from './http-route-authorizer.js';
+// Compiled by jsii for Python, Java, .NET and Go too: only jsii-compatible types here (classes,
+// enums, readonly-data interfaces). The environment contract (ENV, DEFAULTS, CONTEXT_KEYS …) is
+// plain TypeScript data and is exported by the `cdk-phantom-token/backend` entry instead.
+export { IntrospectionResponseType } from './introspection-response-type.js';
 export { PhantomTokenAuthorizer } from './phantom-token-authorizer.js';
 export type { PhantomTokenAuthorizerProps } from './props.js';
 export type { PhantomTokenRestMethodOptions } from './rest-authorizer.js';

@@ -3,7 +3,7 @@ import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2'
 import type { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { IntrospectionResponseType } from '../lambda/environment.js';
+import type { IntrospectionResponseType } from './introspection-response-type.js';
 
 /** Properties of {@link PhantomTokenAuthorizer}. */
 export interface PhantomTokenAuthorizerProps {
@@ -27,10 +27,11 @@ export interface PhantomTokenAuthorizerProps {
   readonly clientCredentialsSecret: ISecret | string;
 
   /**
-   * How the OAuth server answers: `application/jwt` (the Curity Identity Server's phantom-token
-   * response: the JWT is the body) or `application/token-introspection+jwt` (RFC 9701: a signed
-   * introspection response, verified against `jwksUri`).
-   * @default 'application/jwt'
+   * How the OAuth server answers: `IntrospectionResponseType.JWT` (`application/jwt`, the Curity
+   * Identity Server's phantom-token response: the JWT is the body) or
+   * `IntrospectionResponseType.TOKEN_INTROSPECTION_JWT` (`application/token-introspection+jwt`,
+   * RFC 9701: a signed introspection response, verified against `jwksUri`).
+   * @default IntrospectionResponseType.JWT
    */
   readonly introspectionResponseType?: IntrospectionResponseType;
 
@@ -64,7 +65,7 @@ export interface PhantomTokenAuthorizerProps {
    * when it sees both).
    * @default - none
    */
-  readonly restGatewayResponseHeaders?: Record<string, string>;
+  readonly restGatewayResponseHeaders?: { [name: string]: string };
 
   /**
    * Whether the construct creates the REST API 401 and 403 gateway responses carrying

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LocalFunction } from './template.js';
 
@@ -33,7 +34,7 @@ export class LambdaRunner {
   }
 
   private start(): Promise<void> {
-    const child = fork(new URL('./lambda-host.ts', import.meta.url).pathname, [this.fn.assetDir, this.fn.handler], {
+    const child = fork(resolve(__dirname, './lambda-host.ts'), [this.fn.assetDir, this.fn.handler], {
       execArgv: ['--import', 'tsx', '--no-warnings'],
       env: {
         PATH: process.env.PATH,

@@ -1,4 +1,4 @@
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { LocalHttpApiGateway } from './http-api-gateway.js';
 import { LambdaRunner } from './lambda-runner.js';
 import {
@@ -52,7 +52,7 @@ export interface LocalStack {
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const progress = options.onProgress ?? (() => {});
-  const root = new URL('..', import.meta.url).pathname;
+  const root = resolve(__dirname, '..');
   const outdir = options.outdir ?? 'cdk.out.local';
   const assemblyDir = isAbsolute(outdir) ? outdir : join(root, outdir);
 

@@ -8,51 +8,52 @@ import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
  * LOCAL_OUTDIR (cdk.out.local) is where the sample app is synthesized;
  * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses.
  */
-const port = Number(process.env.PORT ?? 3000);
-const oauthPort = Number(process.env.OAUTH_PORT ?? 3001);
-const started = Date.now();
-const say = (line: string) => process.stdout.write(`${line}\n`);
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 3000);
+  const oauthPort = Number(process.env.OAUTH_PORT ?? 3001);
+  const started = Date.now();
+  const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Fails fast, before the synth, when a port is taken. */
-async function assertFree(portToCheck: number): Promise<void> {
-  if (portToCheck === 0) return;
-  const probe = http.createServer();
-  await listen(probe, portToCheck);
-  await closeServer(probe);
-}
-
-let stack: Awaited<ReturnType<typeof startLocalStack>>;
-try {
-  await assertFree(port);
-  await assertFree(oauthPort);
-  stack = await startLocalStack({
-    port,
-    oauthPort,
-    outdir: process.env.LOCAL_OUTDIR,
-    introspectionResponseType:
-      process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt'
-        ? 'application/token-introspection+jwt'
-        : 'application/jwt',
-    onProgress: (message) => say(`… ${message}`),
-    onLog: (source, line) => say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : 'echo'}] ${line}`),
-  });
-} catch (error) {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') {
-    process.stderr.write(
-      `error: port ${(error as { port?: number }).port ?? `${port} or ${oauthPort}`} is already in use. Stop what uses it, or set PORT / OAUTH_PORT.\n`,
-    );
-  } else if ((error as Error).name === 'GatewayConfigurationError') {
-    // The template asks for something API Gateway would refuse: the message says what and where.
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-  } else {
-    process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
+  /** Fails fast, before the synth, when a port is taken. */
+  async function assertFree(portToCheck: number): Promise<void> {
+    if (portToCheck === 0) return;
+    const probe = http.createServer();
+    await listen(probe, portToCheck);
+    await closeServer(probe);
   }
-  process.exit(1);
-}
 
-const { id, secret } = DEFAULT_DEMO_CLIENT;
-say(`
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    await assertFree(port);
+    await assertFree(oauthPort);
+    stack = await startLocalStack({
+      port,
+      oauthPort,
+      outdir: process.env.LOCAL_OUTDIR,
+      introspectionResponseType:
+        process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt'
+          ? 'application/token-introspection+jwt'
+          : 'application/jwt',
+      onProgress: (message) => say(`… ${message}`),
+      onLog: (source, line) => say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : 'echo'}] ${line}`),
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      process.stderr.write(
+        `error: port ${(error as { port?: number }).port ?? `${port} or ${oauthPort}`} is already in use. Stop what uses it, or set PORT / OAUTH_PORT.\n`,
+      );
+    } else if ((error as Error).name === 'GatewayConfigurationError') {
+      // The template asks for something API Gateway would refuse: the message says what and where.
+      process.stderr.write(`error: ${(error as Error).message}\n`);
+    } else {
+      process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
+    }
+    process.exit(1);
+  }
+
+  const { id, secret } = DEFAULT_DEMO_CLIENT;
+  say(`
 Phantom token flow, running on 127.0.0.1 (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
   OAuth server (oidc-provider)   ${stack.oauth.issuer}   discovery: ${stack.oauth.issuer}/.well-known/openid-configuration
@@ -74,13 +75,20 @@ A development and test tool, not API Gateway: see "Emulation honesty" in the REA
 Ctrl-C stops everything.
 `);
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  say('\nstopping …');
-  await stack.close();
-  process.exit(0);
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('\nstopping …');
+    await stack.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+// An async main, not top-level await: the project is CommonJS (the jsii-compiled library is).
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { createSampleApp } from '../bin/sample-app.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = resolve(__dirname, '..');
 const SOURCES = ['lambda', 'lib', 'bin', 'package-lock.json'];
 
 /**

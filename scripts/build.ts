@@ -1,22 +1,34 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { bundleAuthorizer } from './bundle-authorizer.js';
 
 /**
  * `npm run build`: what the published package ships.
- * - dist/: the construct library (lib/) and the backend helper (lambda/backend.ts) compiled to
- *   JavaScript with type declarations;
+ * - dist/lib/ and .jsii: the construct library (lib/) compiled by jsii to CommonJS with type
+ *   declarations, and the jsii assembly that the Python, Java, .NET and Go libraries load
+ *   through the jsii runtime (targets: package.json "jsii"; jsii writes its own
+ *   tsconfig.jsii.json, generated, not committed);
+ * - dist/lambda/backend.js: the backend helper entry, plain TypeScript compiled by tsc
+ *   (tsconfig.build.json), for JavaScript and TypeScript backends only;
  * - assets/authorizer/: the authorizer bundled once, here, with esbuild (minified, with its
  *   source map), so consumers need neither esbuild nor Docker to synthesize. The construct
  *   deploys index.js alone; index.js.map stays in the package for decoding stacks offline.
  */
-const root = new URL('..', import.meta.url).pathname;
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-rmSync(join(root, 'assets'), { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
-  stdio: 'inherit',
+async function main(): Promise<void> {
+  const root = resolve(__dirname, '..');
+  const node = (script: string, ...args: string[]) =>
+    execFileSync(process.execPath, [join(root, 'node_modules', script), ...args], { cwd: root, stdio: 'inherit' });
+  for (const output of ['dist', 'assets', '.jsii']) rmSync(join(root, output), { recursive: true, force: true });
+  node('jsii/bin/jsii', '--generate-tsconfig', 'tsconfig.jsii.json');
+  node('typescript/bin/tsc', '-p', join(root, 'tsconfig.build.json'));
+  const outfile = join(root, 'assets/authorizer/index.js');
+  await bundleAuthorizer(join(root, 'lambda/handler.ts'), outfile);
+  process.stderr.write(`built .jsii, dist/ and assets/authorizer/index.js (${statSync(outfile).size} bytes)\n`);
+}
+
+// An async main, not top-level await: the project is CommonJS (the jsii-compiled library is).
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
 });
-const outfile = join(root, 'assets/authorizer/index.js');
-await bundleAuthorizer(join(root, 'lambda/handler.ts'), outfile);
-process.stderr.write(`built dist/ and assets/authorizer/index.js (${statSync(outfile).size} bytes)\n`);

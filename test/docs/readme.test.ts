@@ -1,8 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/environment.js';
+import { README_EXAMPLE, snakeCase } from '../jsii/readme-example.js';
 
-const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+const read = (path: string) => readFileSync(resolve(__dirname, '../..', path), 'utf8');
 const readme = read('README.md');
 
 describe('the README is the tested code and the whole contract', () => {
@@ -23,5 +26,29 @@ describe('the README is the tested code and the whole contract', () => {
   it('lists every environment variable of the handler contract', () => {
     const table = readme.slice(readme.indexOf("## The handler's environment contract"), readme.indexOf('## Security model'));
     for (const name of Object.values(ENV)) expect(table, name).toContain(`\`${name}\``);
+  });
+
+  it('shows in Python the calls the jsii runtime test makes, in valid Python syntax', () => {
+    const section = readme.slice(readme.indexOf('### Python, Java, C# and Go'));
+    const python = section.slice(
+      section.indexOf('```python\n') + '```python\n'.length,
+      section.indexOf('\n```', section.indexOf('```python')),
+    );
+    const example = README_EXAMPLE;
+    const expected = [
+      `Stack(app, "${example.stackId}")`,
+      ...Object.entries(example.props).map(([prop, value]) => `${snakeCase(prop)}="${value}",`),
+      `introspection_response_type=IntrospectionResponseType.${example.introspectionResponseType},`,
+      ...Object.entries(example.durations).map(([prop, [factory, amount]]) => `${snakeCase(prop)}=Duration.${factory}(${amount}),`),
+      `path="${example.route.path}",`,
+      `methods=[HttpMethod.${example.route.method}],`,
+      `integration=HttpUrlIntegration(${example.route.integration.map((arg) => `"${arg}"`).join(', ')}),`,
+      `scopes=${JSON.stringify(example.route.scopes)},`,
+      `phantom_token.require_scopes("${example.requireScopes[0]}", ${JSON.stringify(example.requireScopes[1])})`,
+    ];
+    for (const fragment of expected) expect(python, fragment).toContain(fragment);
+    const parsed = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: python, encoding: 'utf8' });
+    expect(parsed.stderr).toBe('');
+    expect(parsed.status).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '../../local/http-server.js';
 
@@ -15,7 +16,7 @@ describe('npm start', () => {
   afterAll(() => closeServer(taken));
 
   it.each(['PORT', 'OAUTH_PORT'])('stops with a clear error and exit code 1 when %s is taken', (variable) => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', new URL('../../local/start.ts', import.meta.url).pathname], {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', resolve(__dirname, '../../local/start.ts')], {
       env: { ...process.env, PORT: '0', OAUTH_PORT: '0', [variable]: String(port) },
       encoding: 'utf8',
       timeout: 30_000,

@@ -8,6 +8,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
+import { IntrospectionResponseType } from '../../lib/index.js';
 import { authorizerIn, template, unbundledStack } from './stacks.js';
 
 const backend = (stack: Stack) =>
@@ -63,7 +64,7 @@ describe('the authorizer function', () => {
   it('configures RFC 9701 mode with the JWKS URI and issuer', () => {
     const stack = unbundledStack();
     authorizerIn(stack, {
-      introspectionResponseType: 'application/token-introspection+jwt',
+      introspectionResponseType: IntrospectionResponseType.TOKEN_INTROSPECTION_JWT,
       jwksUri: 'https://login.example.com/jwks',
       issuer: 'https://login.example.com',
     });

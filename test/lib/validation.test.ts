@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import type { PhantomTokenAuthorizerProps } from '../../lib/index.js';
+import { IntrospectionResponseType, type PhantomTokenAuthorizerProps } from '../../lib/index.js';
 import { authorizerIn, unbundledStack } from './stacks.js';
 
 const build = (props: Partial<PhantomTokenAuthorizerProps>) => () => authorizerIn(unbundledStack(), props);
@@ -25,7 +25,7 @@ describe('props are validated in the constructor, naming the prop, the limit and
     ],
     [
       'RFC 9701 without a JWKS URI',
-      { introspectionResponseType: 'application/token-introspection+jwt' },
+      { introspectionResponseType: IntrospectionResponseType.TOKEN_INTROSPECTION_JWT },
       'jwksUri is required when introspectionResponseType is application/token-introspection+jwt',
     ],
     [

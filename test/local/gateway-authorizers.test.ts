@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRequestTime, LocalHttpApiGateway } from '../../local/http-api-gateway.js';
 import { LambdaRunner } from '../../local/lambda-runner.js';
 import type { LocalAuthorizer, LocalFunction, LocalRoute } from '../../local/template.js';
-import awsAuthorizerV1 from '../fixtures/aws-events/http-api-authorizer-v1.json' with { type: 'json' };
-import awsAuthorizerV2 from '../fixtures/aws-events/http-api-authorizer-v2.json' with { type: 'json' };
+import awsAuthorizerV1 from '../fixtures/aws-events/http-api-authorizer-v1.json';
+import awsAuthorizerV2 from '../fixtures/aws-events/http-api-authorizer-v2.json';
 
 /**
  * Authorizers and Lambda integrations through the local gateway, with real functions in their own

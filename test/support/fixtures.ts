@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = __dirname;
 /** AWS's published sample authorizer events (aws/aws-lambda-go events/testdata, Apache-2.0), verbatim. */
 const EVENTS_DIR = join(here, '../fixtures/aws-events');
 
