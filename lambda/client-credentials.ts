@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { withTimeout } from './deadline.js';
 import { ClientCredentialsUnavailableError } from './errors.js';
 
 export interface ClientCredentials {
@@ -87,7 +88,6 @@ export class ClientCredentialsProvider {
   private async read(): Promise<ClientCredentials> {
     let secretString: string | undefined;
     const timeoutMs = this.readTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
     try {
       // The SDK is loaded on the first read, not at module load: the cold start starts this read
       // right away (see authorizer.ts), so its loading overlaps the runtime's wait for the event.
@@ -99,25 +99,21 @@ export class ClientCredentialsProvider {
       // The whole read, retries and backoff included, whatever client was given: abort it at the
       // deadline, and settle then even if the client does not heed the abort.
       const abort = new AbortController();
-      const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => {
+      const output = await withTimeout(
+        this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }), { abortSignal: abort.signal }),
+        timeoutMs,
+        () => {
           const error = new ClientCredentialsUnavailableError(
             `could not read secret ${this.secretId}: Secrets Manager did not answer within ${timeoutMs} ms`,
           );
           abort.abort(error);
-          reject(error);
-        }, timeoutMs);
-      });
-      const output = await Promise.race([
-        this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }), { abortSignal: abort.signal }),
-        deadline,
-      ]);
+          return error;
+        },
+      );
       secretString = output.SecretString;
     } catch (cause) {
       if (cause instanceof ClientCredentialsUnavailableError) throw cause;
       throw new ClientCredentialsUnavailableError(`could not read secret ${this.secretId}: ${(cause as Error).name}`, { cause });
-    } finally {
-      clearTimeout(timer);
     }
     const credentials = parseSecret(this.secretId, secretString);
     const readAt = Date.now();

@@ -89,35 +89,6 @@ export function httpRequest(url: URL, options: HttpRequestOptions): Promise<Http
   });
 }
 
-/**
- * A decision's time budget: `at` is the `performance.now()` time by which it must be made, so each
- * step (credentials, each request, the JWKS) gets what is left of it at most.
- */
-export interface Deadline {
-  readonly at: number;
-  readonly budgetMs: number;
-}
-
-/** Milliseconds for one step: `capMs`, or less if less is left. Throws `IntrospectionRequestFailedError` when nothing is. */
-export function timeLeft(deadline: Deadline, capMs: number, step: string): number {
-  const left = deadline.at - performance.now();
-  if (left < 1) throw budgetSpent(deadline, step);
-  return left < capMs ? Math.floor(left) : capMs;
-}
-
-/** Settles as `promise` does, or rejects with `IntrospectionRequestFailedError` when the deadline comes first. */
-export function settleBy<T>(promise: Promise<T>, deadline: Deadline, step: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const spent = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(budgetSpent(deadline, step)), Math.max(0, deadline.at - performance.now()));
-  });
-  return Promise.race([promise, spent]).finally(() => clearTimeout(timer));
-}
-
-function budgetSpent(deadline: Deadline, step: string): IntrospectionRequestFailedError {
-  return new IntrospectionRequestFailedError(`the decision's ${deadline.budgetMs} ms budget ran out ${step}`);
-}
-
 function errorName(error: Error): string {
   return (error as NodeJS.ErrnoException).code ?? error.name;
 }

@@ -2,9 +2,10 @@ import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, jwtVerify } from
 import type { ClientCredentials, ClientCredentialsProvider } from './client-credentials.js';
 import { formEncode } from './client-credentials.js';
 import type { AuthorizerConfig } from './config.js';
+import { type Deadline, settleBy, timeLeft } from './deadline.js';
 import { ENV, MAX_RESPONSE_BYTES, NOT_BEFORE_SKEW_SECONDS, RESPONSE_TYPE_INTROSPECTION_JWT } from './environment.js';
 import { ClientCredentialsRejectedError, IntrospectionResponseInvalidError } from './errors.js';
-import { type Deadline, type HttpResponse, httpRequest, settleBy, timeLeft } from './http-client.js';
+import { type HttpResponse, httpRequest } from './http-client.js';
 
 /** What the authorizer keeps of an active token: the JWT to forward and the claims it decides on. */
 export interface ActiveToken {

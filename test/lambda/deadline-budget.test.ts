@@ -136,7 +136,7 @@ describe('the decision budget', () => {
   });
 
   it('fails at once, with the same error, when the budget is spent before a step starts', async () => {
-    const { timeLeft } = await import('../../lambda/http-client.js');
+    const { timeLeft } = await import('../../lambda/deadline.js');
     const spent = { at: performance.now() - 1, budgetMs: BUDGET_MS };
     expect(() => timeLeft(spent, TIMEOUT_MS, 'before the introspection request')).toThrow(
       expect.objectContaining({
