@@ -82,7 +82,7 @@ export function createJwtBackend(config: BackendConfig, log: (line: string) => v
     } catch (error) {
       return deny((error as { code?: string }).code ?? 'ERR_JWT_INVALID', source);
     }
-    log(JSON.stringify({ outcome: 'allow', jwtFrom: source, sub: claims.sub, client_id: claims.client_id }));
+    log(JSON.stringify({ backend: 'allow', jwtFrom: source, sub: claims.sub, client_id: claims.client_id }));
     return answer(200, {
       method: request.method,
       path: request.path,
@@ -96,7 +96,7 @@ export function createJwtBackend(config: BackendConfig, log: (line: string) => v
   };
 
   function deny(reason: string, source: string): BackendResponse {
-    log(JSON.stringify({ outcome: 'deny', reason, jwtFrom: source }));
+    log(JSON.stringify({ backend: 'deny', reason, jwtFrom: source }));
     return {
       ...answer(401, { message: 'Unauthorized' }),
       headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' },

@@ -15,13 +15,13 @@ describe('npm start', () => {
   });
   afterAll(() => closeServer(taken));
 
-  it.each(['PORT', 'OAUTH_PORT'])('stops with a clear error and exit code 1 when %s is taken', (variable) => {
+  it.each(['PORT', 'OAUTH_PORT', 'REST_PORT'])('stops with a clear error and exit code 1 when %s is taken', (variable) => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', resolve(__dirname, '../../local/start.ts')], {
-      env: { ...process.env, PORT: '0', OAUTH_PORT: '0', [variable]: String(port) },
+      env: { ...process.env, PORT: '0', OAUTH_PORT: '0', REST_PORT: '0', [variable]: String(port) },
       encoding: 'utf8',
       timeout: 30_000,
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`error: port ${port} is already in use. Stop what uses it, or set PORT / OAUTH_PORT.`);
+    expect(result.stderr).toContain(`error: port ${port} is already in use. Stop what uses it, or set PORT / OAUTH_PORT / REST_PORT.`);
   });
 });
