@@ -28,6 +28,12 @@ export function createSampleApp(app: App = new App()): { app: App; stack: Sample
       'No -c introspectionEndpoint=… given: synthesized with a placeholder. Pass your OAuth server before deploying.',
     );
   }
+  if (context('introspectionEndpoint') !== undefined && (context('backendJwksUri') ?? context('jwksUri')) === undefined) {
+    Annotations.of(stack).addWarningV2(
+      'phantom-token:placeholder-backend-jwks',
+      'No -c jwksUri=… (or backendJwksUri / backendIssuer) given: the HTTP backend verifies JWTs against a placeholder JWKS and refuses every request to GET /backend.',
+    );
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }
