@@ -5,7 +5,8 @@ import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } 
  * it receives the JWT by parameter mapping, as any HTTP service behind them would. Before it
  * answers it verifies the JWT as the phantom-token pattern expects of a backend: signature against
  * the OAuth server's JWKS, issuer, expiry. It answers 200 with the request it received (so the JWT
- * can be seen arriving) and the verified claims; anything else is 401.
+ * can be seen arriving) and the verified claims; anything else is 401. In RFC 9701 mode the JWT is
+ * the signed introspection response, and the token's claims are its `token_introspection`.
  *
  * Which header carries the JWT depends on the gateway, so each integration names its own path:
  * - `/rest/…`: `Authorization: Bearer <JWT>`, mapped by the REST API from the authorizer context
@@ -78,7 +79,8 @@ export function createJwtBackend(config: BackendConfig, log: (line: string) => v
     if (jwt === undefined) return deny('ERR_NO_JWT', source);
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(jwt, jwks, { issuer: config.issuer, requiredClaims: ['exp'], clockTolerance: 5 }));
+      const { payload, protectedHeader } = await jwtVerify(jwt, jwks, { issuer: config.issuer, clockTolerance: CLOCK_TOLERANCE_SECONDS });
+      claims = tokenClaims(payload, protectedHeader.typ);
     } catch (error) {
       return deny((error as { code?: string }).code ?? 'ERR_JWT_INVALID', source);
     }
@@ -102,6 +104,29 @@ export function createJwtBackend(config: BackendConfig, log: (line: string) => v
       headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' },
     };
   }
+}
+
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+/** A verified JWT that does not say the token is current. */
+class TokenClaimsError extends Error {
+  readonly code = 'ERR_JWT_TOKEN_CLAIMS';
+  override readonly name = 'TokenClaimsError';
+}
+
+/**
+ * The token's claims from a verified JWT, with its expiry checked: the phantom JWT's own claims
+ * (`exp` required); in RFC 9701 mode (`typ: token-introspection+jwt`) the `token_introspection`
+ * claim, which must say `active: true` and carry the token's `exp`.
+ */
+function tokenClaims(payload: JWTPayload, typ: string | undefined): JWTPayload {
+  const introspection = typ === 'token-introspection+jwt' ? payload.token_introspection : payload;
+  if (introspection === null || typeof introspection !== 'object') throw new TokenClaimsError('token_introspection is not an object');
+  const claims = introspection as JWTPayload & { active?: unknown };
+  if (typ === 'token-introspection+jwt' && claims.active !== true) throw new TokenClaimsError('the token is not active');
+  if (typeof claims.exp !== 'number') throw new TokenClaimsError('the token has no exp');
+  if (claims.exp + CLOCK_TOLERANCE_SECONDS <= Date.now() / 1000) throw new TokenClaimsError('the token has expired');
+  return claims;
 }
 
 /** `Authorization: Bearer <JWT>` (one value, one space) or the JWT header's bare value. */

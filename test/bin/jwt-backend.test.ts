@@ -14,7 +14,10 @@ import { rememberSecret } from '../support/log-capture.js';
 const ISSUER = 'https://login.example.com/oauth';
 let jwksServer: http.Server;
 let jwksUri: string;
-let sign: (claims: JWTPayload, options?: { expiresIn?: string | number; issuer?: string; otherKey?: boolean }) => Promise<string>;
+let sign: (
+  claims: JWTPayload,
+  options?: { expiresIn?: string | number; issuer?: string; otherKey?: boolean; typ?: string },
+) => Promise<string>;
 const logLines: string[] = [];
 let backend: ReturnType<typeof createJwtBackend>;
 
@@ -29,7 +32,7 @@ beforeAll(async () => {
   jwksUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
   sign = async (claims, options = {}) => {
     let jwt = new SignJWT(claims)
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...(options.typ === undefined ? {} : { typ: options.typ }) })
       .setIssuer(options.issuer ?? ISSUER)
       .setIssuedAt();
     if (options.expiresIn !== undefined) jwt = jwt.setExpirationTime(options.expiresIn);
@@ -92,6 +95,29 @@ describe('the sample HTTP backend', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ backend: 'deny', reason: expect.stringMatching(/^ERR_/) });
     expect(lines.join('')).not.toContain(credential);
+  });
+
+  it('takes the token claims from token_introspection of an RFC 9701 response, which has no exp of its own', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    const jwt = await sign(
+      { aud: 'phantom-authorizer', token_introspection: { active: true, client_id: 'reader-client', scope: 'read', exp } },
+      { typ: 'token-introspection+jwt' },
+    );
+    const response = await rest(`Bearer ${jwt}`);
+    expect(logLines.at(-1)).toContain('"backend":"allow"');
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body).jwt.claims).toEqual({ client_id: 'reader-client', scope: 'read', exp });
+  });
+
+  it.each([
+    ['says the token is inactive', { active: false, exp: Math.floor(Date.now() / 1000) + 300 }],
+    ['has no exp for the token', { active: true }],
+    ['says the token expired', { active: true, exp: Math.floor(Date.now() / 1000) - 60 }],
+  ])('answers 401 to an RFC 9701 response that %s', async (_, tokenIntrospection) => {
+    const jwt = await sign({ token_introspection: tokenIntrospection }, { typ: 'token-introspection+jwt' });
+    const before = logLines.length;
+    expect((await rest(`Bearer ${jwt}`)).statusCode).toBe(401);
+    expect(JSON.parse(logLines[before] as string)).toMatchObject({ backend: 'deny', reason: 'ERR_JWT_TOKEN_CLAIMS' });
   });
 
   it('answers 404 outside the two integration paths', async () => {
