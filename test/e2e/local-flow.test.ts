@@ -93,117 +93,119 @@ async function introspect(opaque: string): Promise<string> {
   return rememberSecret(await response.text());
 }
 
-describe.each(GATEWAYS)('the local $name in front of the sample app', (gateway) => {
-  const get = (path: string, init?: Parameters<typeof call>[2]) => call(gateway.url(), path, init);
+for (const gateway of GATEWAYS) {
+  describe(`the local ${gateway.name} in front of the sample app`, () => {
+    const get = (path: string, init?: Parameters<typeof call>[2]) => call(gateway.url(), path, init);
 
-  it('serves GET /public without a token', async () => {
-    expect((await get('/public')).status).toBe(200);
-  });
-
-  it('answers 401 without a token, without invoking the authorizer', async () => {
-    const before = gateway.authorizerInvocations();
-    const response = await get('/echo');
-    expect(response).toMatchObject({ status: 401, body: { message: 'Unauthorized' } });
-    expect(response.headers.get('www-authenticate')).toBe(gateway.challenge);
-    expect(gateway.authorizerInvocations()).toBe(before);
-  });
-
-  it('refuses a junk token', async () => {
-    const response = await get('/echo', { token: 'junk' });
-    expect(response).toMatchObject(gateway.invalidToken);
-    if (gateway.invalidToken.status === 401) expect(response.headers.get('www-authenticate')).toBe(gateway.challenge);
-  });
-
-  it('lets a read token through GET /echo (Lambda integration), and the function receives a JWT that verifies against the OAuth server JWKS', async () => {
-    const response = await get('/echo', { token: await token('read') });
-    expect(response.status).toBe(200);
-    const headers = response.body.headers;
-    const jwt = headers['x-phantom-jwt'] as string;
-    expect(headers.authorization).toBe(`Bearer ${jwt}`);
-    const { payload } = await jwtVerify(jwt, createRemoteJWKSet(new URL(stack.oauth.jwksUri)), { issuer: stack.oauth.issuer });
-    expect(payload).toMatchObject({ client_id: 'demo-client', scope: 'read' });
-  });
-
-  it('lets a read token through GET /backend (HTTP integration): the backend receives the JWT byte-exact as introspection returned it, and verifies it', async () => {
-    const opaque = await token('read');
-    const response = await get('/backend', { token: opaque });
-    expect(response.status).toBe(200);
-    const received = gateway.backendJwt(response.body.headers);
-    expect(received).toBe(await introspect(opaque));
-    expect(response.body.jwt).toMatchObject({
-      verified: true,
-      claims: { iss: stack.oauth.issuer, client_id: 'demo-client', scope: 'read' },
+    it('serves GET /public without a token', async () => {
+      expect((await get('/public')).status).toBe(200);
     });
-    const { payload } = await jwtVerify(received as string, createRemoteJWKSet(new URL(stack.oauth.jwksUri)), {
-      issuer: stack.oauth.issuer,
+
+    it('answers 401 without a token, without invoking the authorizer', async () => {
+      const before = gateway.authorizerInvocations();
+      const response = await get('/echo');
+      expect(response).toMatchObject({ status: 401, body: { message: 'Unauthorized' } });
+      expect(response.headers.get('www-authenticate')).toBe(gateway.challenge);
+      expect(gateway.authorizerInvocations()).toBe(before);
     });
-    expect(payload).toMatchObject({ client_id: 'demo-client', scope: 'read' });
-  });
 
-  it('refuses POST /echo to a read-only token, also right after the same token passed GET /echo and GET /backend', async () => {
-    const readOnly = await token('read', 'reader-client', 'reader-secret');
-    expect((await get('/echo', { token: readOnly })).status).toBe(200);
-    expect((await get('/backend', { token: readOnly })).status).toBe(200);
-    const refused = await get('/echo', { method: 'POST', token: readOnly });
-    expect(refused.status).toBe(403);
-    expect(refused.headers.get('www-authenticate')).toBe(gateway.insufficientScopeChallenge);
-    expect((await get('/echo', { token: readOnly })).status).toBe(200);
-  });
+    it('refuses a junk token', async () => {
+      const response = await get('/echo', { token: 'junk' });
+      expect(response).toMatchObject(gateway.invalidToken);
+      if (gateway.invalidToken.status === 401) expect(response.headers.get('www-authenticate')).toBe(gateway.challenge);
+    });
 
-  it('lets a read write token through POST /echo', async () => {
-    expect((await get('/echo', { method: 'POST', token: await token('read write') })).status).toBe(200);
-  });
+    it('lets a read token through GET /echo (Lambda integration), and the function receives a JWT that verifies against the OAuth server JWKS', async () => {
+      const response = await get('/echo', { token: await token('read') });
+      expect(response.status).toBe(200);
+      const headers = response.body.headers;
+      const jwt = headers['x-phantom-jwt'] as string;
+      expect(headers.authorization).toBe(`Bearer ${jwt}`);
+      const { payload } = await jwtVerify(jwt, createRemoteJWKSet(new URL(stack.oauth.jwksUri)), { issuer: stack.oauth.issuer });
+      expect(payload).toMatchObject({ client_id: 'demo-client', scope: 'read' });
+    });
 
-  it('never lets a client forge the JWT the Lambda integration sees', async () => {
-    const forged = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInNjb3BlIjoicmVhZCB3cml0ZSJ9.';
-    const response = await get('/echo', { token: await token('read'), headers: { 'x-phantom-jwt': forged } });
-    expect(response.status).toBe(200);
-    expect(JSON.stringify(response.body)).not.toContain(forged);
-    expect(response.body.headers['x-phantom-jwt']).toMatch(/^eyJ/);
-  });
+    it('lets a read token through GET /backend (HTTP integration): the backend receives the JWT byte-exact as introspection returned it, and verifies it', async () => {
+      const opaque = await token('read');
+      const response = await get('/backend', { token: opaque });
+      expect(response.status).toBe(200);
+      const received = gateway.backendJwt(response.body.headers);
+      expect(received).toBe(await introspect(opaque));
+      expect(response.body.jwt).toMatchObject({
+        verified: true,
+        claims: { iss: stack.oauth.issuer, client_id: 'demo-client', scope: 'read' },
+      });
+      const { payload } = await jwtVerify(received as string, createRemoteJWKSet(new URL(stack.oauth.jwksUri)), {
+        issuer: stack.oauth.issuer,
+      });
+      expect(payload).toMatchObject({ client_id: 'demo-client', scope: 'read' });
+    });
 
-  it('never lets a client forge the JWT the HTTP backend reads, nor hands it the client Authorization in its place', async () => {
-    const forged = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInNjb3BlIjoicmVhZCB3cml0ZSJ9.';
-    const opaque = await token('read');
-    const response = await get('/backend', { token: opaque, headers: { 'x-phantom-jwt': forged, 'X-Phantom-JWT': forged } });
-    expect(response.status).toBe(200);
-    const received = gateway.backendJwt(response.body.headers);
-    expect(received).toBe(await introspect(opaque));
-    expect(received).not.toBe(forged);
-    expect(response.body.jwt).toMatchObject({ verified: true, claims: { client_id: 'demo-client' } });
-  });
+    it('refuses POST /echo to a read-only token, also right after the same token passed GET /echo and GET /backend', async () => {
+      const readOnly = await token('read', 'reader-client', 'reader-secret');
+      expect((await get('/echo', { token: readOnly })).status).toBe(200);
+      expect((await get('/backend', { token: readOnly })).status).toBe(200);
+      const refused = await get('/echo', { method: 'POST', token: readOnly });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('www-authenticate')).toBe(gateway.insufficientScopeChallenge);
+      expect((await get('/echo', { token: readOnly })).status).toBe(200);
+    });
 
-  it('never passes a forged JWT sent as the client Authorization to either integration', async () => {
-    const forged = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInNjb3BlIjoicmVhZCB3cml0ZSJ9.';
-    for (const path of ['/echo', '/backend']) {
-      const response = await get(path, { headers: { authorization: `Bearer ${forged}` } });
-      // oidc-provider refuses to introspect a JWT-shaped token (400 unsupported_token_type), which
-      // the authorizer counts as "could not find out": 500, fail closed, and no integration runs.
-      expect(response, path).toMatchObject({ status: 500, body: gateway.serverError });
-      expect(response.body.headers).toBeUndefined();
-    }
-  });
+    it('lets a read write token through POST /echo', async () => {
+      expect((await get('/echo', { method: 'POST', token: await token('read write') })).status).toBe(200);
+    });
 
-  it('refuses a token revoked before its first use', async () => {
-    const revoked = await token('read');
-    await stack.oauth.revoke(revoked, 'demo-client', 'demo-secret');
-    expect(await get('/echo', { token: revoked })).toMatchObject(gateway.invalidToken);
-  });
+    it('never lets a client forge the JWT the Lambda integration sees', async () => {
+      const forged = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInNjb3BlIjoicmVhZCB3cml0ZSJ9.';
+      const response = await get('/echo', { token: await token('read'), headers: { 'x-phantom-jwt': forged } });
+      expect(response.status).toBe(200);
+      expect(JSON.stringify(response.body)).not.toContain(forged);
+      expect(response.body.headers['x-phantom-jwt']).toMatch(/^eyJ/);
+    });
 
-  it('refuses an expired token', async () => {
-    const shortLived = await token('read', 'short-lived-client', 'short-lived-secret');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(await get('/backend', { token: shortLived })).toMatchObject(gateway.invalidToken);
-  });
+    it('never lets a client forge the JWT the HTTP backend reads, nor hands it the client Authorization in its place', async () => {
+      const forged = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInNjb3BlIjoicmVhZCB3cml0ZSJ9.';
+      const opaque = await token('read');
+      const response = await get('/backend', { token: opaque, headers: { 'x-phantom-jwt': forged, 'X-Phantom-JWT': forged } });
+      expect(response.status).toBe(200);
+      const received = gateway.backendJwt(response.body.headers);
+      expect(received).toBe(await introspect(opaque));
+      expect(received).not.toBe(forged);
+      expect(response.body.jwt).toMatchObject({ verified: true, claims: { client_id: 'demo-client' } });
+    });
 
-  it('answers a repeated call from the gateway cache within the TTL, without invoking the authorizer', async () => {
-    const value = await token('read');
-    expect((await get('/echo', { token: value })).status).toBe(200);
-    const after = gateway.authorizerInvocations();
-    expect((await get('/echo', { token: value })).status).toBe(200);
-    expect(gateway.authorizerInvocations()).toBe(after);
+    it('never passes a forged JWT sent as the client Authorization to either integration', async () => {
+      const forged = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiIsInNjb3BlIjoicmVhZCB3cml0ZSJ9.';
+      for (const path of ['/echo', '/backend']) {
+        const response = await get(path, { headers: { authorization: `Bearer ${forged}` } });
+        // oidc-provider refuses to introspect a JWT-shaped token (400 unsupported_token_type), which
+        // the authorizer counts as "could not find out": 500, fail closed, and no integration runs.
+        expect(response, path).toMatchObject({ status: 500, body: gateway.serverError });
+        expect(response.body.headers).toBeUndefined();
+      }
+    });
+
+    it('refuses a token revoked before its first use', async () => {
+      const revoked = await token('read');
+      await stack.oauth.revoke(revoked, 'demo-client', 'demo-secret');
+      expect(await get('/echo', { token: revoked })).toMatchObject(gateway.invalidToken);
+    });
+
+    it('refuses an expired token', async () => {
+      const shortLived = await token('read', 'short-lived-client', 'short-lived-secret');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await get('/backend', { token: shortLived })).toMatchObject(gateway.invalidToken);
+    });
+
+    it('answers a repeated call from the gateway cache within the TTL, without invoking the authorizer', async () => {
+      const value = await token('read');
+      expect((await get('/echo', { token: value })).status).toBe(200);
+      const after = gateway.authorizerInvocations();
+      expect((await get('/echo', { token: value })).status).toBe(200);
+      expect(gateway.authorizerInvocations()).toBe(after);
+    });
   });
-});
+}
 
 // Last: the OAuth server comes back with a new signing key (a key rotation), on the same port.
 describe('both local gateways while the OAuth server is down', () => {
