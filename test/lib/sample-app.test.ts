@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +129,18 @@ describe('the sample app', () => {
         },
       },
     });
+  });
+
+  it('warns when the HTTP backend has no JWKS to verify JWTs against, and only then', () => {
+    const warnings = (context: Record<string, string>) => {
+      const { stack } = createSampleApp(
+        new App({ context: { 'aws:cdk:bundling-stacks': [], introspectionEndpoint: 'https://idp.example.org/introspect', ...context } }),
+      );
+      return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('HTTP backend verifies JWTs against a placeholder JWKS'));
+    };
+    expect(warnings({})).toHaveLength(1);
+    expect(warnings({ jwksUri: 'https://idp.example.org/jwks' })).toHaveLength(0);
+    expect(warnings({ backendJwksUri: 'https://idp.example.org/jwks' })).toHaveLength(0);
   });
 
   it('would fail synthesis on a cdk-nag finding (the check above can fail)', () => {
