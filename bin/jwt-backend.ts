@@ -148,11 +148,15 @@ interface FunctionUrlEvent {
   requestContext?: { http?: { method?: string } } | null;
 }
 
-let handleRequest: ReturnType<typeof createJwtBackend> | undefined;
+/**
+ * Configured once, at module load (the cold start), when running as a Lambda function: a wrong
+ * environment fails the first invocation with a clear message. Imported elsewhere (tests), nothing runs.
+ */
+const handleRequest = process.env.AWS_LAMBDA_FUNCTION_NAME === undefined ? undefined : createJwtBackend(readBackendConfig(process.env));
 
-/** The Lambda entry point behind the function URL; configured once, at the first invocation's module load. */
+/** The Lambda entry point behind the function URL. */
 export const handler = async (event: FunctionUrlEvent): Promise<BackendResponse> => {
-  handleRequest ??= createJwtBackend(readBackendConfig(process.env));
+  if (handleRequest === undefined) throw new BackendConfigurationError('the backend handler runs only as a Lambda function');
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
   return handleRequest({ method: event.requestContext?.http?.method ?? 'GET', path: event.rawPath ?? '/', headers });
 };
