@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '../../local/http-server.js';
 import { LambdaRunner } from '../../local/lambda-runner.js';
@@ -362,6 +363,23 @@ describe('the local REST API gateway: HTTP integrations and parameter mapping', 
     expect(valuesOf('x-missing')).toEqual([]);
     expect(valuesOf('x-other')).toEqual([['X-Other', 'passed through']]);
     expect(received).toMatchObject({ method: 'GET', url: '/items/42?resource=%2Forders%2F%7Bid%7D' });
+  });
+
+  it('HTTP_PROXY: whatever spellings and values of Authorization a client sends, the backend receives exactly the mapped one', async () => {
+    const gateway = await gatewayWith([method({ integration: mapped('HTTP_PROXY') })]);
+    const spelling = fc
+      .array(fc.boolean(), { minLength: 13, maxLength: 13 })
+      .map((upper) => [...'authorization'].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
+    const value = fc.stringMatching(/^[ -~]{0,40}$/).map((v) => v.trim());
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(spelling, value), { minLength: 1, maxLength: 3 }), async (sent) => {
+        received = undefined;
+        const response = await rawGet(`${gateway.url}/orders/1`, ['X-Key', 'let-me-in', ...sent.flat()]);
+        expect(response.status).toBe(201);
+        expect(valuesOf('authorization')).toEqual([['Authorization', 'Bearer the.jwt.value']]);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('HTTP (non-proxy): sends only mapped headers, passes the body through, and maps the backend status by selection pattern', async () => {
