@@ -5,7 +5,8 @@ import { SampleStack } from './sample-stack.js';
 
 /**
  * Builds the sample app from CDK context: `introspectionEndpoint`, `clientCredentialsSecret`,
- * and optionally `introspectionResponseType`, `jwksUri`, `issuer`, `stackName`. Without an
+ * and optionally `introspectionResponseType`, `jwksUri`, `issuer`, `backendJwksUri` and `backendIssuer`
+ * (the HTTP backend's JWT verification; default: `jwksUri` and `issuer`), `stackName`. Without an
  * endpoint it synthesizes with placeholders (offline, no credentials needed) and says so.
  * cdk-nag's AwsSolutions checks run on every synth.
  */
@@ -17,11 +18,20 @@ export function createSampleApp(app: App = new App()): { app: App; stack: Sample
     introspectionResponseType: context('introspectionResponseType') as IntrospectionResponseType | undefined,
     jwksUri: context('jwksUri'),
     issuer: context('issuer'),
+    // The HTTP backend verifies the JWTs it receives against the same OAuth server's keys.
+    backendJwksUri: context('backendJwksUri') ?? context('jwksUri') ?? 'https://login.example.com/oauth/v2/oauth-anonymous/jwks',
+    backendIssuer: context('backendIssuer') ?? context('issuer') ?? 'https://login.example.com/oauth/v2/oauth-anonymous',
   });
   if (context('introspectionEndpoint') === undefined) {
     Annotations.of(stack).addWarningV2(
       'phantom-token:placeholder-endpoint',
       'No -c introspectionEndpoint=… given: synthesized with a placeholder. Pass your OAuth server before deploying.',
+    );
+  }
+  if (context('introspectionEndpoint') !== undefined && (context('backendJwksUri') ?? context('jwksUri')) === undefined) {
+    Annotations.of(stack).addWarningV2(
+      'phantom-token:placeholder-backend-jwks',
+      'No -c jwksUri=… (or backendJwksUri / backendIssuer) given: the HTTP backend verifies JWTs against a placeholder JWKS and refuses every request to GET /backend.',
     );
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -3,15 +3,16 @@ import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
+  HttpIntegration,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, LogGroupLogDestination as HttpLogGroupLogDestination, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { HttpLambdaIntegration, HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type FunctionUrl, FunctionUrlAuthType, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -23,12 +24,18 @@ export interface SampleStackProps extends StackProps {
   readonly introspectionResponseType?: IntrospectionResponseType;
   readonly jwksUri?: string;
   readonly issuer?: string;
+  /** The OAuth server's JWKS, against which the HTTP backend verifies the JWTs it receives. */
+  readonly backendJwksUri: string;
+  /** The issuer of those JWTs. */
+  readonly backendIssuer: string;
 }
 
 /**
  * The sample app: an HTTP API and a REST API, each with `GET /echo` (scope `read`), `POST /echo`
- * (scope `write`) and `GET /public` (no token), in front of an echo backend that answers with
- * the headers it received, so the JWT can be seen arriving.
+ * (scope `write`) and `GET /public` (no token) in front of an echo function (Lambda proxy
+ * integration) that answers with the request it received, and `GET /backend` (scope `read`) in
+ * front of an HTTP backend (HTTP integration) that verifies the JWT it receives: by mapping,
+ * `Authorization: Bearer <JWT>` from the REST API and `x-phantom-jwt` from the HTTP API.
  */
 export class SampleStack extends Stack {
   readonly authorizer: PhantomTokenAuthorizer;
@@ -43,21 +50,47 @@ export class SampleStack extends Stack {
       jwksUri: props.jwksUri,
       issuer: props.issuer,
     });
+    const echo = this.nodeFunction('Echo', 'echo-backend.ts', {});
+    const backendUrl = this.jwtBackend(props);
+    this.addHttpApi(echo, backendUrl);
+    this.addRestApi(echo, backendUrl);
+  }
 
-    const echoLogs = new LogGroup(this, 'EchoLogs', { retention: RetentionDays.ONE_WEEK });
-    const echoRole = new Role(this, 'EchoRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
-    echoLogs.grantWrite(echoRole);
-    const echo = new NodejsFunction(this, 'Echo', {
-      entry: resolve(__dirname, './echo-backend.ts'),
+  /** A Node.js function of this sample with its own log group and role (cdk-nag: no managed policy). */
+  private nodeFunction(id: string, entry: string, environment: Record<string, string>): NodejsFunction {
+    const logGroup = new LogGroup(this, `${id}Logs`, { retention: RetentionDays.ONE_WEEK });
+    const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    return new NodejsFunction(this, id, {
+      entry: resolve(__dirname, entry),
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      logGroup: echoLogs,
-      role: echoRole,
+      logGroup,
+      role,
+      environment,
       bundling: { format: OutputFormat.CJS, minify: true, forceDockerBundling: false },
     });
+  }
 
-    // HTTP API
+  /**
+   * The HTTP backend behind a function URL, the address both APIs' HTTP integrations call. The URL
+   * is public (API Gateway's HTTP integrations cannot sign requests for an IAM-authenticated URL),
+   * so the backend accepts nothing but a JWT that verifies against the OAuth server's JWKS; clients
+   * only ever hold opaque tokens. In a real deployment keep the backend private instead: a VPC link
+   * to an internal load balancer (README, "Delivering the JWT to the backend").
+   */
+  private jwtBackend(props: SampleStackProps): FunctionUrl {
+    const backend = this.nodeFunction('JwtBackend', 'jwt-backend.ts', { JWKS_URI: props.backendJwksUri, ISSUER: props.backendIssuer });
+    const url = backend.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    new CfnOutput(this, 'JwtBackendUrl', {
+      value: url.url,
+      description: 'The HTTP backend (function URL): answers only requests that carry a JWT it can verify',
+    });
+    return url;
+  }
+
+  private addHttpApi(echo: NodejsFunction, backendUrl: FunctionUrl): void {
     const httpApi = new HttpApi(this, 'HttpApi', { createDefaultStage: false });
     new HttpStage(this, 'HttpApiStage', {
       httpApi,
@@ -69,9 +102,19 @@ export class SampleStack extends Stack {
     const httpEcho = new HttpLambdaIntegration('Echo', echo);
     this.authorizer.addHttpRoutes(httpApi, { path: '/echo', methods: [HttpMethod.GET], integration: httpEcho, scopes: ['read'] });
     this.authorizer.addHttpRoutes(httpApi, { path: '/echo', methods: [HttpMethod.POST], integration: httpEcho, scopes: ['write'] });
+    // The construct adds overwrite:header.x-phantom-jwt <- $context.authorizer.jwt to this HTTP integration.
+    const backend = new HttpUrlIntegration('JwtBackend', `${backendUrl.url}http/backend`, { method: HttpMethod.GET });
+    this.authorizer.addHttpRoutes(httpApi, { path: '/backend', methods: [HttpMethod.GET], integration: backend, scopes: ['read'] });
     const [publicRoute] = httpApi.addRoutes({ path: '/public', methods: [HttpMethod.GET], integration: httpEcho });
+    if (publicRoute !== undefined) acknowledgePublic(publicRoute);
 
-    // REST API
+    new CfnOutput(this, 'HttpApiUrl', {
+      value: httpApi.apiEndpoint,
+      description: 'HTTP API: GET /echo (read), POST /echo (write), GET /backend (read, HTTP backend), GET /public',
+    });
+  }
+
+  private addRestApi(echo: NodejsFunction, backendUrl: FunctionUrl): void {
     const restApi = new RestApi(this, 'RestApi', {
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: true,
@@ -88,18 +131,16 @@ export class SampleStack extends Stack {
     const requestValidator = restApi.addRequestValidator('Validator', { validateRequestParameters: true, validateRequestBody: true });
     const methodOptions = { requestValidator, requestParameters: { 'method.request.header.Authorization': true } };
     const echoResource = restApi.root.addResource('echo');
+    // The construct maps integration.request.header.Authorization <- context.authorizer.authorization on this HTTP integration.
+    const backend = new HttpIntegration(`${backendUrl.url}rest/backend`, { proxy: true, httpMethod: 'GET' });
     const restMethods = [
       this.authorizer.addRestMethod(echoResource, 'GET', restEcho, { scopes: ['read'], methodOptions }),
       this.authorizer.addRestMethod(echoResource, 'POST', restEcho, { scopes: ['write'], methodOptions }),
+      this.authorizer.addRestMethod(restApi.root.addResource('backend'), 'GET', backend, { scopes: ['read'], methodOptions }),
     ];
-    const publicMethod = restApi.root.addResource('public').addMethod('GET', restEcho);
+    acknowledgePublic(restApi.root.addResource('public').addMethod('GET', restEcho));
 
     // cdk-nag (AwsSolutions) findings that are choices of this sample, each with its reason.
-    for (const construct of [publicRoute, publicMethod].filter((c) => c !== undefined)) {
-      for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-        Validations.of(construct).acknowledge({ id, reason: 'GET /public is public by design: it shows a route without a token.' });
-      }
-    }
     for (const method of restMethods) {
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
@@ -116,10 +157,16 @@ export class SampleStack extends Stack {
       reason: 'A sample: attach the WAF web ACL of your account in front of a real API.',
     });
 
-    new CfnOutput(this, 'HttpApiUrl', {
-      value: httpApi.apiEndpoint,
-      description: 'HTTP API: GET /echo (read), POST /echo (write), GET /public',
+    new CfnOutput(this, 'RestApiUrl', {
+      value: restApi.url,
+      description: 'REST API: GET /echo (read), POST /echo (write), GET /backend (read, HTTP backend), GET /public',
     });
-    new CfnOutput(this, 'RestApiUrl', { value: restApi.url, description: 'REST API: GET /echo (read), POST /echo (write), GET /public' });
+  }
+}
+
+/** cdk-nag: GET /public is a choice of this sample. */
+function acknowledgePublic(construct: Construct): void {
+  for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+    Validations.of(construct).acknowledge({ id, reason: 'GET /public is public by design: it shows a route without a token.' });
   }
 }

@@ -51,6 +51,8 @@ export interface GatewayRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** Each header's values in the order received (payload 1.0 `multiValueHeaders`); derived from `headers` when absent. */
   readonly multiValueHeaders?: Readonly<Record<string, readonly string[]>>;
+  /** Names and values as received, alternating (Node's `rawHeaders`): REST events keep the client's casing. */
+  readonly rawHeaders?: readonly string[];
   readonly cookies: readonly string[];
   readonly body: Buffer;
   readonly sourceIp: string;
@@ -324,7 +326,7 @@ export class LocalHttpApiGateway {
  * does not decode → 400: API Gateway "decodes URL-encoded request parameters" (http-api-develop-routes.html),
  * and such a path cannot be decoded.
  */
-async function readRequest(incoming: http.IncomingMessage): Promise<GatewayRequest | { status: number; message: string }> {
+export async function readRequest(incoming: http.IncomingMessage): Promise<GatewayRequest | { status: number; message: string }> {
   const requestLine = `${incoming.method ?? ''} ${incoming.url ?? ''} HTTP/${incoming.httpVersion}`;
   let size = Buffer.byteLength(requestLine);
   for (let i = 1; i < incoming.rawHeaders.length; i += 2) size += Buffer.byteLength(incoming.rawHeaders[i] as string);
@@ -367,6 +369,7 @@ async function readRequest(incoming: http.IncomingMessage): Promise<GatewayReque
     rawQueryString: url.search.slice(1),
     headers,
     multiValueHeaders,
+    rawHeaders: incoming.rawHeaders,
     cookies,
     body: Buffer.concat(chunks),
     sourceIp: incoming.socket.remoteAddress ?? '127.0.0.1',

@@ -32,11 +32,20 @@ export function readPolicy(answer: unknown): readonly PolicyStatement[] | undefi
 }
 
 export function policyAllows(statements: readonly PolicyStatement[], resourceArn: string): boolean {
+  return policyDecision(statements, resourceArn) === 'allow';
+}
+
+/**
+ * The decision, telling an explicit Deny from no matching Allow (REST API Gateway words its 403
+ * differently for the two: "User is not authorized to access this resource with an explicit deny").
+ */
+export function policyDecision(statements: readonly PolicyStatement[], resourceArn: string): 'allow' | 'explicit-deny' | 'implicit-deny' {
   const applies = (statement: PolicyStatement) =>
     statement.actions.some((action) => wildcard(action.toLowerCase(), 'execute-api:invoke')) &&
     statement.resources.some((resource) => wildcard(resource, resourceArn));
   const matching = statements.filter(applies);
-  return matching.some((s) => s.effect === 'Allow') && !matching.some((s) => s.effect === 'Deny');
+  if (matching.some((s) => s.effect === 'Deny')) return 'explicit-deny';
+  return matching.some((s) => s.effect === 'Allow') ? 'allow' : 'implicit-deny';
 }
 
 function strings(value: unknown): readonly string[] | undefined {

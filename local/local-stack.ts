@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { LocalHttpApiGateway } from './http-api-gateway.js';
+import { LocalFunctionUrl } from './lambda-function-url.js';
 import { LambdaRunner } from './lambda-runner.js';
 import {
   DEFAULT_AUTHORIZER_CLIENT,
@@ -9,9 +10,11 @@ import {
   type OAuthServer,
   startOAuthServer,
 } from './oauth-server.js';
+import { LocalRestApiGateway } from './rest-api-gateway.js';
+import { readRestApi } from './rest-template.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from './secrets-manager.js';
 import { synthesizeSample } from './synth.js';
-import { readHttpApi } from './template.js';
+import { readFunctions, readFunctionUrls, readHttpApi, readResources } from './template.js';
 
 export const LOCAL_SECRET_NAME = 'phantom-token/introspection-client';
 const STACK_NAME = 'PhantomTokenLocal';
@@ -19,6 +22,8 @@ const STACK_NAME = 'PhantomTokenLocal';
 export interface LocalStackOptions {
   /** The gateway's port; 0 picks a free one. @default 3000 */
   readonly port?: number;
+  /** The REST API gateway's port; 0 picks a free one. @default 3002 */
+  readonly restPort?: number;
   /** The OAuth server's port; 0 picks a free one. @default 3001 */
   readonly oauthPort?: number;
   /** Where the sample app is synthesized. @default 'cdk.out.local' */
@@ -37,18 +42,27 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
+  /** The HTTP API. */
   readonly gateway: LocalHttpApiGateway;
+  /** The REST API. */
+  readonly restGateway: LocalRestApiGateway;
   readonly oauth: OAuthServer;
   readonly secrets: LocalSecretsManager;
+  /** The HTTP API's base URL. */
   readonly url: string;
+  /** The REST API's stage URL, `http://127.0.0.1:<port>/prod`. */
+  readonly restUrl: string;
+  /** The HTTP backend's function URL (it answers only requests with a JWT it verifies). */
+  readonly backendUrl: string;
   close(): Promise<void>;
 }
 
 /**
  * The whole phantom-token flow on 127.0.0.1: the OAuth server (oidc-provider plus the
  * Curity-compatible phantom endpoint), a Secrets Manager endpoint holding the authorizer's client
- * credentials, the sample app synthesized with the OAuth server as its introspection endpoint,
- * and the local HTTP API gateway running the synthesized authorizer and echo bundles.
+ * credentials, the sample app synthesized with the OAuth server as its introspection endpoint and
+ * the JWKS its HTTP backend verifies JWTs against, the backend's function URL, and the local HTTP
+ * API and REST API gateways running the synthesized authorizer, echo and backend bundles.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const progress = options.onProgress ?? (() => {});
@@ -69,6 +83,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       JSON.stringify({ client_id: DEFAULT_AUTHORIZER_CLIENT.id, client_secret: DEFAULT_AUTHORIZER_CLIENT.secret }),
     );
 
+    const verification = { backendJwksUri: oauth.jwksUri, backendIssuer: oauth.issuer };
     const context: Record<string, string> =
       options.introspectionResponseType === 'application/token-introspection+jwt'
         ? {
@@ -76,12 +91,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             introspectionResponseType: options.introspectionResponseType,
             jwksUri: oauth.jwksUri,
             issuer: oauth.issuer,
+            ...verification,
           }
-        : { introspectionEndpoint: oauth.phantomIntrospectionEndpoint };
+        : { introspectionEndpoint: oauth.phantomIntrospectionEndpoint, ...verification };
     synthesizeSample(assemblyDir, { stackName: STACK_NAME, clientCredentialsSecret: LOCAL_SECRET_NAME, ...context }, progress);
-    const api = readHttpApi(assemblyDir, STACK_NAME);
+    const resources = readResources(assemblyDir, STACK_NAME);
+    // One runner per function, shared by both gateways and the function URL: one instance each, as the emulator runs functions.
     const runners = new Map(
-      [...api.functions.values()].map((fn) => [
+      [...readFunctions(resources, assemblyDir).values()].map((fn) => [
         fn.logicalId,
         new LambdaRunner(fn, { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint }, (line) => options.onLog?.(fn.logicalId, line)),
       ]),
@@ -89,14 +106,39 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanup.push(() => {
       for (const runner of runners.values()) runner.stop();
     });
-    const gateway = new LocalHttpApiGateway({ api, runners, port: options.port ?? 3000 });
+    // Function URLs exist once deployed: local servers stand in for them, and the templates' Fn::GetAtt … FunctionUrl resolve to them.
+    const attributes: Record<string, string> = {};
+    for (const functionUrl of readFunctionUrls(resources)) {
+      const runner = runners.get(functionUrl.functionId);
+      if (runner === undefined) throw new Error(`function URL ${functionUrl.logicalId}: no bundled function ${functionUrl.functionId}`);
+      const server = new LocalFunctionUrl(runner);
+      attributes[`${functionUrl.logicalId}.FunctionUrl`] = await server.start();
+      cleanup.push(() => server.close());
+    }
+    const [backendUrl = ''] = Object.values(attributes);
+
+    const gateway = new LocalHttpApiGateway({
+      api: readHttpApi(assemblyDir, STACK_NAME, 'us-east-1', attributes),
+      runners,
+      port: options.port ?? 3000,
+    });
     const url = await gateway.start();
     cleanup.push(() => gateway.close());
+    const restGateway = new LocalRestApiGateway({
+      api: readRestApi(assemblyDir, STACK_NAME, 'us-east-1', attributes),
+      runners,
+      port: options.restPort ?? 3002,
+    });
+    const restUrl = await restGateway.start();
+    cleanup.push(() => restGateway.close());
     return {
       gateway,
+      restGateway,
       oauth,
       secrets,
       url,
+      restUrl,
+      backendUrl,
       async close() {
         for (const step of cleanup.reverse()) await step();
       },

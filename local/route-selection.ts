@@ -18,21 +18,24 @@ import type { LocalRoute } from './template.js';
  * used here: among greedy routes the longest prefix first; then, segment by segment from the left,
  * a literal beats a variable; then the request's method beats `ANY`.
  */
-export interface RouteMatch {
-  readonly route: LocalRoute;
+/** What selection reads of a route; REST methods (local/rest-api-gateway.ts) are selected the same way. */
+export type RouteLike = Pick<LocalRoute, 'routeKey' | 'method' | 'path'>;
+
+export interface RouteMatch<R extends RouteLike = LocalRoute> {
+  readonly route: R;
   readonly pathParameters: Record<string, string>;
 }
 
 type Segment = { readonly kind: 'literal'; readonly text: string } | { readonly kind: 'variable' | 'greedy'; readonly name: string };
 
-interface Candidate extends RouteMatch {
+interface Candidate<R extends RouteLike> extends RouteMatch<R> {
   readonly segments: readonly Segment[];
   readonly greedy: boolean;
   readonly exactMethod: boolean;
 }
 
-export function selectRoute(routes: readonly LocalRoute[], method: string, path: string): RouteMatch | undefined {
-  const candidates: Candidate[] = [];
+export function selectRoute<R extends RouteLike>(routes: readonly R[], method: string, path: string): RouteMatch<R> | undefined {
+  const candidates: Candidate<R>[] = [];
   for (const route of routes) {
     if (route.routeKey === '$default') continue;
     if (route.method !== method && route.method !== 'ANY') continue;
@@ -54,7 +57,7 @@ export function selectRoute(routes: readonly LocalRoute[], method: string, path:
 }
 
 /** Negative when `a` is the better match. */
-function compareCandidates(a: Candidate, b: Candidate): number {
+function compareCandidates(a: Candidate<RouteLike>, b: Candidate<RouteLike>): number {
   if (a.greedy !== b.greedy) return a.greedy ? 1 : -1;
   if (a.greedy && a.segments.length !== b.segments.length) return b.segments.length - a.segments.length;
   for (let i = 0; i < Math.min(a.segments.length, b.segments.length); i += 1) {

@@ -3,14 +3,16 @@ import { closeServer, listen } from './http-server.js';
 import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
 
 /**
- * `npm start`: the phantom-token flow on 127.0.0.1 — OAuth server, local HTTP API gateway running
- * the synthesized authorizer, and the sample echo backend. Ports: PORT (3000) and OAUTH_PORT (3001);
+ * `npm start`: the phantom-token flow on 127.0.0.1 — OAuth server, local HTTP API and REST API
+ * gateways running the synthesized authorizer, the sample echo function and the JWT-verifying HTTP
+ * backend. Ports: PORT (3000, HTTP API), OAUTH_PORT (3001) and REST_PORT (3002, REST API);
  * LOCAL_OUTDIR (cdk.out.local) is where the sample app is synthesized;
  * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses.
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const oauthPort = Number(process.env.OAUTH_PORT ?? 3001);
+  const restPort = Number(process.env.REST_PORT ?? 3002);
   const started = Date.now();
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -26,22 +28,25 @@ async function main(): Promise<void> {
   try {
     await assertFree(port);
     await assertFree(oauthPort);
+    await assertFree(restPort);
     stack = await startLocalStack({
       port,
       oauthPort,
+      restPort,
       outdir: process.env.LOCAL_OUTDIR,
       introspectionResponseType:
         process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt'
           ? 'application/token-introspection+jwt'
           : 'application/jwt',
       onProgress: (message) => say(`… ${message}`),
-      onLog: (source, line) => say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : 'echo'}] ${line}`),
+      onLog: (source, line) =>
+        say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : source.startsWith('JwtBackend') ? 'backend' : 'echo'}] ${line}`),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       process.stderr.write(
-        `error: port ${(error as { port?: number }).port ?? `${port} or ${oauthPort}`} is already in use. Stop what uses it, or set PORT / OAUTH_PORT.\n`,
+        `error: port ${(error as { port?: number }).port ?? `${port}, ${oauthPort} or ${restPort}`} is already in use. Stop what uses it, or set PORT / OAUTH_PORT / REST_PORT.\n`,
       );
     } else if ((error as Error).name === 'GatewayConfigurationError') {
       // The template asks for something API Gateway would refuse: the message says what and where.
@@ -58,13 +63,24 @@ Phantom token flow, running on 127.0.0.1 (ready in ${((Date.now() - started) / 1
 
   OAuth server (oidc-provider)   ${stack.oauth.issuer}   discovery: ${stack.oauth.issuer}/.well-known/openid-configuration
   Introspection (authorizer)     ${process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt' ? `${stack.oauth.introspectionEndpoint} (RFC 9701 signed responses)` : `${stack.oauth.phantomIntrospectionEndpoint} (Curity-compatible phantom endpoint)`}
-  Local HTTP API gateway         ${stack.url}   GET /echo (read), POST /echo (write), GET /public
+  Local HTTP API gateway         ${stack.url}   GET /echo (read), POST /echo (write), GET /backend (read), GET /public
+  Local REST API gateway         ${stack.restUrl}   the same methods, under the stage
+  HTTP backend (function URL)    ${stack.backendUrl}   verifies the JWT against the OAuth server's JWKS
   Demo client                    ${id} / ${secret}   scopes: read write
 
 Get an opaque access token:
   TOKEN=$(curl -s -u ${id}:${secret} -d grant_type=client_credentials -d scope='read write' ${stack.oauth.tokenEndpoint} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
 
-Call the API with it (the echo shows the JWT the backend received):
+REST API: the HTTP backend receives Authorization: Bearer <JWT>, mapped from the authorizer context:
+  curl -s -H "Authorization: Bearer $TOKEN" ${stack.restUrl}/backend
+  curl -s -H "Authorization: Bearer $TOKEN" ${stack.restUrl}/echo          # Lambda proxy: the echo shows the JWT in the event
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" ${stack.restUrl}/echo
+  curl -s ${stack.restUrl}/public
+  curl -s -i ${stack.restUrl}/echo                                       # 401 + WWW-Authenticate: no token
+  curl -s -i -H "Authorization: Bearer junk" ${stack.restUrl}/echo      # 401 + WWW-Authenticate: unknown token
+
+HTTP API: the HTTP backend receives x-phantom-jwt: <JWT> (HTTP APIs reserve Authorization):
+  curl -s -H "Authorization: Bearer $TOKEN" ${stack.url}/backend
   curl -s -H "Authorization: Bearer $TOKEN" ${stack.url}/echo
   curl -s -X POST -H "Authorization: Bearer $TOKEN" ${stack.url}/echo
   curl -s ${stack.url}/public

@@ -53,22 +53,36 @@ export interface LocalHttpApi {
   readonly functions: ReadonlyMap<string, LocalFunction>;
 }
 
-type Resource = { Type: string; Properties?: Record<string, unknown> };
+export type Resource = { Type: string; Properties?: Record<string, unknown> };
+export type Resources = Readonly<Record<string, Resource>>;
 
-/** Reads the HTTP API of a stack template in a cloud assembly directory. */
-export function readHttpApi(assemblyDir: string, stackName: string, region = 'us-east-1'): LocalHttpApi {
+/**
+ * Values of `Fn::GetAtt` that exist only once deployed, keyed `<logicalId>.<attribute>`, as the
+ * local stack provides them (a function URL → the local server standing in for it).
+ */
+export type TemplateAttributes = Readonly<Record<string, string>>;
+
+/** The resources of a stack template in a cloud assembly directory. */
+export function readResources(assemblyDir: string, stackName: string): Resources {
   const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as {
     Resources: Record<string, Resource>;
   };
-  const resources = template.Resources;
-  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-  const [api] = ofType('AWS::ApiGatewayV2::Api');
-  if (api === undefined) throw new Error(`no AWS::ApiGatewayV2::Api in ${stackName}`);
-  const [apiId] = api;
-  const resolve = (value: unknown) => resolveIntrinsic(value, region);
+  return template.Resources;
+}
 
+export function resourcesOfType(resources: Resources, type: string): [string, Resource][] {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+/** The Lambda functions with a bundled asset: where it is, its handler, environment and timeout. */
+export function readFunctions(
+  resources: Resources,
+  assemblyDir: string,
+  region = 'us-east-1',
+  attributes: TemplateAttributes = {},
+): Map<string, LocalFunction> {
   const functions = new Map<string, LocalFunction>();
-  for (const [logicalId, fn] of ofType('AWS::Lambda::Function')) {
+  for (const [logicalId, fn] of resourcesOfType(resources, 'AWS::Lambda::Function')) {
     const props = fn.Properties ?? {};
     const s3Key = (props.Code as { S3Key?: string } | undefined)?.S3Key;
     if (s3Key === undefined) continue;
@@ -80,10 +94,44 @@ export function readHttpApi(assemblyDir: string, stackName: string, region = 'us
       logicalId,
       assetDir: join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`),
       handler: String(props.Handler ?? 'index.handler'),
-      environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolve(value)])),
+      environment: Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, resolveIntrinsic(value, region, attributes)]),
+      ),
       timeoutSeconds: Number(props.Timeout ?? 3),
     });
   }
+  return functions;
+}
+
+/** A Lambda function URL of the template (`AWS::Lambda::Url`). */
+export interface LocalFunctionUrl {
+  readonly logicalId: string;
+  readonly functionId: string;
+  readonly authType: string;
+}
+
+export function readFunctionUrls(resources: Resources): LocalFunctionUrl[] {
+  return resourcesOfType(resources, 'AWS::Lambda::Url').map(([logicalId, url]) => ({
+    logicalId,
+    functionId: functionIdIn(url.Properties?.TargetFunctionArn),
+    authType: String(url.Properties?.AuthType ?? 'AWS_IAM'),
+  }));
+}
+
+/** Reads the HTTP API of a stack template in a cloud assembly directory. */
+export function readHttpApi(
+  assemblyDir: string,
+  stackName: string,
+  region = 'us-east-1',
+  attributes: TemplateAttributes = {},
+): LocalHttpApi {
+  const resources = readResources(assemblyDir, stackName);
+  const ofType = (type: string) => resourcesOfType(resources, type);
+  const [api] = ofType('AWS::ApiGatewayV2::Api');
+  if (api === undefined) throw new Error(`no AWS::ApiGatewayV2::Api in ${stackName}`);
+  const [apiId] = api;
+  const resolve = (value: unknown) => resolveIntrinsic(value, region, attributes);
+  const functions = readFunctions(resources, assemblyDir, region, attributes);
 
   const authorizers = new Map<string, LocalAuthorizer>();
   for (const [logicalId, authorizer] of ofType('AWS::ApiGatewayV2::Authorizer')) {
@@ -143,19 +191,22 @@ export function readHttpApi(assemblyDir: string, stackName: string, region = 'us
   return { logicalId: apiId, routes, functions };
 }
 
-function refOf(value: unknown): string | undefined {
+export function refOf(value: unknown): string | undefined {
   return typeof value === 'object' && value !== null && 'Ref' in value ? String((value as { Ref: unknown }).Ref) : undefined;
 }
 
 /** The logical id of the function behind a Lambda ARN or an authorizer URI (`Fn::GetAtt [Id, Arn]`, possibly inside Fn::Join). */
-function functionIdIn(value: unknown): string {
+export function functionIdIn(value: unknown): string {
   const match = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(JSON.stringify(value));
   if (match === null) throw new Error(`cannot find a Lambda function in ${JSON.stringify(value)}`);
   return match[1] as string;
 }
 
-/** The few intrinsics that appear in environment values and URLs: Ref to pseudo parameters, Fn::Join, Fn::Sub. */
-function resolveIntrinsic(value: unknown, region: string): string {
+/**
+ * The few intrinsics that appear in environment values and URLs: Ref to pseudo parameters,
+ * Fn::Join, Fn::Sub, and Fn::GetAtt for the attributes the local stack provides.
+ */
+export function resolveIntrinsic(value: unknown, region: string, attributes: TemplateAttributes = {}): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const pseudo: Record<string, string> = {
@@ -169,8 +220,10 @@ function resolveIntrinsic(value: unknown, region: string): string {
     if (typeof object.Ref === 'string' && object.Ref in pseudo) return pseudo[object.Ref] as string;
     if (Array.isArray(object['Fn::Join'])) {
       const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
-      return parts.map((part) => resolveIntrinsic(part, region)).join(separator);
+      return parts.map((part) => resolveIntrinsic(part, region, attributes)).join(separator);
     }
+    const getAtt = object['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof attributes[getAtt.join('.')] === 'string') return attributes[getAtt.join('.')] as string;
     if (typeof object['Fn::Sub'] === 'string')
       return object['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => pseudo[name] ?? `\${${name}}`);
   }

@@ -20,4 +20,15 @@ describe('the local flow in RFC 9701 mode', () => {
     expect(payload.token_introspection).toMatchObject({ active: true, client_id: 'reader-client', scope: 'read' });
     expect((await fetch(`${stack().url}/echo`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
   });
+
+  it('delivers the introspection response to the HTTP backend through the REST API as Authorization: Bearer, and the backend verifies it', async () => {
+    const token = rememberSecret(await stack().oauth.token('reader-client', 'reader-secret', 'read'));
+    const response = await fetch(`${stack().restUrl}/backend`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { headers: Record<string, string>; jwt: unknown };
+    const jwt = rememberSecret((body.headers.authorization as string).replace(/^Bearer /, ''));
+    expect(decodeProtectedHeader(jwt).typ).toBe('token-introspection+jwt');
+    expect(body.jwt).toMatchObject({ from: 'authorization', verified: true, claims: { client_id: 'reader-client', scope: 'read' } });
+    expect((await fetch(`${stack().restUrl}/echo`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+  });
 });

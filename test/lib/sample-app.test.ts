@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
@@ -27,11 +27,13 @@ describe('the sample app', () => {
     expect(readdirSync(assetPath).sort()).toEqual(['index.js']);
   });
 
-  it('has GET /echo (read), POST /echo (write) and GET /public (no token) on both APIs, with the URLs as outputs', () => {
+  it('has GET /echo (read), POST /echo (write), GET /backend (read) and GET /public (no token) on both APIs, with the URLs as outputs', () => {
     const { stack } = createSampleApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { ROUTE_SCOPES: JSON.stringify({ 'GET /echo': ['read'], 'POST /echo': ['write'] }) } },
+      Environment: {
+        Variables: { ROUTE_SCOPES: JSON.stringify({ 'GET /backend': ['read'], 'GET /echo': ['read'], 'POST /echo': ['write'] }) },
+      },
     });
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /echo', AuthorizationType: 'CUSTOM' });
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /echo', AuthorizationType: 'CUSTOM' });
@@ -41,6 +43,69 @@ describe('the sample app', () => {
     t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationType: 'NONE' });
     t.hasOutput('HttpApiUrl', {});
     t.hasOutput('RestApiUrl', {});
+  });
+
+  it('sends GET /backend of each API through an HTTP integration to the JWT-verifying backend, with the JWT mapped as each API allows', () => {
+    const { stack } = createSampleApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    const t = Template.fromStack(stack);
+    const [backendId] = Object.keys(
+      t.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { JWKS_URI: Match.anyValue() } } } }),
+    );
+    const [urlId] = Object.keys(
+      t.findResources('AWS::Lambda::Url', { Properties: { TargetFunctionArn: { 'Fn::GetAtt': [backendId, 'Arn'] } } }),
+    );
+    expect(urlId).toBeDefined();
+    const functionUrl = { 'Fn::GetAtt': [urlId, 'FunctionUrl'] };
+    // REST: Authorization: Bearer <JWT>, as behind the NGINX module.
+    t.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'CUSTOM',
+      Integration: {
+        Type: 'HTTP_PROXY',
+        Uri: { 'Fn::Join': ['', [functionUrl, 'rest/backend']] },
+        RequestParameters: { 'integration.request.header.Authorization': 'context.authorizer.authorization' },
+      },
+    });
+    // HTTP API: Authorization is reserved, so the JWT header, overwritten.
+    const [integrationId] = Object.keys(
+      t.findResources('AWS::ApiGatewayV2::Integration', {
+        Properties: {
+          IntegrationType: 'HTTP_PROXY',
+          IntegrationUri: { 'Fn::Join': ['', [functionUrl, 'http/backend']] },
+          RequestParameters: { 'overwrite:header.x-phantom-jwt': '$context.authorizer.jwt' },
+        },
+      }),
+    );
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /backend',
+      AuthorizationType: 'CUSTOM',
+      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+    });
+    t.hasOutput('JwtBackendUrl', {});
+  });
+
+  it('gives the HTTP backend the JWKS and issuer to verify JWTs against, from context or after the authorizer ones', () => {
+    const jwks = (context: Record<string, string>) => {
+      const { stack } = createSampleApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }));
+      const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { JWKS_URI: Match.anyValue() } } },
+      });
+      const variables = Object.values(fns)
+        .map((fn) => fn.Properties.Environment.Variables)
+        .find((v) => v.ROUTE_SCOPES === undefined);
+      return { JWKS_URI: variables.JWKS_URI, ISSUER: variables.ISSUER };
+    };
+    expect(jwks({ jwksUri: 'https://idp.example.org/jwks', issuer: 'https://idp.example.org' })).toEqual({
+      JWKS_URI: 'https://idp.example.org/jwks',
+      ISSUER: 'https://idp.example.org',
+    });
+    expect(
+      jwks({
+        jwksUri: 'https://idp.example.org/jwks',
+        backendJwksUri: 'https://b.example.org/jwks',
+        backendIssuer: 'https://b.example.org',
+      }),
+    ).toEqual({ JWKS_URI: 'https://b.example.org/jwks', ISSUER: 'https://b.example.org' });
   });
 
   it('takes its settings from CDK context', () => {
@@ -64,6 +129,18 @@ describe('the sample app', () => {
         },
       },
     });
+  });
+
+  it('warns when the HTTP backend has no JWKS to verify JWTs against, and only then', () => {
+    const warnings = (context: Record<string, string>) => {
+      const { stack } = createSampleApp(
+        new App({ context: { 'aws:cdk:bundling-stacks': [], introspectionEndpoint: 'https://idp.example.org/introspect', ...context } }),
+      );
+      return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('HTTP backend verifies JWTs against a placeholder JWKS'));
+    };
+    expect(warnings({})).toHaveLength(1);
+    expect(warnings({ jwksUri: 'https://idp.example.org/jwks' })).toHaveLength(0);
+    expect(warnings({ backendJwksUri: 'https://idp.example.org/jwks' })).toHaveLength(0);
   });
 
   it('would fail synthesis on a cdk-nag finding (the check above can fail)', () => {

@@ -9,7 +9,9 @@ import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../
  * and stops it afterwards. Lines the functions print reach this process's captured output, so the
  * leak check covers them. Returns a getter: the stack exists once beforeAll has run.
  */
-export function useLocalStack(options: Omit<LocalStackOptions, 'port' | 'oauthPort' | 'outdir' | 'onLog'> = {}): () => LocalStack {
+export function useLocalStack(
+  options: Omit<LocalStackOptions, 'port' | 'restPort' | 'oauthPort' | 'outdir' | 'onLog'> = {},
+): () => LocalStack {
   let stack: LocalStack | undefined;
   let outdir: string | undefined;
   beforeAll(async () => {
@@ -17,6 +19,7 @@ export function useLocalStack(options: Omit<LocalStackOptions, 'port' | 'oauthPo
     stack = await startLocalStack({
       ...options,
       port: 0,
+      restPort: 0,
       oauthPort: 0,
       outdir,
       onLog: (_source, line) => process.stdout.write(`${line}\n`),
