@@ -5,7 +5,8 @@ import http from 'node:http';
  * and nothing else — GetSecretValue (AWS JSON 1.1, started at module load, as the authorizer
  * starts its read) and one introspection POST with the credentials — and answers. What the
  * authorizer's first decision costs over this is what its code, and only its code, adds to a
- * cold start. Bench only: no signing, no deadlines, no checks.
+ * cold start. Bench only: no signing (a fixed header of the shape the local endpoint takes), no
+ * deadlines, no checks.
  */
 const env = process.env;
 const agent = new http.Agent({ keepAlive: true });
@@ -29,7 +30,13 @@ function post(url: string, headers: Record<string, string>, body: string): Promi
 
 const secret = post(
   env.AWS_ENDPOINT_URL_SECRETS_MANAGER as string,
-  { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue' },
+  {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amz-target': 'secretsmanager.GetSecretValue',
+    // Shaped as the local endpoint requires, not computed: the authorizer's signing is part of what it is measured for.
+    'x-amz-date': '20260101T000000Z',
+    authorization: `AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+  },
   JSON.stringify({ SecretId: env.CLIENT_CREDENTIALS_SECRET }),
 );
 secret.catch(() => {});

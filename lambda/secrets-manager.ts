@@ -38,17 +38,26 @@ const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequest
 
 /**
  * AWS partitions by region name (the AWS SDKs' partitions data): DNS suffix, and the dual-stack
- * one. A region that matches none is in `aws`, as the SDKs treat an unknown region.
+ * one. A region that matches none is in `aws`, as the SDKs treat an unknown region. Secrets
+ * Manager's own endpoint rules (as the SDK resolves them) keep the plain suffix for dual stack in
+ * `aws` and `aws-us-gov`, and in `aws-cn` without FIPS: those endpoints are dual-stack already.
  */
-const PARTITIONS: readonly { readonly region: RegExp; readonly dns: string; readonly dualStack: string }[] = [
-  { region: /^cn-\w+-\d+$/, dns: 'amazonaws.com.cn', dualStack: 'api.amazonwebservices.com.cn' },
+interface Partition {
+  readonly dns: string;
+  readonly dualStack: string;
+  /** Dual stack takes `dualStack` only with FIPS. */
+  readonly fipsOnlyDualStack?: true;
+}
+const PARTITIONS: readonly (Partition & { readonly region: RegExp })[] = [
+  { region: /^cn-\w+-\d+$/, dns: 'amazonaws.com.cn', dualStack: 'api.amazonwebservices.com.cn', fipsOnlyDualStack: true },
   { region: /^eusc-de-\w+-\d+$/, dns: 'amazonaws.eu', dualStack: 'api.amazonwebservices.eu' },
   { region: /^us-iso-\w+-\d+$/, dns: 'c2s.ic.gov', dualStack: 'api.aws.ic.gov' },
   { region: /^us-isob-\w+-\d+$/, dns: 'sc2s.sgov.gov', dualStack: 'api.aws.scloud' },
   { region: /^eu-isoe-\w+-\d+$/, dns: 'cloud.adc-e.uk', dualStack: 'api.cloud-aws.adc-e.uk' },
   { region: /^us-isof-\w+-\d+$/, dns: 'csp.hci.ic.gov', dualStack: 'api.aws.hci.ic.gov' },
 ];
-const AWS_PARTITION = { dns: 'amazonaws.com', dualStack: 'api.aws' };
+/** `aws` and `aws-us-gov` (and any region not matched above). */
+const AWS_PARTITION: Partition = { dns: 'amazonaws.com', dualStack: 'amazonaws.com' };
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -171,7 +180,8 @@ export function secretsManagerEndpoint(env: Environment, region: string): URL {
     throw invalid(`AWS_REGION must be a region name; received ${JSON.stringify(region.slice(0, 40))}`);
   }
   const partition = PARTITIONS.find((p) => p.region.test(region)) ?? AWS_PARTITION;
-  return new URL(`https://secretsmanager${fips ? '-fips' : ''}.${region}.${dualStack ? partition.dualStack : partition.dns}/`);
+  const suffix = dualStack && (fips || !partition.fipsOnlyDualStack) ? partition.dualStack : partition.dns;
+  return new URL(`https://secretsmanager${fips ? '-fips' : ''}.${region}.${suffix}/`);
 }
 
 function flag(env: Environment, name: string): boolean {
@@ -186,11 +196,14 @@ function invalid(message: string): SecretsManagerRequestError {
 }
 
 /**
- * AWS's error type of a JSON 1.1 error answer: the `x-amzn-errortype` header or the body's
- * `__type`, without namespace (`…#`) or suffix (`:…`). Only a plain identifier is believed.
+ * AWS's error type of an error answer: the `x-amzn-errortype` header or the JSON body's `__type`
+ * (AWS JSON 1.1), without namespace (`…#`) or suffix (`:…`); or an XML body's first `<Code>`, as
+ * authentication failures come from some front ends (moto's among them). Only a plain identifier
+ * is believed.
  */
 function errorType(header: string | string[] | undefined, body: string): string | undefined {
   let raw = typeof header === 'string' ? header : undefined;
+  if (raw === undefined && body.trimStart().startsWith('<')) raw = /<Code>([^<]{1,64})<\/Code>/.exec(body)?.[1];
   if (raw === undefined) {
     try {
       const type = (JSON.parse(body) as { __type?: unknown } | null)?.__type;
