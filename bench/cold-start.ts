@@ -20,7 +20,8 @@ import { formatSummary, summarize } from './stats.js';
  *   with `node:http` alone (bench/baseline-handler.ts, bundled the same way), in the same runs,
  *   alternating which goes first: the difference is what the authorizer's code costs a caller
  *   who meets a new instance. Lambda's own start (runtime, sandbox) is the same for both and is
- *   not in either figure.
+ *   not in either figure. The CPU time each process spent up to its answer (user + system, all its
+ *   threads) is given too: on a busy machine it varies much less than the wall time.
  * - Module load: the require alone, against an empty handler; and with `--enable-source-maps`
  *   (the map beside the bundle), which is what shipping the map in the Lambda asset would cost.
  *
@@ -55,17 +56,17 @@ async function main(): Promise<void> {
     ROUTE_SCOPES: JSON.stringify({ 'GET /echo': ['read'], 'POST /echo': ['write'] }),
   };
 
-  /** [module load, process start to first answer] in ms, in a fresh process of `node`. */
-  async function coldStartMs(node: string, file: string, nodeOptions: string[] = []): Promise<[number, number]> {
+  /** [module load, process start to first answer, CPU time to first answer] in ms, in a fresh process of `node`. */
+  async function coldStartMs(node: string, file: string, nodeOptions: string[] = []): Promise<[number, number, number]> {
     const script = `const t = performance.now(); const m = require(${JSON.stringify(file)}); const loaded = performance.now() - t;
-    m.handler(${JSON.stringify(event)}).then((r) => { const answered = performance.now();
-      process.stderr.write(r && r.isAuthorized === true ? loaded + ' ' + answered : 'not allowed: ' + JSON.stringify(r), () => process.exit(0)); },
+    m.handler(${JSON.stringify(event)}).then((r) => { const answered = performance.now(); const cpu = process.cpuUsage();
+      process.stderr.write(r && r.isAuthorized === true ? loaded + ' ' + answered + ' ' + (cpu.user + cpu.system) / 1000 : 'not allowed: ' + JSON.stringify(r), () => process.exit(0)); },
       (e) => process.stderr.write('failed: ' + e, () => process.exit(1)));`;
     // Asynchronous: the local Secrets Manager answering the child runs in this process.
     const { stderr } = await promisify(execFile)(node, [...nodeOptions, '--no-warnings', '-e', script], { env });
-    const [load, answered] = stderr.split(' ').map(Number);
-    if (!Number.isFinite(load) || !Number.isFinite(answered)) throw new Error(`${file} on ${node}: ${stderr}`);
-    return [load as number, answered as number];
+    const [load, answered, cpu] = stderr.split(' ').map(Number);
+    if (!Number.isFinite(load) || !Number.isFinite(answered) || !Number.isFinite(cpu)) throw new Error(`${file} on ${node}: ${stderr}`);
+    return [load as number, answered as number, cpu as number];
   }
 
   console.log(
@@ -73,17 +74,28 @@ async function main(): Promise<void> {
   );
   for (const node of nodes) {
     const version = (await promisify(execFile)(node, ['--version'])).stdout.trim();
-    const series = { first: [] as number[], baseFirst: [] as number[], load: [] as number[], empty: [] as number[], maps: [] as number[] };
+    const series = {
+      first: [] as number[],
+      baseFirst: [] as number[],
+      cpu: [] as number[],
+      baseCpu: [] as number[],
+      load: [] as number[],
+      empty: [] as number[],
+      maps: [] as number[],
+    };
     for (let i = 0; i < RUNS; i++) {
       // Alternate which goes first, so that drift and any after-effect hit both alike.
       const pair = [
         async () => {
-          const [load, first] = await coldStartMs(node, authorizer.file);
+          const [load, first, cpu] = await coldStartMs(node, authorizer.file);
           series.load.push(load);
           series.first.push(first);
+          series.cpu.push(cpu);
         },
         async () => {
-          series.baseFirst.push((await coldStartMs(node, baseline.file))[1]);
+          const [, first, cpu] = await coldStartMs(node, baseline.file);
+          series.baseFirst.push(first);
+          series.baseCpu.push(cpu);
         },
       ];
       for (const run of i % 2 === 0 ? pair : pair.reverse()) await run();
@@ -95,6 +107,9 @@ async function main(): Promise<void> {
     console.log(`   first decision, authorizer: ${formatSummary(summarize(series.first), 'ms')} (process start to first answer)`);
     console.log(`   first decision, baseline:   ${formatSummary(summarize(series.baseFirst), 'ms')} (node:http, same two calls)`);
     console.log(`   first decision over base:   ${formatSummary(summarize(minus(series.first, series.baseFirst)), 'ms')}`);
+    console.log(
+      `   CPU to it, over base:       ${formatSummary(summarize(minus(series.cpu, series.baseCpu)), 'ms')} (user + system, all threads: less sensitive to a busy machine; baseline median ${summarize(series.baseCpu).median.toFixed(1)} ms)`,
+    );
     console.log(
       `   module load over empty:     ${formatSummary(summarize(minus(series.load, series.empty)), 'ms')} (empty: median ${summarize(series.empty).median.toFixed(2)} ms)`,
     );
