@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AuthorizerRequest, readAuthorizerEvent } from './authorizer-event.js';
 import { type AuthorizerContext, type AuthorizerResponse, allow, denyInsufficientScope, denyInvalidToken } from './authorizer-response.js';
 import { parseBearerHeader } from './bearer-token.js';
@@ -10,6 +9,7 @@ import { CONTEXT_KEYS } from './environment.js';
 import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
 import { missingScopes, requiredScopes } from './route-scopes.js';
+import type { SecretReader } from './secrets-manager.js';
 import { TokenCache } from './token-cache.js';
 
 export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
@@ -23,10 +23,7 @@ type Decision =
  * if it is invalid the failure is logged now and every invocation throws (API Gateway 500):
  * the authorizer never allows without a valid configuration.
  */
-export function createAuthorizer(
-  env: Readonly<Record<string, string | undefined>>,
-  secretsManager?: SecretsManagerClient,
-): AuthorizerHandler {
+export function createAuthorizer(env: Readonly<Record<string, string | undefined>>, secretsManager?: SecretReader): AuthorizerHandler {
   let config: AuthorizerConfig;
   try {
     config = loadConfig(env);

@@ -1,6 +1,6 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { withTimeout } from './deadline.js';
 import { ClientCredentialsUnavailableError } from './errors.js';
+import { type SecretReader, SecretsManagerReader } from './secrets-manager.js';
 
 export interface ClientCredentials {
   readonly clientId: string;
@@ -31,7 +31,7 @@ interface Held {
  * up without a redeploy.
  *
  * Every read ends within `readTimeoutMs` (connection, each attempt, and the whole read with the
- * SDK's retries), with `ClientCredentialsUnavailableError` if it has no answer by then. A scheduled
+ * reader's retries), with `ClientCredentialsUnavailableError` if it has no answer by then. A scheduled
  * re-read never makes a request wait: the credentials in hand serve it while the re-read runs in
  * the background (stale-while-revalidate). If that re-read fails, the credentials are kept (the
  * OAuth server still takes them unless the secret rotated, which `invalid_client` handles), the
@@ -45,7 +45,7 @@ export class ClientCredentialsProvider {
     private readonly secretId: string,
     private readonly refreshSeconds: number,
     private readonly readTimeoutMs: number,
-    private client?: SecretsManagerClient,
+    private reader?: SecretReader,
     private readonly onRefreshFailed: RefreshFailedListener = () => {},
   ) {}
 
@@ -89,31 +89,25 @@ export class ClientCredentialsProvider {
     let secretString: string | undefined;
     const timeoutMs = this.readTimeoutMs;
     try {
-      // The SDK is loaded on the first read, not at module load: the cold start starts this read
-      // right away (see authorizer.ts), so its loading overlaps the runtime's wait for the event.
-      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-      this.client ??= new SecretsManagerClient({
-        // Each attempt: to connect, and from sending to the end of the answer (an error, not a warning).
-        requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-      });
-      // The whole read, retries and backoff included, whatever client was given: abort it at the
-      // deadline, and settle then even if the client does not heed the abort.
-      const abort = new AbortController();
-      const output = await withTimeout(
-        this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }), { abortSignal: abort.signal }),
+      // GetSecretValue signed by hand over node:https (secrets-manager.ts), not the AWS SDK: the
+      // SDK's loading was most of the cold start (README, "Cold start").
+      this.reader ??= new SecretsManagerReader(process.env);
+      // The whole read, retries and backoff included, whatever reader was given: settle at the
+      // deadline even if the reader does not.
+      secretString = await withTimeout(
+        this.reader.getSecretString(this.secretId, timeoutMs),
         timeoutMs,
-        () => {
-          const error = new ClientCredentialsUnavailableError(
+        () =>
+          new ClientCredentialsUnavailableError(
             `could not read secret ${this.secretId}: Secrets Manager did not answer within ${timeoutMs} ms`,
-          );
-          abort.abort(error);
-          return error;
-        },
+          ),
       );
-      secretString = output.SecretString;
     } catch (cause) {
       if (cause instanceof ClientCredentialsUnavailableError) throw cause;
-      throw new ClientCredentialsUnavailableError(`could not read secret ${this.secretId}: ${(cause as Error).name}`, { cause });
+      const { name, message } = cause as Error;
+      // AWS's error type says it all; a reader that could not even ask says why (never a secret: it has none yet).
+      const detail = name === 'InvalidConfiguration' || name === 'CredentialsMissing' ? ` (${message})` : '';
+      throw new ClientCredentialsUnavailableError(`could not read secret ${this.secretId}: ${name}${detail}`, { cause });
     }
     const credentials = parseSecret(this.secretId, secretString);
     const readAt = Date.now();

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { ClientCredentials, ClientCredentialsProvider } from './client-credentials.js';
 import { formEncode } from './client-credentials.js';
 import type { AuthorizerConfig } from './config.js';
@@ -6,6 +6,7 @@ import { type Deadline, settleBy, timeLeft } from './deadline.js';
 import { ENV, MAX_RESPONSE_BYTES, NOT_BEFORE_SKEW_SECONDS, RESPONSE_TYPE_INTROSPECTION_JWT } from './environment.js';
 import { ClientCredentialsRejectedError, IntrospectionResponseInvalidError } from './errors.js';
 import { type HttpResponse, httpRequest } from './http-client.js';
+import { loadJose } from './jose-loader.js';
 
 /** What the authorizer keeps of an active token: the JWT to forward and the claims it decides on. */
 export interface ActiveToken {
@@ -33,22 +34,28 @@ const JWS = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  * "we could not find out", never "the token is bad".
  */
 export class IntrospectionClient {
-  private readonly jwks: JWTVerifyGetKey | undefined;
+  /** RFC 9701 mode: the JWKS key getter, made once jose is loaded (started at cold start, when configured). */
+  private readonly jwks: Promise<JWTVerifyGetKey> | undefined;
 
   constructor(
     private readonly config: AuthorizerConfig,
     private readonly credentials: ClientCredentialsProvider,
   ) {
+    const jwksUri = config.jwksUri;
     this.jwks =
-      config.jwksUri &&
-      createRemoteJWKSet(config.jwksUri, {
-        timeoutDuration: config.introspectionTimeoutMs,
-        // An unknown kid refetches the JWKS after at most a second: kids come from responses of
-        // the server we authenticated to, never from clients, so refetches cannot be forced by them.
-        cooldownDuration: 1_000,
-        cacheMaxAge: 10 * 60_000,
-        [customFetch]: fetchWithLimits(config.introspectionTimeoutMs),
-      });
+      jwksUri &&
+      loadJose().then(({ createRemoteJWKSet, customFetch }) =>
+        createRemoteJWKSet(jwksUri, {
+          timeoutDuration: config.introspectionTimeoutMs,
+          // An unknown kid refetches the JWKS after at most a second: kids come from responses of
+          // the server we authenticated to, never from clients, so refetches cannot be forced by them.
+          cooldownDuration: 1_000,
+          cacheMaxAge: 10 * 60_000,
+          [customFetch]: fetchWithLimits(config.introspectionTimeoutMs),
+        }),
+      );
+    // A failure to load is reported by the verification that awaits it, not as an unhandled rejection.
+    this.jwks?.catch(() => {});
   }
 
   /**
@@ -117,7 +124,8 @@ export class IntrospectionClient {
   ): Promise<{ active: true; token: ActiveToken } | { active: false; maxAgeSeconds?: number }> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(body, this.jwks as JWTVerifyGetKey, {
+      const [{ jwtVerify }, jwks] = await Promise.all([loadJose(), this.jwks as Promise<JWTVerifyGetKey>]);
+      ({ payload } = await jwtVerify(body, jwks, {
         typ: 'token-introspection+jwt',
         audience: clientId,
         ...(this.config.issuer === undefined ? {} : { issuer: this.config.issuer }),

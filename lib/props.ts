@@ -152,10 +152,12 @@ export interface PhantomTokenAuthorizerProps {
   readonly logGroup?: ILogGroup;
 
   /**
-   * The function's memory in MiB, 128 to 10240. Lambda gives CPU in proportion to memory: at
-   * 512 MiB a cold start (module load and first secret read) is a few hundred milliseconds,
-   * and one instance's heap stays far below it even with `cacheMaxEntries` full.
-   * @default 512
+   * The function's memory in MiB, 128 to 10240. Lambda gives CPU in proportion to memory (1,769
+   * MiB is one vCPU), and a cold start is CPU work: at 1024 MiB the authorizer's part of it is
+   * estimated at under 40 ms over a bare handler; at 512 about twice that, for half the duration
+   * price (README, "Cold start", has the table). One instance's heap stays far below any size,
+   * even with `cacheMaxEntries` full.
+   * @default 1024
    */
   readonly memorySize?: number;
 

@@ -7,8 +7,11 @@ import { closeServer, listen, readBody } from './http-server.js';
  * A protocol-level Secrets Manager endpoint on 127.0.0.1 (AWS JSON 1.1: `POST /` with
  * `X-Amz-Target: secretsmanager.<Operation>`), for the real `@aws-sdk/client-secrets-manager`
  * client pointed at it through `AWS_ENDPOINT_URL_SECRETS_MANAGER`. It serves `CreateSecret`,
- * `GetSecretValue` (by name or ARN) and `PutSecretValue`; it does not check signatures.
- * Where `moto_server` is installed the tests also run against it.
+ * `GetSecretValue` (by name or ARN) and `PutSecretValue`. It checks that a request carries a
+ * Signature Version 4 `Authorization` header for Secrets Manager (`MissingAuthenticationToken`,
+ * 403, without one; `IncompleteSignature`, 400, when it is malformed or scoped to another
+ * service), not the signature itself: it knows no secret keys. Where `moto_server` is installed
+ * the tests also run against it, with its signature checks on (test/moto).
  */
 export interface LocalSecretsManager {
   readonly endpoint: string;
@@ -18,6 +21,10 @@ export interface LocalSecretsManager {
   failing: boolean;
   /** Milliseconds every answer waits before it is sent (0: at once), to test a slow Secrets Manager. */
   delayMs: number;
+  /** Error answers for the next calls, taken in order before any other answer (`{ status: 400, type: 'ThrottlingException' }`). */
+  next: { readonly status: number; readonly type: string }[];
+  /** The `Authorization` header of the last call. */
+  readonly lastAuthorization: string | undefined;
   put(name: string, secretString: string): string;
   close(): Promise<void>;
 }
@@ -29,9 +36,14 @@ interface Secret {
   versionId: string;
 }
 
+/** `AWS4-HMAC-SHA256 Credential=<key>/<yyyymmdd>/<region>/secretsmanager/aws4_request, SignedHeaders=…host…, Signature=<64 hex>`. */
+const SIGV4_AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=[A-Za-z0-9]+\/\d{8}\/[a-z0-9-]+\/secretsmanager\/aws4_request, SignedHeaders=[a-z0-9;-]*\bhost\b[a-z0-9;-]*, Signature=[0-9a-f]{64}$/;
+
 export async function startLocalSecretsManager(port = 0, region = 'us-east-1'): Promise<LocalSecretsManager> {
   const secrets = new Map<string, Secret>();
   let reads = 0;
+  let lastAuthorization: string | undefined;
   const find = (id: unknown) => [...secrets.values()].find((s) => s.name === id || s.arn === id);
   const put = (name: string, secretString: string): string => {
     const existing = secrets.get(name);
@@ -52,6 +64,15 @@ export async function startLocalSecretsManager(port = 0, region = 'us-east-1'): 
       response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(payload));
     if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
     if (state.failing) return reply(500, { __type: 'InternalServiceError', message: 'local endpoint set to fail' });
+    const scripted = state.next.shift();
+    if (scripted !== undefined) return reply(scripted.status, { __type: scripted.type, message: 'scripted answer of the local endpoint' });
+    lastAuthorization = request.headers.authorization;
+    if (lastAuthorization === undefined) {
+      return reply(403, { __type: 'MissingAuthenticationToken', message: 'the request carries no Authorization header' });
+    }
+    if (!SIGV4_AUTHORIZATION.test(lastAuthorization) || request.headers['x-amz-date'] === undefined) {
+      return reply(400, { __type: 'IncompleteSignature', message: 'the request signature does not conform to AWS standards' });
+    }
     switch (target) {
       case 'secretsmanager.CreateSecret':
       case 'secretsmanager.PutSecretValue': {
@@ -86,6 +107,10 @@ export async function startLocalSecretsManager(port = 0, region = 'us-east-1'): 
     },
     failing: false,
     delayMs: 0,
+    next: [],
+    get lastAuthorization() {
+      return lastAuthorization;
+    },
     put,
     close: () => closeServer(server),
   };

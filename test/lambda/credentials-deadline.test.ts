@@ -26,8 +26,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let peers: Peers;
 beforeAll(async () => {
-  // Loaded once here, so that the read deadlines below time the network, not the SDK's first import.
-  await import('@aws-sdk/client-secrets-manager');
   peers = await startPeers();
 });
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
@@ -152,7 +151,7 @@ describe('decision lines', () => {
 
 describe('an unexpected failure', () => {
   it('fails (500) with reason ERR_INTERNAL in its line, not a code of the authorizer', async () => {
-    const unusedSecretsManager = { send: () => Promise.reject(new Error('not called in this test')) } as unknown as SecretsManagerClient;
+    const unusedSecretsManager = { getSecretString: () => Promise.reject(new Error('not called in this test')) };
     const authorizer = createAuthorizer(
       { INTROSPECTION_ENDPOINT: 'http://127.0.0.1:9/introspect', CLIENT_CREDENTIALS_SECRET: 'unused' },
       unusedSecretsManager,

@@ -19,7 +19,7 @@ const backend = (stack: Stack) =>
   });
 
 describe('the authorizer function', () => {
-  it('is Node.js 24 on arm64 with a log group retention, 512 MiB and a timeout under API Gateway 10 s', () => {
+  it('is Node.js 24 on arm64 with a log group retention, 1024 MiB and a timeout under API Gateway 10 s', () => {
     const stack = unbundledStack();
     authorizerIn(stack);
     const t = template(stack);
@@ -27,7 +27,7 @@ describe('the authorizer function', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      MemorySize: 512,
+      MemorySize: 1024,
       Timeout: 7,
       LoggingConfig: { LogGroup: Match.anyValue() },
     });
