@@ -62,11 +62,12 @@ function globAtoms(glob: string): Atom[] {
 /**
  * The requests a route can receive, as `METHOD/path` strings, one atom list per method: literal
  * segments as they are, `{name}` one or more characters other than `/`, `{name+}` one or more of
- * any; `$default` any method and any path.
+ * any; `$default` any method and any path; `ANY` every method but `exceptMethods`.
  */
-function routeAtoms(routeKey: string): Atom[][] {
+function routeAtoms(routeKey: string, exceptMethods: readonly string[]): Atom[][] {
   const route = splitRouteKey(routeKey);
-  const methods = route === undefined || route.method === 'ANY' ? HTTP_METHODS : [route.method];
+  const methods =
+    route === undefined || route.method === 'ANY' ? HTTP_METHODS.filter((method) => !exceptMethods.includes(method)) : [route.method];
   const path: Atom[] = [];
   if (route === undefined) path.push({ cls: '/', star: false }, { cls: ANY, star: true });
   else {
@@ -110,10 +111,13 @@ function intersect(a: readonly Atom[], b: readonly Atom[]): boolean {
   return false;
 }
 
-/** Whether the glob (after `…/stage/`) matches some request the route can receive. */
-export function globMeetsRoute(glob: string, routeKey: string): boolean {
+/**
+ * Whether the glob (after `…/stage/`) matches some request the route can receive; for an `ANY`
+ * route, `exceptMethods` are the methods with routes of their own on its path, which take those requests.
+ */
+export function globMeetsRoute(glob: string, routeKey: string, exceptMethods: readonly string[] = []): boolean {
   const atoms = globAtoms(glob);
-  return routeAtoms(routeKey).some((route) => intersect(atoms, route));
+  return routeAtoms(routeKey, exceptMethods).some((route) => intersect(atoms, route));
 }
 
 /** Whether the glob matches `METHOD/path` (the local gateway and tests use this; IAM's own rule). */

@@ -132,10 +132,13 @@ function conflictsIn(
   const conflicts: RouteConflict[] = [];
   for (const reached of new Set(api.protectedRouteKeys)) {
     const may = requiredScopes(api, declared, reached);
+    // An ANY route never receives the methods that have routes of their own on its path in this API.
+    const path = splitRouteKey(reached)?.path;
+    const taken = HTTP_METHODS.filter((method) => path !== undefined && api.allRouteKeys.has(`${method} ${path}`));
     for (const [denied, needs] of scoped) {
       if (needs.every((scope) => may.includes(scope))) continue;
       if (isLiteralRoute(denied) && api.allRouteKeys.has(denied)) continue;
-      const glob = routeGlobs(denied, anyExcept.get(denied)).find((candidate) => globMeetsRoute(candidate, reached));
+      const glob = routeGlobs(denied, anyExcept.get(denied)).find((candidate) => globMeetsRoute(candidate, reached, taken));
       if (glob !== undefined) conflicts.push({ denied, glob, reached });
     }
   }
