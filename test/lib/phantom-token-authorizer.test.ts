@@ -336,7 +336,7 @@ describe('HTTP API', () => {
 });
 
 describe('REST API', () => {
-  it('creates a REQUEST authorizer keyed by token, method and resource path when routes have scopes', () => {
+  it('creates a REQUEST authorizer keyed by the token alone when routes have scopes its policy answers tell apart', () => {
     const stack = unbundledStack();
     const api = new RestApi(stack, 'Api');
     authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'GET', new HttpIntegration('https://orders.example.com'), {
@@ -344,7 +344,7 @@ describe('REST API', () => {
     });
     template(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
-      IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+      IdentitySource: 'method.request.header.Authorization',
       AuthorizerResultTtlInSeconds: 60,
     });
   });
