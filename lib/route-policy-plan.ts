@@ -74,15 +74,23 @@ export function planRoutePolicy(declared: DeclaredScopes, apis: readonly Planned
       grew = true;
     }
   }
-  const perRoute = apis.every((api) => perRouteApis.has(api.name) || api.protectedRouteKeys.length === 0)
+  let perRoute = apis.every((api) => perRouteApis.has(api.name) || api.protectedRouteKeys.length === 0)
     ? ['*']
     : [...new Set(apis.filter((api) => perRouteApis.has(api.name)).flatMap((api) => expandAny(api.protectedRouteKeys)))].sort();
+  if (JSON.stringify(perRoute).length > MAX_PER_ROUTE_JSON) {
+    // Lambda allows 4 KB of environment in all: rather than list them, every API caches per route.
+    for (const api of apis) if (!perRouteApis.has(api.name)) perRouteApis.set(api.name, []);
+    perRoute = ['*'];
+  }
   const json = JSON.stringify({
     perRoute: perRouteApis.size === 0 ? [] : perRoute,
     anyExcept: Object.fromEntries([...anyExcept].sort(([a], [b]) => a.localeCompare(b))),
   });
   return { perRouteApis, json };
 }
+
+/** The longest `perRoute` list written out (characters of JSON); past it, `*`. */
+const MAX_PER_ROUTE_JSON = 600;
 
 /** `ANY /x` also stands for `GET /x`, `POST /x`, … as REST events name them. */
 function expandAny(routeKeys: readonly string[]): string[] {
@@ -180,7 +188,8 @@ export class RoutePolicyPlanner {
     if (conflicts === undefined) return undefined;
     const why =
       conflicts.length === 0
-        ? 'it shares route keys with another API of this authorizer function that caches per route, and the function answers by route key'
+        ? 'it shares route keys with another API of this authorizer function that caches per route (the function answers by route key), ' +
+          'or the list of such routes would not fit in the function environment'
         : `the execute-api globs cannot separate its routes exactly (in an IAM resource, * also matches "/"): ${conflicts
             .slice(0, 5)
             .map((c) => `${c.denied} (glob ${c.glob}) also matches requests of ${c.reached}, which needs other scopes`)

@@ -76,4 +76,14 @@ describe('the route policy plan', () => {
     expect(plan.perRouteApis.get('Clean')).toEqual([]);
     expect(JSON.parse(plan.json).perRoute).toEqual(['GET /health', 'GET /items/special', 'GET /items/{id}']);
   });
+
+  it('caches every API per route, writing *, rather than list more per-route keys than the environment holds', () => {
+    const many = Array.from({ length: 40 }, (_, i) => `GET /items-${i}/{id}`);
+    const plan = planRoutePolicy(declared([['GET /items-0/{id}', ['read']]]), [
+      api('Overlapping', [...many, 'GET /items-0/special']),
+      api('Clean', ['GET /health']),
+    ]);
+    expect([...plan.perRouteApis.keys()]).toEqual(['Overlapping', 'Clean']);
+    expect(JSON.parse(plan.json).perRoute).toEqual(['*']);
+  });
 });
