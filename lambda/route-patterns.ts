@@ -39,14 +39,19 @@ function pathGlob(path: string): string {
 /**
  * The globs (after `…/stage/`) that match every request the route can receive: `METHOD/path`
  * with path variables as `*`; for `ANY`, one glob per method except `exceptMethods` (methods that
- * have routes of their own on the same path, which take those requests); `$default`: `*`.
+ * have routes of their own on the same path, which take those requests); `$default`: `*`. A glob
+ * that ends in a literal also comes with a trailing `/`: API Gateway sends `/x/` to the route `/x`
+ * too, and its ARN may keep the slash.
  */
 export function routeGlobs(routeKey: string, exceptMethods: readonly string[] = []): string[] {
   const route = splitRouteKey(routeKey);
   if (route === undefined) return ['*'];
   const glob = pathGlob(route.path);
-  if (route.method !== 'ANY') return [`${route.method}${glob}`];
-  return HTTP_METHODS.filter((method) => !exceptMethods.includes(method)).map((method) => `${method}${glob}`);
+  const methods = route.method === 'ANY' ? HTTP_METHODS.filter((method) => !exceptMethods.includes(method)) : [route.method];
+  return methods.flatMap((method) => {
+    const exact = `${method}${glob}`;
+    return exact.endsWith('*') || exact.endsWith('/') ? [exact] : [exact, `${exact}/`];
+  });
 }
 
 /** A route whose glob matches its own requests and nothing else: one method, no path variable. */

@@ -145,8 +145,11 @@ function conflictsIn(
     const taken = HTTP_METHODS.filter((method) => path !== undefined && api.allRouteKeys.has(`${method} ${path}`));
     for (const [denied, needs] of scoped) {
       if (needs.every((scope) => may.includes(scope))) continue;
-      if (isLiteralRoute(denied) && api.allRouteKeys.has(denied)) continue;
-      const glob = routeGlobs(denied, anyExcept.get(denied)).find((candidate) => globMeetsRoute(candidate, reached, taken));
+      // A literal route's own glob matches its own requests only, which API Gateway sends to it.
+      const own = isLiteralRoute(denied) && api.allRouteKeys.has(denied) ? denied.replace(' ', '') : undefined;
+      const glob = routeGlobs(denied, anyExcept.get(denied)).find(
+        (candidate) => candidate !== own && globMeetsRoute(candidate, reached, taken),
+      );
       if (glob !== undefined) conflicts.push({ denied, glob, reached });
     }
   }

@@ -9,15 +9,17 @@ import { httpApiEvent, restEvent } from '../support/fixtures.js';
 import { type Peers, startPeers } from '../support/peers.js';
 
 describe('route globs', () => {
-  it('write a path variable as * and ANY as one glob per method its routes do not take', () => {
+  it('write a path variable as *, ANY as one glob per method its routes do not take, and a literal end with and without /', () => {
     expect(routeGlobs('GET /orders/{id}/items/{proxy+}')).toEqual(['GET/orders/*/items/*']);
-    expect(routeGlobs('ANY /orders', ['GET', 'OPTIONS'])).toEqual([
+    expect(routeGlobs('GET /orders/{id}')).toEqual(['GET/orders/*']);
+    expect(routeGlobs('GET /orders/{id}/items')).toEqual(['GET/orders/*/items', 'GET/orders/*/items/']);
+    expect(routeGlobs('ANY /orders', ['GET', 'OPTIONS', 'HEAD', 'PATCH', 'PUT'])).toEqual([
       'DELETE/orders',
-      'HEAD/orders',
-      'PATCH/orders',
+      'DELETE/orders/',
       'POST/orders',
-      'PUT/orders',
+      'POST/orders/',
     ]);
+    expect(routeGlobs('GET /')).toEqual(['GET/']);
     expect(routeGlobs('$default')).toEqual(['*']);
   });
 
@@ -149,12 +151,16 @@ describe('REST handler answers, one cached policy per token', () => {
         Action: 'execute-api:Invoke',
         Effect: 'Deny',
         Resource: [
-          'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/DELETE/orders/*/notes',
-          'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/HEAD/orders/*/notes',
-          'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/PATCH/orders/*/notes',
+          ...['DELETE', 'HEAD', 'PATCH'].flatMap((method) => [
+            `arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/${method}/orders/*/notes`,
+            `arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/${method}/orders/*/notes/`,
+          ]),
           'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/POST/orders',
+          'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/POST/orders/',
           'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/POST/orders/*/notes',
+          'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/POST/orders/*/notes/',
           'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/PUT/orders/*/notes',
+          'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/PUT/orders/*/notes/',
         ],
       },
     ]);
@@ -190,7 +196,10 @@ describe('REST handler answers, one cached policy per token', () => {
     expect(answer.policyDocument.Statement[1]).toEqual({
       Action: 'execute-api:Invoke',
       Effect: 'Deny',
-      Resource: ['arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/echo'],
+      Resource: [
+        'arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/echo',
+        'arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/echo/',
+      ],
     });
     expect(answer.context?.authorization).toBeUndefined();
   });
