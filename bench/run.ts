@@ -13,3 +13,4 @@ run([`${here}invocation.ts`]);
 run([`${here}cold-start.ts`]);
 run(['--expose-gc', `${here}cache-memory.ts`]);
 run([`${here}local-gateway.ts`]);
+run([`${here}route-invocations.ts`]);

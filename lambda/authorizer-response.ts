@@ -8,12 +8,16 @@ export interface SimpleResponse {
   readonly context?: AuthorizerContext;
 }
 
-/** REST (and HTTP API payload 1.0) IAM policy response. */
+/** REST (and HTTP API payload 1.0, or 2.0 without simple responses) IAM policy response. */
 export interface PolicyResponse {
   readonly principalId: string;
   readonly policyDocument: {
     readonly Version: '2012-10-17';
-    readonly Statement: readonly { readonly Action: 'execute-api:Invoke'; readonly Effect: 'Allow' | 'Deny'; readonly Resource: string }[];
+    readonly Statement: readonly {
+      readonly Action: 'execute-api:Invoke';
+      readonly Effect: 'Allow' | 'Deny';
+      readonly Resource: string | readonly string[];
+    }[];
   };
   readonly context?: AuthorizerContext;
 }

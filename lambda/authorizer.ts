@@ -8,6 +8,7 @@ import { type DecisionLogLine, roundMs, writeDecisionLog, writeWarningLog } from
 import { CONTEXT_KEYS } from './environment.js';
 import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
+import { denyStage, requestArn, routePolicyAnswer } from './route-policy.js';
 import { missingScopes, requiredScopes } from './route-scopes.js';
 import type { SecretReader } from './secrets-manager.js';
 import { TokenCache } from './token-cache.js';
@@ -103,6 +104,19 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
     line.reason = decision.outcome === 'allow' ? 'ok' : decision.reason;
     line.totalMs = roundMs(performance.now() - started);
     writeDecisionLog(line);
+    if (config.routePolicy !== undefined) {
+      // One answer for every route the cache entry will serve (ROUTE_POLICY, lambda/route-policy.ts).
+      const arn = requestArn(event, request.methodArn);
+      if (decision.token === undefined) return request.format === 'policy' ? denyInvalidToken(request) : denyStage(arn);
+      return routePolicyAnswer(config.routeScopes, config.routePolicy, {
+        arn,
+        routeKey: request.routeKey,
+        allowed: decision.outcome === 'allow',
+        principalId: principal(decision.token),
+        granted: decision.token.scopes,
+        context: context(request, decision.token),
+      });
+    }
     if (decision.outcome === 'allow') return allow(request, principal(decision.token), context(request, decision.token), perRoute);
     if (decision.token !== undefined) return denyInsufficientScope(request, principal(decision.token));
     return denyInvalidToken(request);

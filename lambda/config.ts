@@ -8,6 +8,7 @@ import {
   RESPONSE_TYPES,
 } from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
+import { parseRoutePolicy, type RoutePolicy } from './route-policy.js';
 import { parseRouteScopes, type RouteScopes } from './route-scopes.js';
 
 export interface AuthorizerConfig {
@@ -17,6 +18,8 @@ export interface AuthorizerConfig {
   readonly jwksUri: URL | undefined;
   readonly issuer: string | undefined;
   readonly routeScopes: RouteScopes;
+  /** `ROUTE_POLICY`: policy answers API Gateway may cache across routes; undefined when unset. */
+  readonly routePolicy: RoutePolicy | undefined;
   readonly realm: string;
   readonly cacheMaxTtlSeconds: number;
   readonly cacheMaxEntries: number;
@@ -54,6 +57,7 @@ export function loadConfig(env: Environment): AuthorizerConfig {
     jwksUri,
     issuer: env[ENV.issuer] || undefined,
     routeScopes: parseRouteScopes(env[ENV.routeScopes]),
+    routePolicy: parseRoutePolicy(env[ENV.routePolicy]),
     realm,
     cacheMaxTtlSeconds: integer(env, 'cacheMaxTtlSeconds'),
     cacheMaxEntries: integer(env, 'cacheMaxEntries'),

@@ -16,6 +16,11 @@ export const ENV = {
   issuer: 'ISSUER',
   /** JSON: route key → the scopes it requires (all of them). */
   routeScopes: 'ROUTE_SCOPES',
+  /**
+   * JSON `{"perRoute":[route keys],"anyExcept":{"ANY /x":[methods]}}`: answer with IAM policies
+   * that hold for every route of the API (see lambda/route-policy.ts); unset: simple responses.
+   */
+  routePolicy: 'ROUTE_POLICY',
   /** Realm of `WWW-Authenticate` challenges (default `api`). */
   realm: 'REALM',
   /** Longest life of a cached introspection result, seconds (default 300). */

@@ -1,7 +1,7 @@
-import { type Duration, Lazy, Names, Stack } from 'aws-cdk-lib';
+import { Annotations, Aspects, type Duration, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import {
   AuthorizerPayloadVersion,
-  type CfnRoute,
+  CfnRoute,
   HttpAuthorizer,
   HttpAuthorizerType,
   HttpMethod,
@@ -19,6 +19,7 @@ import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { JwtForwardingHttpIntegration } from './jwt-forwarding.js';
+import type { RoutePolicyPlanner } from './route-policy-plan.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
 
 /** Options of {@link PhantomTokenAuthorizer.addHttpRoutes}. */
@@ -43,6 +44,8 @@ export interface PhantomTokenHttpRouteOptions {
 export interface HttpWiringContext {
   readonly handler: IFunction;
   readonly routeScopes: RouteScopeRegistry;
+  /** Decides whether each API's cached answers may serve all its routes (lib/route-policy-plan.ts). */
+  readonly routePolicy: RoutePolicyPlanner;
   readonly resultsCacheTtl: Duration;
   readonly authorizerName: string;
 }
@@ -54,10 +57,12 @@ interface HttpApiWiring {
 }
 
 /**
- * The construct's HTTP API wiring: one route authorizer per API (REQUEST, payload 2.0, simple
- * responses, identity source `$request.header.Authorization`, plus `$context.routeKey` whenever
- * the API's protected routes differ in required scopes, so that a cached allow never crosses
- * into a route that needs more), all invoking the one function.
+ * The construct's HTTP API wiring: one route authorizer per API (REQUEST, payload 2.0, IAM policy
+ * answers), all invoking the one function. The function answers a token with a policy that holds
+ * for every route of the API, so the identity source is the `Authorization` header alone and one
+ * cached answer serves every route; where the construct cannot prove at synth time that the
+ * policy's globs separate the API's routes exactly, `$context.routeKey` joins the identity sources
+ * (one answer per token and route) and a synth warning names the routes ({@link httpIdentitySources}).
  *
  * As aws-cdk-lib's `HttpLambdaAuthorizer` does, an API's authorizer and its invoke permission
  * are created when the first route of that API binds, in the API's scope: with the function in
@@ -106,15 +111,21 @@ export class HttpAuthorizerWiring {
     const existing = this.apis.get(httpApi);
     if (existing !== undefined) return existing;
     const protectedRoutes: IHttpRoute[] = [];
-    const identitySource = Lazy.list({
-      produce: () => {
-        // Route keys are read at synth time: bind() runs before the route's CfnRoute exists.
-        const routeKeys = protectedRoutes.map((route) => (route.node.defaultChild as CfnRoute).routeKey);
-        const scopeSets = new Set(routeKeys.map((routeKey) => this.context.routeScopes.scopesOf(routeKey).join(' ')));
-        return scopeSets.size > 1 ? ['$request.header.Authorization', '$context.routeKey'] : ['$request.header.Authorization'];
+    const name = httpApi.node.path;
+    const { routePolicy } = this.context;
+    routePolicy.addApi(() => {
+      // Route keys are read at synth time: bind() runs before the route's CfnRoute exists.
+      const protectedRouteKeys = protectedRoutes.map((route) => (route.node.defaultChild as CfnRoute).routeKey);
+      return { name, protectedRouteKeys, allRouteKeys: new Set([...routeKeysOf(httpApi), ...protectedRouteKeys]), lookup: 'http' };
+    });
+    const identitySource = Lazy.list({ produce: () => httpIdentitySources(routePolicy.cachesPerRoute(name)) });
+    const scope = new Construct(httpApi, childIdFor(httpApi, this.owner));
+    Aspects.of(scope).add({
+      visit: (node) => {
+        const warning = node === scope ? routePolicy.warningFor(name) : undefined;
+        if (warning !== undefined) Annotations.of(httpApi).addWarningV2('cdk-phantom-token:per-route-caching', warning);
       },
     });
-    const scope = new Construct(httpApi, childIdFor(httpApi, this.owner));
     const stack = Stack.of(scope);
     const authorizer = new HttpAuthorizer(scope, 'Authorizer', {
       httpApi,
@@ -122,7 +133,7 @@ export class HttpAuthorizerWiring {
       type: HttpAuthorizerType.LAMBDA,
       identitySource,
       payloadFormatVersion: AuthorizerPayloadVersion.VERSION_2_0,
-      enableSimpleResponses: true,
+      enableSimpleResponses: false,
       authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.context.handler.functionArn}/invocations`,
       resultsCacheTtl: this.context.resultsCacheTtl,
     });
@@ -139,6 +150,24 @@ export class HttpAuthorizerWiring {
     this.apis.set(httpApi, wiring);
     return wiring;
   }
+}
+
+/**
+ * The identity sources of an API's authorizer, the cache key of its answers: the `Authorization`
+ * header, whose answer (an IAM policy) holds for every route of the API; plus `$context.routeKey`
+ * when the API must cache per route.
+ */
+export function httpIdentitySources(perRoute: boolean): string[] {
+  return perRoute ? ['$request.header.Authorization', '$context.routeKey'] : ['$request.header.Authorization'];
+}
+
+/** The route keys of the routes created in the API's scope (`HttpApi.addRoutes`, `new HttpRoute(api, …)`). */
+function routeKeysOf(httpApi: IHttpApi): string[] {
+  return httpApi.node
+    .findAll()
+    .filter((node): node is CfnRoute => node instanceof CfnRoute)
+    .map((route) => route.routeKey)
+    .filter((routeKey) => !Token.isUnresolved(routeKey));
 }
 
 /**

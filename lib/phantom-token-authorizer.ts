@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy } from 'aws-cdk-lib';
 import type { IAuthorizer, Integration, IResource, IRestApi, Method, RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpRoute, HttpRouteIntegration, IHttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
@@ -6,12 +6,13 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DEFAULT_JWT_HEADER_NAME, DEFAULTS } from '../lambda/environment.js';
+import { DEFAULT_JWT_HEADER_NAME, DEFAULTS, ENV } from '../lambda/environment.js';
 import { createAuthorizerFunction } from './authorizer-function.js';
 import { addProtectedHttpRoutes, HttpAuthorizerWiring, type PhantomTokenHttpRouteOptions } from './http-route-authorizer.js';
 import { JwtForwardingHttpIntegration, JwtForwardingRestIntegration } from './jwt-forwarding.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 import { addProtectedRestMethod, type PhantomTokenRestMethodOptions, RestAuthorizerWiring } from './rest-authorizer.js';
+import { RoutePolicyPlanner } from './route-policy-plan.js';
 import { RouteScopeRegistry } from './route-scope-registry.js';
 import { validateProps } from './validate-props.js';
 
@@ -58,6 +59,7 @@ export class PhantomTokenAuthorizer extends Construct {
   readonly httpAuthorizer: IHttpRouteAuthorizer;
 
   private readonly routeScopes = new RouteScopeRegistry();
+  private readonly routePolicy = new RoutePolicyPlanner(this.routeScopes);
   private readonly httpWiring: HttpAuthorizerWiring;
   private readonly restWiring: RestAuthorizerWiring;
 
@@ -71,10 +73,12 @@ export class PhantomTokenAuthorizer extends Construct {
     this.role = built.role;
     this.logGroup = built.logGroup;
     this.clientCredentialsSecret = built.clientCredentialsSecret;
+    this.function.addEnvironment(ENV.routePolicy, Lazy.string({ produce: () => this.routePolicy.plan().json }));
     const authorizerName = `${this.node.id}-phantom-token`;
     this.httpWiring = new HttpAuthorizerWiring(this, {
       handler: this.function,
       routeScopes: this.routeScopes,
+      routePolicy: this.routePolicy,
       resultsCacheTtl,
       authorizerName,
     });
@@ -82,6 +86,7 @@ export class PhantomTokenAuthorizer extends Construct {
     this.restWiring = new RestAuthorizerWiring(this, {
       handler: this.function,
       routeScopes: this.routeScopes,
+      routePolicy: this.routePolicy,
       resultsCacheTtl,
       authorizerName,
       realm: props.realm ?? DEFAULTS.realm,

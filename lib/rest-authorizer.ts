@@ -1,13 +1,14 @@
-import { AspectPriority, Aspects, type Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, AspectPriority, Aspects, type Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import {
   AuthorizationType,
   CfnGatewayResponse,
+  type CfnMethod,
   GatewayResponse,
   IdentitySource,
   type Integration,
   type IResource,
   type IRestApi,
-  type Method,
+  Method,
   type MethodOptions,
   RequestAuthorizer,
   ResponseType,
@@ -16,6 +17,7 @@ import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lamb
 import { Construct, type IConstruct } from 'constructs';
 import { childIdFor } from './http-route-authorizer.js';
 import { JwtForwardingRestIntegration } from './jwt-forwarding.js';
+import type { RoutePolicyPlanner } from './route-policy-plan.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
 
 /** Options of {@link PhantomTokenAuthorizer.addRestMethod}. */
@@ -36,6 +38,8 @@ export interface PhantomTokenRestMethodOptions {
 export interface RestWiringContext {
   readonly handler: IFunction;
   readonly routeScopes: RouteScopeRegistry;
+  /** Decides whether each API's cached answers may serve all its methods (lib/route-policy-plan.ts). */
+  readonly routePolicy: RoutePolicyPlanner;
   readonly resultsCacheTtl: Duration;
   readonly authorizerName: string;
   readonly realm: string;
@@ -54,8 +58,10 @@ const CONSTRUCT_RESPONSES = new WeakSet<IConstruct>();
 /**
  * The construct's REST API wiring: one REQUEST authorizer per API, with gateway responses so
  * that 401 carries `WWW-Authenticate: Bearer realm="…"` and a 403 for insufficient scope carries
- * `error="insufficient_scope"` (RFC 6750 §3). When any route requires scopes, the method and
- * resource path join the identity sources, so a cached policy serves only its own route.
+ * `error="insufficient_scope"` (RFC 6750 §3). The function answers a token with a policy that
+ * holds for every method of the API, cached by the `Authorization` header alone; where the
+ * construct cannot prove that exact, the method and resource path join the identity sources
+ * ({@link restIdentitySources}) and a synth warning names the methods.
  *
  * An API's authorizer, its invoke permission and its gateway responses live in the API's scope
  * (the function is referenced there by ARN), so an API stack depends on the function's stack and
@@ -82,19 +88,34 @@ export class RestAuthorizerWiring {
       functionArn: context.handler.functionArn,
       sameEnvironment: true,
     });
+    const name = restApi.node.path;
+    const { routePolicy } = context;
     const authorizer = new RequestAuthorizer(scope, 'Authorizer', {
       authorizerName: context.authorizerName,
       handler,
       resultsCacheTtl: context.resultsCacheTtl,
-      identitySources: [
-        Lazy.string({
-          produce: () =>
-            (context.routeScopes.isEmpty
-              ? [IdentitySource.header('Authorization')]
-              : [IdentitySource.header('Authorization'), IdentitySource.context('httpMethod'), IdentitySource.context('resourcePath')]
-            ).join(','),
-        }),
-      ],
+      identitySources: [Lazy.string({ produce: () => restIdentitySources(routePolicy.cachesPerRoute(name)).join(',') })],
+    });
+    routePolicy.addApi(() => {
+      const methods = methodsOf(restApi);
+      const stack = Stack.of(restApi);
+      const ours = JSON.stringify(stack.resolve(authorizer.authorizerId));
+      const guarded = methods.filter(({ method }) => {
+        const authorizerId = (method.node.defaultChild as CfnMethod).authorizerId;
+        return authorizerId !== undefined && JSON.stringify(stack.resolve(authorizerId)) === ours;
+      });
+      return {
+        name,
+        protectedRouteKeys: guarded.map(({ routeKey }) => routeKey),
+        allRouteKeys: new Set(methods.map(({ routeKey }) => routeKey)),
+        lookup: 'rest',
+      };
+    });
+    Aspects.of(scope).add({
+      visit: (node) => {
+        const warning = node === scope ? routePolicy.warningFor(name) : undefined;
+        if (warning !== undefined) Annotations.of(restApi).addWarningV2('cdk-phantom-token:per-route-caching', warning);
+      },
     });
     if (context.gatewayResponses) {
       const unauthorized = new GatewayResponse(scope, 'Unauthorized', {
@@ -118,6 +139,24 @@ export class RestAuthorizerWiring {
     this.apis.set(restApi, authorizer);
     return authorizer;
   }
+}
+
+/**
+ * The identity sources of a REST API's authorizer, the cache key of its answers: the
+ * `Authorization` header, whose answer (an IAM policy) holds for every method of the API; plus
+ * the method and resource path when the API must cache per method.
+ */
+export function restIdentitySources(perRoute: boolean): string[] {
+  const header = IdentitySource.header('Authorization');
+  return perRoute ? [header, IdentitySource.context('httpMethod'), IdentitySource.context('resourcePath')] : [header];
+}
+
+/** The methods of the API created in its scope, with their route keys (`GET /orders/{id}`). */
+function methodsOf(restApi: IRestApi): { readonly method: Method; readonly routeKey: string }[] {
+  return restApi.node
+    .findAll()
+    .filter((node): node is Method => node instanceof Method && node.api === restApi)
+    .map((method) => ({ method, routeKey: `${method.httpMethod} ${method.resource.path}` }));
 }
 
 /** Header names as RFC 9110 tokens, and never `WWW-Authenticate`, which the construct writes itself. */

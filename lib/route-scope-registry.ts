@@ -38,6 +38,11 @@ export class RouteScopeRegistry {
     return this.routes.get(routeKey) ?? [];
   }
 
+  /** Every declaration: route key → its scopes (sorted, unique). */
+  get declarations(): ReadonlyMap<string, readonly string[]> {
+    return this.routes;
+  }
+
   get isEmpty(): boolean {
     return [...this.routes.values()].every((scopes) => scopes.length === 0);
   }

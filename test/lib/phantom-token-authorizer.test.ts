@@ -153,7 +153,7 @@ describe('the authorizer function', () => {
 });
 
 describe('HTTP API', () => {
-  it('creates a REQUEST authorizer, payload 2.0, simple responses, identity source the Authorization header, 60 s cache', () => {
+  it('creates a REQUEST authorizer, payload 2.0, IAM policy answers, identity source the Authorization header, 60 s cache', () => {
     const stack = unbundledStack();
     const api = new HttpApi(stack, 'Api');
     authorizerIn(stack).addHttpRoutes(api, {
@@ -164,13 +164,13 @@ describe('HTTP API', () => {
     template(stack).hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
       AuthorizerPayloadFormatVersion: '2.0',
-      EnableSimpleResponses: true,
+      EnableSimpleResponses: false,
       IdentitySource: ['$request.header.Authorization'],
       AuthorizerResultTtlInSeconds: 60,
     });
   });
 
-  it('adds $context.routeKey to the identity sources when routes differ in required scopes', () => {
+  it('keeps the token as the only identity source when routes that differ in required scopes are told apart by their globs', () => {
     const stack = unbundledStack();
     const api = new HttpApi(stack, 'Api');
     const authorizer = authorizerIn(stack, { resultsCacheTtl: Duration.seconds(300) });
@@ -179,7 +179,7 @@ describe('HTTP API', () => {
     authorizer.addHttpRoutes(api, { path: '/orders', methods: [HttpMethod.POST], integration, scopes: ['write'] });
     const t = template(stack);
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
+      IdentitySource: ['$request.header.Authorization'],
       AuthorizerResultTtlInSeconds: 300,
     });
     t.hasResourceProperties('AWS::Lambda::Function', {
@@ -204,8 +204,8 @@ describe('HTTP API', () => {
     const api = new HttpApi(stack, 'Api');
     const authorizer = authorizerIn(stack);
     const integration = new HttpUrlIntegration('Orders', 'https://orders.example.com');
-    authorizer.addHttpRoutes(api, { path: '/a', methods: [HttpMethod.GET], integration, scopes: ['admin'] });
-    api.addRoutes({ path: '/b', methods: [HttpMethod.GET], integration, authorizer: authorizer.httpRouteAuthorizer(api) });
+    authorizer.addHttpRoutes(api, { path: '/a/{id}', methods: [HttpMethod.GET], integration, scopes: ['admin'] });
+    api.addRoutes({ path: '/a/{id}/b', methods: [HttpMethod.GET], integration, authorizer: authorizer.httpRouteAuthorizer(api) });
     template(stack).hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
     });
@@ -336,7 +336,7 @@ describe('HTTP API', () => {
 });
 
 describe('REST API', () => {
-  it('creates a REQUEST authorizer keyed by token, method and resource path when routes have scopes', () => {
+  it('creates a REQUEST authorizer keyed by the token alone when routes have scopes its policy answers tell apart', () => {
     const stack = unbundledStack();
     const api = new RestApi(stack, 'Api');
     authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'GET', new HttpIntegration('https://orders.example.com'), {
@@ -344,7 +344,7 @@ describe('REST API', () => {
     });
     template(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
-      IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+      IdentitySource: 'method.request.header.Authorization',
       AuthorizerResultTtlInSeconds: 60,
     });
   });

@@ -1,4 +1,4 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Cors, HttpIntegration, LambdaIntegration, ResponseType, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -193,6 +193,65 @@ describe('REST API wiring', () => {
         AuthorizationType: 'NONE',
         Integration: { Type: 'AWS_PROXY', RequestParameters: Match.absent() },
       });
+    });
+  });
+
+  describe('one cached answer per token (#10)', () => {
+    it('caches by the Authorization header alone when the globs of its methods separate them, whatever their scopes', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      const phantomToken = authorizerIn(stack);
+      const orders = api.root.addResource('orders');
+      phantomToken.addRestMethod(orders, 'GET', backend(), { scopes: ['read'] });
+      phantomToken.addRestMethod(orders, 'POST', backend(), { scopes: ['write'] });
+      phantomToken.addRestMethod(orders.addResource('{id}'), 'DELETE', backend(), { scopes: ['admin'] });
+      const t = template(stack);
+      t.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization' });
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ ROUTE_POLICY: JSON.stringify({ perRoute: [], anyExcept: {} }) }) },
+      });
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cached per route'))).toEqual([]);
+    });
+
+    it('caches per method and resource, with a warning naming the methods, when a glob reaches a method that needs other scopes', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      const phantomToken = authorizerIn(stack);
+      const order = api.root.addResource('orders').addResource('{id}');
+      phantomToken.addRestMethod(order, 'GET', backend(), { scopes: ['read'] });
+      phantomToken.addRestMethod(order.addResource('items'), 'GET', backend(), { scopes: ['items'] });
+      const t = template(stack);
+      t.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+      });
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ ROUTE_POLICY: JSON.stringify({ perRoute: ['*'], anyExcept: {} }) }) },
+      });
+      Annotations.fromStack(stack).hasWarning(
+        '/Test/Api',
+        Match.stringLikeRegexp('GET /orders/\\{id\\} \\(glob GET/orders/\\*\\) also matches requests of GET /orders/\\{id\\}/items'),
+      );
+    });
+
+    it('counts methods guarded through restAuthorizer, and leaves those of other authorizers out', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      const phantomToken = authorizerIn(stack);
+      const order = api.root.addResource('orders').addResource('{id}');
+      phantomToken.addRestMethod(order, 'GET', backend(), { scopes: ['read'] });
+      // Undeclared, so open to every token, and reached by the glob GET/orders/* of GET /orders/{id}.
+      order.addResource('items').addMethod('GET', backend(), { authorizer: phantomToken.restAuthorizer(api) });
+      template(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+      });
+
+      const other = unbundledStack();
+      const otherApi = new RestApi(other, 'Api');
+      const otherToken = authorizerIn(other);
+      const otherOrder = otherApi.root.addResource('orders').addResource('{id}');
+      otherToken.addRestMethod(otherOrder, 'GET', backend(), { scopes: ['read'] });
+      otherOrder.addResource('items').addMethod('GET', backend());
+      template(other).hasResourceProperties('AWS::ApiGateway::Authorizer', { IdentitySource: 'method.request.header.Authorization' });
     });
   });
 });
