@@ -1,4 +1,5 @@
 import { format } from 'node:util';
+import { DIMENSIONS, METRICS } from '../../lambda/metrics-contract.js';
 
 /**
  * Captures everything this test process prints (process.stdout / stderr and console), so a test
@@ -29,8 +30,10 @@ export function capturedOutput(): string {
 }
 
 /**
- * The JSON decision lines printed so far (and resets nothing). The authorizer writes its line just
- * after handing back the decision, before the event loop moves on: wait for that first.
+ * The JSON decision lines printed so far (and resets nothing), as their decision fields: the
+ * members a line carries as a CloudWatch EMF record (`service`, the counters, `_aws`) are left out
+ * here and read with {@link emfLines}. The authorizer writes its line just after handing back the
+ * decision, before the event loop moves on: wait for that first.
  */
 export function decisionLines(): Promise<Record<string, unknown>[]> {
   return jsonLines('{"outcome"');
@@ -51,11 +54,25 @@ async function jsonLines(start: string): Promise<Record<string, unknown>[]> {
   return jsonLinesNow(start);
 }
 
+/** The members an EMF record adds to a decision or warning line (the timings are decision fields too). */
+const EMF_MEMBERS = new Set<string>([DIMENSIONS.service, METRICS.decisions, METRICS.coldStart, METRICS.secretReadFailures, '_aws']);
+
 function jsonLinesNow(start: string): Record<string, unknown>[] {
   return capturedOutput()
     .split('\n')
     .filter((line) => line.startsWith(start))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+    .map((line) => Object.fromEntries(Object.entries(JSON.parse(line) as object).filter(([key]) => !EMF_MEMBERS.has(key))));
+}
+
+/**
+ * The text of every decision and warning line printed so far, whole: what CloudWatch Logs
+ * receives and extracts metrics from (waits for the lines of this turn, as `decisionLines`).
+ */
+export async function emfLines(): Promise<string[]> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return capturedOutput()
+    .split('\n')
+    .filter((line) => line.startsWith('{"outcome"') || line.startsWith('{"warning"'));
 }
 
 /**
