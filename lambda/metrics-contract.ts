@@ -44,11 +44,12 @@ export const ERROR_REASONS = [
   'ERR_INTERNAL',
 ] as const;
 
-/** The reason of an allow. */
-export const ALLOW_REASON = 'ok';
-
-/** Every value the `reason` dimension can take; a reason not listed here is logged but not a dimension. */
-export const METRIC_REASONS: readonly string[] = [ALLOW_REASON, ...Object.keys(DENY_REASONS), ...ERROR_REASONS];
+/**
+ * Every value the `reason` dimension can take: the deny reasons and error codes. A reason not
+ * listed here is logged but not a dimension; so is an allow's `ok`, which would only repeat
+ * `outcome` `allow` as a metric of its own.
+ */
+export const METRIC_REASONS: readonly string[] = [...Object.keys(DENY_REASONS), ...ERROR_REASONS];
 
 export const OUTCOMES = ['allow', 'deny', 'error'] as const;
 

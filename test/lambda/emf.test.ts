@@ -43,7 +43,7 @@ describe('decision lines as CloudWatch embedded metric format records', () => {
     ]);
   });
 
-  it('turns a cache miss into Decisions by outcome, reason and cache, and totalMs and introspectionMs by service', async () => {
+  it('turns an allowed cache miss into Decisions by outcome and cache (no reason dimension for an allow), and totalMs and introspectionMs by service', async () => {
     const authorizer = peers.authorizer({ POWERTOOLS_METRICS_NAMESPACE: settings.namespace, POWERTOOLS_SERVICE_NAME: settings.service });
     await authorizer(httpApiEvent(`Bearer ${await peers.token('read')}`));
     const text = await lastRecord();
@@ -52,7 +52,6 @@ describe('decision lines as CloudWatch embedded metric format records', () => {
     const service = { service: 'orders-api' };
     expect(extractMetrics(text)).toEqual([
       { namespace: 'Test/Phantom', name: 'Decisions', unit: 'Count', dimensions: { ...service, outcome: 'allow' }, values: [1] },
-      { namespace: 'Test/Phantom', name: 'Decisions', unit: 'Count', dimensions: { ...service, reason: 'ok' }, values: [1] },
       { namespace: 'Test/Phantom', name: 'Decisions', unit: 'Count', dimensions: { ...service, cache: 'miss' }, values: [1] },
       { namespace: 'Test/Phantom', name: 'totalMs', unit: 'Milliseconds', dimensions: service, values: [line.totalMs] },
       { namespace: 'Test/Phantom', name: 'introspectionMs', unit: 'Milliseconds', dimensions: service, values: [line.introspectionMs] },

@@ -1,5 +1,6 @@
 import { format } from 'node:util';
 import { DIMENSIONS, METRICS } from '../../lambda/metrics-contract.js';
+import { emfProblems } from '../../local/emf-validator.js';
 
 /**
  * Captures everything this test process prints (process.stdout / stderr and console), so a test
@@ -88,6 +89,25 @@ export async function decisionLinesAfter(count: number, timeoutMs = 2_000): Prom
     lines = await decisionLines();
   }
   return lines;
+}
+
+/**
+ * What is wrong with the decision and warning lines printed so far as CloudWatch EMF records: a
+ * line that carries `_aws` must be a valid record, and every decision line must carry it, but for
+ * the one line of an authorizer that cannot start (a configuration error, which decides nothing).
+ * Each problem names the line by its reason or warning code, never by its text.
+ */
+export function emfLineProblems(output: string = capturedOutput()): string[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{"outcome"') || line.startsWith('{"warning"'))
+    .flatMap((line) => {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      const name = `${String(parsed.reason ?? parsed.warning)} line`;
+      if ('_aws' in parsed) return emfProblems(line).map((problem) => `${name}: ${problem}`);
+      const startupFailure = parsed.outcome === 'error' && parsed.reason === 'ERR_CONFIGURATION_INVALID' && 'message' in parsed;
+      return 'outcome' in parsed && !startupFailure ? [`${name}: a decision line without _aws`] : [];
+    });
 }
 
 /** Registers a value that must never be printed: a token, a JWT, a client secret. */
