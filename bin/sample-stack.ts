@@ -1,13 +1,6 @@
 import { resolve } from 'node:path';
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import {
-  AccessLogFormat,
-  EndpointType,
-  LambdaIntegration,
-  LogGroupLogDestination,
-  MethodLoggingLevel,
-  RestApi,
-} from 'aws-cdk-lib/aws-apigateway';
+import { EndpointType, LambdaIntegration, LogGroupLogDestination, MethodLoggingLevel, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, LogGroupLogDestination as HttpLogGroupLogDestination, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -15,7 +8,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { type IntrospectionResponseType, PhantomTokenAuthorizer } from '../lib/index.js';
+import { type IntrospectionResponseType, PhantomTokenAccessLogFormat, PhantomTokenAuthorizer } from '../lib/index.js';
 
 export interface SampleStackProps extends StackProps {
   readonly introspectionEndpoint: string;
@@ -42,6 +35,7 @@ export class SampleStack extends Stack {
       introspectionResponseType: props.introspectionResponseType,
       jwksUri: props.jwksUri,
       issuer: props.issuer,
+      dashboard: true,
     });
 
     const echoLogs = new LogGroup(this, 'EchoLogs', { retention: RetentionDays.ONE_WEEK });
@@ -59,29 +53,31 @@ export class SampleStack extends Stack {
 
     // HTTP API
     const httpApi = new HttpApi(this, 'HttpApi', { createDefaultStage: false });
+    const httpAccessLogs = new LogGroup(this, 'HttpApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
     new HttpStage(this, 'HttpApiStage', {
       httpApi,
       autoDeploy: true,
-      accessLogSettings: {
-        destination: new HttpLogGroupLogDestination(new LogGroup(this, 'HttpApiAccessLogs', { retention: RetentionDays.ONE_MONTH })),
-      },
+      accessLogSettings: { destination: new HttpLogGroupLogDestination(httpAccessLogs), format: PhantomTokenAccessLogFormat.httpApi() },
     });
+    this.authorizer.addDashboardAccessLogs(httpAccessLogs, 'HTTP API');
     const httpEcho = new HttpLambdaIntegration('Echo', echo);
     this.authorizer.addHttpRoutes(httpApi, { path: '/echo', methods: [HttpMethod.GET], integration: httpEcho, scopes: ['read'] });
     this.authorizer.addHttpRoutes(httpApi, { path: '/echo', methods: [HttpMethod.POST], integration: httpEcho, scopes: ['write'] });
     const [publicRoute] = httpApi.addRoutes({ path: '/public', methods: [HttpMethod.GET], integration: httpEcho });
 
     // REST API
+    const restAccessLogs = new LogGroup(this, 'RestApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
     const restApi = new RestApi(this, 'RestApi', {
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: true,
       deployOptions: {
         loggingLevel: MethodLoggingLevel.INFO,
         tracingEnabled: true,
-        accessLogDestination: new LogGroupLogDestination(new LogGroup(this, 'RestApiAccessLogs', { retention: RetentionDays.ONE_MONTH })),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        accessLogDestination: new LogGroupLogDestination(restAccessLogs),
+        accessLogFormat: PhantomTokenAccessLogFormat.restApi(),
       },
     });
+    this.authorizer.addDashboardAccessLogs(restAccessLogs, 'REST API');
     const restEcho = new LambdaIntegration(echo);
     // A missing Authorization header is answered 401 by the authorizer stage already; the
     // validator documents the requirement in the API definition as well.

@@ -1,9 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { createSampleApp } from '../../bin/sample-app.js';
 import { PhantomTokenAccessLogFormat, type PhantomTokenAuthorizerProps } from '../../lib/index.js';
 import { templateAlarms } from '../support/template-metrics.js';
 import { authorizerIn, template, unbundledStack } from './stacks.js';
@@ -227,5 +228,23 @@ describe('validation of the operations props', () => {
       'serviceName defaults to the construct\'s path, which is not 1 to 255 printable ASCII characters: set serviceName; received "Test/Ünïcode"',
     );
     expect(build({ serviceName: 'orders' }, 'Ünïcode')).not.toThrow();
+  });
+});
+
+describe('the sample app', () => {
+  it("has the dashboard with both stages' access logs, which log the authorizer fields, and the alarms", () => {
+    const { stack } = createSampleApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    const body = JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('HTTP API: requests by status and authorizer error');
+    expect(body).toContain('REST API: authorizer status and latency');
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: { Format: PhantomTokenAccessLogFormat.httpApi().toString() },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { Format: PhantomTokenAccessLogFormat.restApi().toString() },
+    });
   });
 });
