@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CACHE_OUTCOMES, METRIC_REASONS, OUTCOMES } from '../../lambda/metrics-contract.js';
 import { extractMetrics } from '../../local/emf-validator.js';
 import { type FaultServer, startFaultServer } from '../support/fault-server.js';
 import { httpApiEvent } from '../support/fixtures.js';
@@ -89,6 +90,7 @@ describe('the construct watches the metrics the function writes', () => {
     for (const metric of ours) {
       expect(metric.stat, identity(metric)).toMatch(metric.name.endsWith('Ms') ? /^p\d+$/ : /^Sum$/);
     }
-    expect(emitted.size).toBe(23);
+    // By outcome, by each listed reason, by cache outcome; totalMs, introspectionMs, ColdStart, SecretReadFailures.
+    expect(emitted.size).toBe(OUTCOMES.length + METRIC_REASONS.length + CACHE_OUTCOMES.length + 4);
   });
 });

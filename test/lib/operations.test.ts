@@ -5,6 +5,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../bin/sample-app.js';
+import { DENY_REASONS } from '../../lambda/metrics-contract.js';
 import { PhantomTokenAccessLogFormat, type PhantomTokenAuthorizerProps } from '../../lib/index.js';
 import { templateAlarms } from '../support/template-metrics.js';
 import { authorizerIn, template, unbundledStack } from './stacks.js';
@@ -58,6 +59,10 @@ describe('alarms', () => {
       metrics: metrics.map(({ namespace, name, dimensions, stat }) => `${namespace} ${name} ${JSON.stringify(dimensions)} ${stat}`),
     }));
     const service = '"service":"Test/PhantomToken"';
+    const invalidTokenReasons = Object.entries(DENY_REASONS)
+      .filter(([, kind]) => kind === 'invalid_token')
+      .map(([reason]) => reason);
+    expect(invalidTokenReasons).toEqual(expect.arrayContaining(['missing', 'not_bearer', 'malformed', 'too_long', 'inactive']));
     expect(read).toEqual([
       { threshold: 5, expression: undefined, metrics: [`PhantomToken Decisions {"outcome":"error",${service}} Sum`] },
       { threshold: 5, expression: undefined, metrics: ['AWS/Lambda Errors {"FunctionName":"<token>"} Sum'] },
@@ -65,10 +70,8 @@ describe('alarms', () => {
       { threshold: 1000, expression: undefined, metrics: [`PhantomToken totalMs {${service}} p99`] },
       {
         threshold: 100,
-        expression: 'FILL(m0, 0) + FILL(m1, 0) + FILL(m2, 0) + FILL(m3, 0) + FILL(m4, 0)',
-        metrics: ['missing', 'not_bearer', 'malformed', 'too_long', 'inactive'].map(
-          (reason) => `PhantomToken Decisions {"reason":"${reason}",${service}} Sum`,
-        ),
+        expression: invalidTokenReasons.map((_, i) => `FILL(m${i}, 0)`).join(' + '),
+        metrics: invalidTokenReasons.map((reason) => `PhantomToken Decisions {"reason":"${reason}",${service}} Sum`),
       },
     ]);
   });
