@@ -27,8 +27,11 @@ async function main(): Promise<void> {
 
   const devNull = openSync('/dev/null', 'w');
   const print = process.stdout.write.bind(process.stdout);
+  /** The last line written (the decision lines are measured in bytes too). */
+  let lastWritten = '';
   process.stdout.write = ((chunk: string) => {
     writeSync(devNull, chunk);
+    lastWritten = chunk;
     return true;
   }) as typeof process.stdout.write;
 
@@ -167,6 +170,7 @@ async function main(): Promise<void> {
 
   print(`1. cache-hit decision:        ${formatSummary(summarize(hit), 'µs')}\n`);
   print(`   its decision line, after:  ${formatSummary(summarize(logLine), 'µs')}\n`);
+  print(`   its decision line, bytes:  ${Buffer.byteLength(lastWritten)} (with the newline)\n`);
   print("2. against the project's OAuth server (Curity-compatible endpoint + oidc-provider):\n");
   printComparison(real);
   print('2s. stress, against a null responder (fixed JWT; no introspection, no signing):\n');

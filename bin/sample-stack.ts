@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
-  AccessLogFormat,
   EndpointType,
   HttpIntegration,
   LambdaIntegration,
@@ -16,7 +15,7 @@ import { Architecture, type FunctionUrl, FunctionUrlAuthType, Runtime } from 'aw
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { type IntrospectionResponseType, PhantomTokenAuthorizer } from '../lib/index.js';
+import { type IntrospectionResponseType, PhantomTokenAccessLogFormat, PhantomTokenAuthorizer } from '../lib/index.js';
 
 export interface SampleStackProps extends StackProps {
   readonly introspectionEndpoint: string;
@@ -49,6 +48,7 @@ export class SampleStack extends Stack {
       introspectionResponseType: props.introspectionResponseType,
       jwksUri: props.jwksUri,
       issuer: props.issuer,
+      dashboard: true,
     });
     const echo = this.nodeFunction('Echo', 'echo-backend.ts', {});
     const backendUrl = this.jwtBackend(props);
@@ -92,13 +92,13 @@ export class SampleStack extends Stack {
 
   private addHttpApi(echo: NodejsFunction, backendUrl: FunctionUrl): void {
     const httpApi = new HttpApi(this, 'HttpApi', { createDefaultStage: false });
+    const httpAccessLogs = new LogGroup(this, 'HttpApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
     new HttpStage(this, 'HttpApiStage', {
       httpApi,
       autoDeploy: true,
-      accessLogSettings: {
-        destination: new HttpLogGroupLogDestination(new LogGroup(this, 'HttpApiAccessLogs', { retention: RetentionDays.ONE_MONTH })),
-      },
+      accessLogSettings: { destination: new HttpLogGroupLogDestination(httpAccessLogs), format: PhantomTokenAccessLogFormat.httpApi() },
     });
+    this.authorizer.addDashboardAccessLogs(httpAccessLogs, 'HTTP API');
     const httpEcho = new HttpLambdaIntegration('Echo', echo);
     this.authorizer.addHttpRoutes(httpApi, { path: '/echo', methods: [HttpMethod.GET], integration: httpEcho, scopes: ['read'] });
     this.authorizer.addHttpRoutes(httpApi, { path: '/echo', methods: [HttpMethod.POST], integration: httpEcho, scopes: ['write'] });
@@ -115,16 +115,18 @@ export class SampleStack extends Stack {
   }
 
   private addRestApi(echo: NodejsFunction, backendUrl: FunctionUrl): void {
+    const restAccessLogs = new LogGroup(this, 'RestApiAccessLogs', { retention: RetentionDays.ONE_MONTH });
     const restApi = new RestApi(this, 'RestApi', {
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: true,
       deployOptions: {
         loggingLevel: MethodLoggingLevel.INFO,
         tracingEnabled: true,
-        accessLogDestination: new LogGroupLogDestination(new LogGroup(this, 'RestApiAccessLogs', { retention: RetentionDays.ONE_MONTH })),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        accessLogDestination: new LogGroupLogDestination(restAccessLogs),
+        accessLogFormat: PhantomTokenAccessLogFormat.restApi(),
       },
     });
+    this.authorizer.addDashboardAccessLogs(restAccessLogs, 'REST API');
     const restEcho = new LambdaIntegration(echo);
     // A missing Authorization header is answered 401 by the authorizer stage already; the
     // validator documents the requirement in the API definition as well.

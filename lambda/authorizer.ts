@@ -4,10 +4,12 @@ import { type AuthorizerContext, type AuthorizerResponse, allow, denyInsufficien
 import { parseBearerHeader } from './bearer-token.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
 import { type AuthorizerConfig, loadConfig } from './config.js';
-import { type DecisionLogLine, roundMs, writeDecisionLog, writeWarningLog } from './decision-log.js';
+import { type DecisionLogLine, decisionLog, roundMs, writeStartupFailureLog } from './decision-log.js';
+import { metricsSettings } from './emf.js';
 import { CONTEXT_KEYS } from './environment.js';
 import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
+import type { DenyReason } from './metrics-contract.js';
 import { denyStage, requestArn, routePolicyAnswer } from './route-policy.js';
 import { missingScopes, requiredScopes } from './route-scopes.js';
 import type { SecretReader } from './secrets-manager.js';
@@ -17,7 +19,7 @@ export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
 
 type Decision =
   | { readonly outcome: 'allow'; readonly token: ActiveToken }
-  | { readonly outcome: 'deny'; readonly reason: string; readonly token?: ActiveToken };
+  | { readonly outcome: 'deny'; readonly reason: DenyReason; readonly token?: ActiveToken };
 
 /**
  * Builds the handler from an environment. Configuration is validated here, once per cold start;
@@ -25,11 +27,13 @@ type Decision =
  * the authorizer never allows without a valid configuration.
  */
 export function createAuthorizer(env: Readonly<Record<string, string | undefined>>, secretsManager?: SecretReader): AuthorizerHandler {
+  // Every line is also a metrics record (CloudWatch EMF) of this namespace and service.
+  const { writeDecisionLog, writeWarningLog } = decisionLog(metricsSettings(env));
   let config: AuthorizerConfig;
   try {
     config = loadConfig(env);
   } catch (error) {
-    writeDecisionLog({ outcome: 'error', reason: errorCode(error), message: (error as Error).message });
+    writeStartupFailureLog({ outcome: 'error', reason: errorCode(error), message: (error as Error).message });
     return async () => {
       writeDecisionLog({ outcome: 'error', reason: errorCode(error) });
       throw error;

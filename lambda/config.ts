@@ -8,6 +8,7 @@ import {
   RESPONSE_TYPES,
 } from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
+import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from './metrics-contract.js';
 import { parseRoutePolicy, type RoutePolicy } from './route-policy.js';
 import { parseRouteScopes, type RouteScopes } from './route-scopes.js';
 
@@ -29,6 +30,10 @@ export interface AuthorizerConfig {
   /** The whole decision's deadline from the invocation's start: 2 × `introspectionTimeoutMs` + `DECISION_BUDGET_EXTRA_MS`. */
   readonly decisionBudgetMs: number;
   readonly secretRefreshSeconds: number;
+  /** CloudWatch namespace of the decision lines' metrics. */
+  readonly metricsNamespace: string;
+  /** Their `service` dimension. */
+  readonly serviceName: string;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -65,7 +70,23 @@ export function loadConfig(env: Environment): AuthorizerConfig {
     introspectionTimeoutMs,
     decisionBudgetMs: 2 * introspectionTimeoutMs + DECISION_BUDGET_EXTRA_MS,
     secretRefreshSeconds: integer(env, 'secretRefreshSeconds'),
+    metricsNamespace: matching(
+      env,
+      'metricsNamespace',
+      NAMESPACE_PATTERN,
+      '1 to 255 printable ASCII characters, not starting with ":" or "AWS/"',
+    ),
+    serviceName: matching(env, 'serviceName', SERVICE_NAME_PATTERN, '1 to 255 printable ASCII characters, not only spaces'),
   };
+}
+
+/** An optional string variable that must match `pattern`; its default when unset or empty. */
+function matching(env: Environment, key: 'metricsNamespace' | 'serviceName', pattern: RegExp, rule: string): string {
+  const name = ENV[key];
+  const value = env[name];
+  if (value === undefined || value === '') return DEFAULTS[key];
+  if (!pattern.test(value)) throw new ConfigurationInvalidError(`${name} must be ${rule}; received ${JSON.stringify(value)}`);
+  return value;
 }
 
 function required(env: Environment, name: string): string {

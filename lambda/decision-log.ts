@@ -1,11 +1,17 @@
+import { EmfFormatter, type MetricsSettings, metricsSettings } from './emf.js';
+
 /**
  * One JSON line per invocation. Fields are chosen, never copied from the request: no token, JWT,
  * `Authorization` header or client secret can reach it. A token is named by `tokenId`, the first
- * 12 hex characters of its SHA-256.
+ * 12 hex characters of its SHA-256. The line is also a CloudWatch embedded metric format record
+ * (`emf.ts`): its outcome, reason, cache outcome and timings become metrics, with no second write.
  */
 export interface DecisionLogLine {
   outcome: 'allow' | 'deny' | 'error';
-  /** `ok`, a Bearer rejection (`missing`, `malformed` …), `inactive`, `insufficient_scope`, or an error code. */
+  /**
+   * `ok`, a deny reason (`missing`, `malformed` …, `inactive`, `insufficient_scope`: `DENY_REASONS`
+   * in `metrics-contract.ts`), or an error code (`ERROR_REASONS`).
+   */
   reason: string;
   routeKey?: string | undefined;
   cache?: 'hit' | 'miss' | 'negative' | undefined;
@@ -28,16 +34,43 @@ export interface DecisionLogLine {
  * the environment is never thawed).
  */
 export function writeDecisionLog(line: DecisionLogLine): void {
-  process.nextTick(writeLine, line);
+  defaultLog.writeDecisionLog(line);
 }
 
-function writeLine({ tokenHash, ...fields }: DecisionLogLine): void {
-  // 8 base64url characters are the hash's first 6 bytes: 12 hex characters.
-  printLine(tokenHash === undefined ? fields : { ...fields, tokenId: Buffer.from(tokenHash.slice(0, 8), 'base64url').toString('hex') });
+/**
+ * The line an authorizer that cannot start writes once, at cold start: a decision line's fields,
+ * without metrics (it decides nothing; each invocation's line then counts as an error decision).
+ */
+export function writeStartupFailureLog(line: DecisionLogLine): void {
+  process.nextTick(printLine, JSON.stringify(line));
 }
 
-function printLine(value: object): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+function printLine(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** The two writers of one authorizer, whose lines are metrics of its namespace and service. */
+export interface DecisionLog {
+  /** One decision line, an EMF record (see `emf.ts`), written as {@link writeDecisionLog} describes. */
+  readonly writeDecisionLog: (line: DecisionLogLine) => void;
+  /** One warning line, written like a decision line. */
+  readonly writeWarningLog: (line: WarningLogLine) => void;
+}
+
+export function decisionLog(settings: MetricsSettings): DecisionLog {
+  const emf = new EmfFormatter(settings);
+  const writeDecision = ({ tokenHash, ...fields }: DecisionLogLine) =>
+    // 8 base64url characters are the hash's first 6 bytes: 12 hex characters.
+    printLine(
+      emf.decision(
+        tokenHash === undefined ? fields : { ...fields, tokenId: Buffer.from(tokenHash.slice(0, 8), 'base64url').toString('hex') },
+      ),
+    );
+  const writeWarning = (line: WarningLogLine) => printLine(emf.warning(line));
+  return {
+    writeDecisionLog: (line) => process.nextTick(writeDecision, line),
+    writeWarningLog: (line) => process.nextTick(writeWarning, line),
+  };
 }
 
 /**
@@ -52,8 +85,11 @@ export interface WarningLogLine {
 }
 
 export function writeWarningLog(line: WarningLogLine): void {
-  process.nextTick(printLine, line);
+  defaultLog.writeWarningLog(line);
 }
+
+/** The writers with the default namespace and service, for lines written outside an authorizer. */
+const defaultLog = decisionLog(metricsSettings({}));
 
 export function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;

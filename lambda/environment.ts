@@ -36,6 +36,10 @@ export const ENV = {
   introspectionTimeoutMs: 'INTROSPECTION_TIMEOUT_MS',
   /** How often the client-credentials secret is re-read (in the background), seconds (default 300). */
   secretRefreshSeconds: 'SECRET_REFRESH_SECONDS',
+  /** CloudWatch namespace of the metrics in the decision lines (default `PhantomToken`); Powertools' variable. */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** The `service` dimension of those metrics (default `phantom-token`); Powertools' variable. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
 
 /** `application/jwt`: the Curity Identity Server's phantom-token response (the JWT is the body). */
@@ -61,6 +65,10 @@ export const DEFAULTS = {
   introspectionTimeoutMs: 3_000,
   /** Seconds. */
   secretRefreshSeconds: 300,
+  /** The CloudWatch namespace of the decision lines' metrics. */
+  metricsNamespace: 'PhantomToken',
+  /** The `service` dimension of every metric. */
+  serviceName: 'phantom-token',
 } as const;
 
 /** Inclusive ranges the runtime and the construct both enforce. */

@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Arn, ArnFormat, Duration, Lazy, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import { type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../lambda/environment.js';
 import { AUTHORIZER_BUNDLE } from './bundle-settings.js';
+import { metricsTarget } from './decision-metrics.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 
 /** What {@link createAuthorizerFunction} builds. */
@@ -30,6 +31,7 @@ export function createAuthorizerFunction(
 ): AuthorizerFunction {
   const secret = resolveSecret(scope, props.clientCredentialsSecret);
   const introspectionTimeout = props.introspectionTimeout ?? Duration.millis(DEFAULTS.introspectionTimeoutMs);
+  const metrics = metricsTarget(scope, props);
   const environment: Record<string, string> = {
     [ENV.introspectionEndpoint]: props.introspectionEndpoint,
     [ENV.clientCredentialsSecret]: secret.secretId,
@@ -41,6 +43,8 @@ export function createAuthorizerFunction(
     [ENV.introspectionTimeoutMs]: String(introspectionTimeout.toMilliseconds()),
     [ENV.secretRefreshSeconds]: String(seconds(props.secretRefreshInterval, DEFAULTS.secretRefreshSeconds)),
     [ENV.routeScopes]: Lazy.string({ produce: routeScopesJson }),
+    [ENV.metricsNamespace]: metrics.namespace,
+    [ENV.serviceName]: metrics.service,
   };
   if (props.jwksUri !== undefined) environment[ENV.jwksUri] = props.jwksUri;
   if (props.issuer !== undefined) environment[ENV.issuer] = props.issuer;
@@ -70,6 +74,7 @@ export function createAuthorizerFunction(
     vpc: props.vpc,
     vpcSubnets: props.vpcSubnets,
     securityGroups: props.securityGroups,
+    tracing: props.tracing === true ? Tracing.ACTIVE : undefined,
   };
   const source = handlerSource();
   const fn =

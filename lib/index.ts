@@ -7,9 +7,13 @@
  * the function, its role, log group, secret and bundling; `introspection-response-type.ts` the enum
  * of `introspectionResponseType`; `http-route-authorizer.ts` and
  * `rest-authorizer.ts` the wiring into each kind of API; `jwt-forwarding.ts` the JWT's delivery
- * to integrations; `route-scope-registry.ts` the per-route scopes handed to the function.
+ * to integrations; `route-scope-registry.ts` the per-route scopes handed to the function;
+ * `decision-metrics.ts` the metrics of the function's decision lines, which `alarms.ts` and
+ * `dashboard.ts` watch; `access-log-format.ts` the stages' access-log formats.
  */
 
+export { PhantomTokenAccessLogFormat } from './access-log-format.js';
+export type { PhantomTokenAlarmThresholds } from './alarms.js';
 export type { PhantomTokenHttpRouteOptions } from './http-route-authorizer.js';
 // Compiled by jsii for Python, Java, .NET and Go too: only jsii-compatible types here (classes,
 // enums, readonly-data interfaces). The environment contract (ENV, DEFAULTS, CONTEXT_KEYS …) is

@@ -1,13 +1,17 @@
 import { Duration, Lazy } from 'aws-cdk-lib';
 import type { IAuthorizer, Integration, IResource, IRestApi, Method, RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpRoute, HttpRouteIntegration, IHttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DEFAULT_JWT_HEADER_NAME, DEFAULTS, ENV } from '../lambda/environment.js';
+import { AuthorizerAlarms } from './alarms.js';
 import { createAuthorizerFunction } from './authorizer-function.js';
+import { addAccessLogWidgets, createAuthorizerDashboard } from './dashboard.js';
+import { DecisionMetrics, metricsTarget } from './decision-metrics.js';
 import { addProtectedHttpRoutes, HttpAuthorizerWiring, type PhantomTokenHttpRouteOptions } from './http-route-authorizer.js';
 import { JwtForwardingHttpIntegration, JwtForwardingRestIntegration } from './jwt-forwarding.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
@@ -57,6 +61,10 @@ export class PhantomTokenAuthorizer extends Construct {
    * phantomToken.requireScopes('GET /orders', ['orders:read']);
    */
   readonly httpAuthorizer: IHttpRouteAuthorizer;
+  /** The CloudWatch alarms (none when `alarms` is `false`). */
+  readonly alarms: Alarm[];
+  /** The CloudWatch dashboard, when `dashboard` is `true`. */
+  readonly dashboard?: Dashboard;
 
   private readonly routeScopes = new RouteScopeRegistry();
   private readonly routePolicy = new RoutePolicyPlanner(this.routeScopes);
@@ -65,7 +73,7 @@ export class PhantomTokenAuthorizer extends Construct {
 
   constructor(scope: Construct, id: string, props: PhantomTokenAuthorizerProps) {
     super(scope, id);
-    validateProps(props);
+    validateProps(props, this.node.path);
     const resultsCacheTtl = props.resultsCacheTtl ?? Duration.seconds(60);
     this.jwtHeaderName = (props.jwtHeaderName ?? DEFAULT_JWT_HEADER_NAME).toLowerCase();
     const built = createAuthorizerFunction(this, props, () => this.routeScopes.toJson());
@@ -74,6 +82,13 @@ export class PhantomTokenAuthorizer extends Construct {
     this.logGroup = built.logGroup;
     this.clientCredentialsSecret = built.clientCredentialsSecret;
     this.function.addEnvironment(ENV.routePolicy, Lazy.string({ produce: () => this.routePolicy.plan().json }));
+    const { namespace, service } = metricsTarget(this, props);
+    const metrics = new DecisionMetrics(namespace, service);
+    this.alarms =
+      props.alarms === false
+        ? []
+        : new AuthorizerAlarms(this, 'Alarms', metrics, this.function, props.alarmThresholds, props.alarmAction).alarms;
+    if (props.dashboard === true) this.dashboard = createAuthorizerDashboard(this, metrics, this.function);
     const authorizerName = `${this.node.id}-phantom-token`;
     this.httpWiring = new HttpAuthorizerWiring(this, {
       handler: this.function,
@@ -103,6 +118,16 @@ export class PhantomTokenAuthorizer extends Construct {
           : [];
       },
     });
+  }
+
+  /**
+   * Adds widgets over an API stage's access log to the dashboard: requests by status and authorizer
+   * error, and the authorizer's status and latency (REST). The log should be written in
+   * `PhantomTokenAccessLogFormat`. Throws when the construct has no dashboard (`dashboard: true`).
+   */
+  addDashboardAccessLogs(logGroup: ILogGroup, title: string): void {
+    if (this.dashboard === undefined) throw new Error('addDashboardAccessLogs needs the dashboard: set dashboard: true');
+    addAccessLogWidgets(this.dashboard, logGroup, title);
   }
 
   /**

@@ -1,8 +1,10 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { Architecture } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { PhantomTokenAlarmThresholds } from './alarms.js';
 import type { IntrospectionResponseType } from './introspection-response-type.js';
 
 /** Properties of {@link PhantomTokenAuthorizer}. */
@@ -184,4 +186,58 @@ export interface PhantomTokenAuthorizerProps {
    * @default - one is created
    */
   readonly securityGroups?: ISecurityGroup[];
+
+  /**
+   * The CloudWatch namespace of the metrics in the function's decision lines (embedded metric
+   * format): 1 to 255 printable ASCII characters, not starting with `:` or `AWS/`. The function
+   * reads it from `POWERTOOLS_METRICS_NAMESPACE`.
+   * @default 'PhantomToken'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * The `service` dimension of every metric the function writes, which keeps two authorizers in
+   * one account and namespace apart: 1 to 255 printable ASCII characters. The function reads it
+   * from `POWERTOOLS_SERVICE_NAME`.
+   * @default - the construct's path in the app, such as `OrdersApi/PhantomToken`
+   */
+  readonly serviceName?: string;
+
+  /**
+   * Whether the construct creates its CloudWatch alarms: error decisions (identity server
+   * failing), function errors, throttles, p99 decision latency and invalid-token denies (token
+   * spraying). Each alarm metric costs (CloudWatch pricing: a standard-resolution alarm metric).
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * What the alarms do when they go off and when they recover (for example an
+   * `SnsAction` of your on-call topic). Only with `alarms`.
+   * @default - no action: the alarms only change state
+   */
+  readonly alarmAction?: IAlarmAction;
+
+  /**
+   * The alarms' thresholds. Only with `alarms`.
+   * @default - the defaults of each threshold
+   */
+  readonly alarmThresholds?: PhantomTokenAlarmThresholds;
+
+  /**
+   * Whether the construct creates a CloudWatch dashboard of its metrics: decisions by outcome,
+   * deny reasons, cache hit ratio, latencies, identity-server errors and the function's own
+   * metrics. Add a stage's access log to it with `addDashboardAccessLogs`.
+   * @default false
+   */
+  readonly dashboard?: boolean;
+
+  /**
+   * Lambda active tracing (AWS X-Ray): each invocation becomes a trace segment with Lambda's
+   * own initialization, invocation and overhead subsegments. The introspection call is not a
+   * subsegment of its own (no X-Ray SDK in the function; see the README's "Tracing"). The
+   * role may then write trace segments (`xray:PutTraceSegments`, `xray:PutTelemetryRecords`).
+   * @default false
+   */
+  readonly tracing?: boolean;
 }

@@ -1,5 +1,6 @@
 import { type Duration, Token } from 'aws-cdk-lib';
 import { DEFAULTS, LIMITS, RESPONSE_TYPE_INTROSPECTION_JWT, RESPONSE_TYPES } from '../lambda/environment.js';
+import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from '../lambda/metrics-contract.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 
 /** Headers HTTP API parameter mapping may not write (API Gateway developer guide, http-api-parameter-mapping, "Reserved headers"). */
@@ -29,7 +30,8 @@ export const RESERVED_HEADERS = [
 ];
 
 /** Checks every prop the construct can check at synth time; throws naming the prop, the rule and the value. */
-export function validateProps(props: PhantomTokenAuthorizerProps): void {
+export function validateProps(props: PhantomTokenAuthorizerProps, defaultServiceName: string): void {
+  validateMetricsProps(props, defaultServiceName);
   const endpoint = props.introspectionEndpoint;
   if (!Token.isUnresolved(endpoint)) validateUrl('introspectionEndpoint', endpoint);
   if (props.jwksUri !== undefined && !Token.isUnresolved(props.jwksUri)) validateUrl('jwksUri', props.jwksUri);
@@ -119,4 +121,34 @@ function validateRange(prop: string, value: number | undefined, min: number, max
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(`${prop} must be a whole number from ${min} to ${max} ${unit}; received ${value}`);
   }
+}
+
+/** The metrics, alarm and dashboard props. `defaultServiceName` is what `serviceName` defaults to (the construct's path). */
+function validateMetricsProps(props: PhantomTokenAuthorizerProps, defaultServiceName: string): void {
+  const namespace = props.metricsNamespace;
+  if (namespace !== undefined && !Token.isUnresolved(namespace) && !NAMESPACE_PATTERN.test(namespace)) {
+    throw new Error(
+      `metricsNamespace must be 1 to 255 printable ASCII characters, not starting with ":" or "AWS/"; received ${JSON.stringify(namespace)}`,
+    );
+  }
+  const service = props.serviceName ?? defaultServiceName;
+  if (!Token.isUnresolved(service) && !SERVICE_NAME_PATTERN.test(service)) {
+    throw new Error(
+      props.serviceName === undefined
+        ? `serviceName defaults to the construct's path, which is not 1 to 255 printable ASCII characters: set serviceName; received ${JSON.stringify(service)}`
+        : `serviceName must be 1 to 255 printable ASCII characters, not only spaces; received ${JSON.stringify(service)}`,
+    );
+  }
+  if (props.alarms === false) {
+    for (const prop of ['alarmAction', 'alarmThresholds'] as const) {
+      if (props[prop] !== undefined)
+        throw new Error(`${prop} applies only to the construct's alarms: remove it or set alarms: true; received both`);
+    }
+  }
+  const thresholds = props.alarmThresholds ?? {};
+  for (const key of ['errorDecisionsPerMinute', 'functionErrorsPerMinute', 'throttlesPerMinute', 'invalidTokenDeniesPerMinute'] as const) {
+    validateRange(`alarmThresholds.${key}`, thresholds[key], 1, 1_000_000, 'per minute');
+  }
+  validateRange('alarmThresholds.evaluationMinutes', thresholds.evaluationMinutes, 1, 60, 'minutes');
+  validateDuration('alarmThresholds.decisionLatencyP99', thresholds.decisionLatencyP99, 1, 10_000, 'milliseconds');
 }

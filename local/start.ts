@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { closeServer, listen } from './http-server.js';
 import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
+import { MetricsSummary } from './metrics-summary.js';
 
 /**
  * `npm start`: the phantom-token flow on 127.0.0.1 — OAuth server, local HTTP API and REST API
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
     await closeServer(probe);
   }
 
+  // The functions' EMF lines, counted as CloudWatch would and summed up every METRICS_INTERVAL_SECONDS (10).
+  const metrics = new MetricsSummary();
+  const requested = Number(process.env.METRICS_INTERVAL_SECONDS);
+  const intervalSeconds = Number.isFinite(requested) && requested >= 1 ? requested : 10;
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
     await assertFree(port);
@@ -39,8 +44,10 @@ async function main(): Promise<void> {
           ? 'application/token-introspection+jwt'
           : 'application/jwt',
       onProgress: (message) => say(`… ${message}`),
-      onLog: (source, line) =>
-        say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : source.startsWith('JwtBackend') ? 'backend' : 'echo'}] ${line}`),
+      onLog: (source, line) => {
+        metrics.observe(line);
+        say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : source.startsWith('JwtBackend') ? 'backend' : 'echo'}] ${line}`);
+      },
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -87,9 +94,15 @@ HTTP API: the HTTP backend receives x-phantom-jwt: <JWT> (HTTP APIs reserve Auth
   curl -s -i ${stack.url}/echo            # 401: no token
   curl -s -i -H "Authorization: Bearer junk" ${stack.url}/echo   # 403
 
-A development and test tool, not API Gateway: see "Emulation honesty" in the README.
+Every ${intervalSeconds} s with traffic, a [metrics] line sums up what the authorizer's EMF lines say
+(what CloudWatch would graph). A development and test tool, not API Gateway: see "Emulation honesty" in the README.
 Ctrl-C stops everything.
 `);
+
+  setInterval(() => {
+    const summary = metrics.take();
+    if (summary !== undefined) say(`  [metrics, last ${intervalSeconds} s] ${summary}`);
+  }, intervalSeconds * 1000).unref();
 
   let stopping = false;
   const stop = async () => {

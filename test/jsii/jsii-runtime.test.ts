@@ -131,8 +131,9 @@ describe('the construct driven through the jsii runtime, as a Python, Java, .NET
   it('loads aws-cdk-lib, its jsii dependencies and this package from their tarballs', (context) => {
     if (skipReason !== undefined) return context.skip(skipReason);
     expect(loaded['aws-cdk-lib']).toBeGreaterThan(1_000);
-    // The enum, the construct and its three props and options structs.
-    expect(loaded['cdk-phantom-token']).toBe(5);
+    // The enum, the construct, its three props and options structs, the alarm thresholds struct and
+    // the access-log format class.
+    expect(loaded['cdk-phantom-token']).toBe(7);
   });
 
   it('creates the function with Durations, an enum member and a secret given by name', (context) => {

@@ -1,4 +1,6 @@
 import { format } from 'node:util';
+import { DIMENSIONS, METRICS } from '../../lambda/metrics-contract.js';
+import { emfProblems } from '../../local/emf-validator.js';
 
 /**
  * Captures everything this test process prints (process.stdout / stderr and console), so a test
@@ -29,8 +31,10 @@ export function capturedOutput(): string {
 }
 
 /**
- * The JSON decision lines printed so far (and resets nothing). The authorizer writes its line just
- * after handing back the decision, before the event loop moves on: wait for that first.
+ * The JSON decision lines printed so far (and resets nothing), as their decision fields: the
+ * members a line carries as a CloudWatch EMF record (`service`, the counters, `_aws`) are left out
+ * here and read with {@link emfLines}. The authorizer writes its line just after handing back the
+ * decision, before the event loop moves on: wait for that first.
  */
 export function decisionLines(): Promise<Record<string, unknown>[]> {
   return jsonLines('{"outcome"');
@@ -51,11 +55,25 @@ async function jsonLines(start: string): Promise<Record<string, unknown>[]> {
   return jsonLinesNow(start);
 }
 
+/** The members an EMF record adds to a decision or warning line (the timings are decision fields too). */
+const EMF_MEMBERS = new Set<string>([DIMENSIONS.service, METRICS.decisions, METRICS.coldStart, METRICS.secretReadFailures, '_aws']);
+
 function jsonLinesNow(start: string): Record<string, unknown>[] {
   return capturedOutput()
     .split('\n')
     .filter((line) => line.startsWith(start))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+    .map((line) => Object.fromEntries(Object.entries(JSON.parse(line) as object).filter(([key]) => !EMF_MEMBERS.has(key))));
+}
+
+/**
+ * The text of every decision and warning line printed so far, whole: what CloudWatch Logs
+ * receives and extracts metrics from (waits for the lines of this turn, as `decisionLines`).
+ */
+export async function emfLines(): Promise<string[]> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return capturedOutput()
+    .split('\n')
+    .filter((line) => line.startsWith('{"outcome"') || line.startsWith('{"warning"'));
 }
 
 /**
@@ -71,6 +89,25 @@ export async function decisionLinesAfter(count: number, timeoutMs = 2_000): Prom
     lines = await decisionLines();
   }
   return lines;
+}
+
+/**
+ * What is wrong with the decision and warning lines printed so far as CloudWatch EMF records: a
+ * line that carries `_aws` must be a valid record, and every decision line must carry it, but for
+ * the one line of an authorizer that cannot start (a configuration error, which decides nothing).
+ * Each problem names the line by its reason or warning code, never by its text.
+ */
+export function emfLineProblems(output: string = capturedOutput()): string[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{"outcome"') || line.startsWith('{"warning"'))
+    .flatMap((line) => {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      const name = `${String(parsed.reason ?? parsed.warning)} line`;
+      if ('_aws' in parsed) return emfProblems(line).map((problem) => `${name}: ${problem}`);
+      const startupFailure = parsed.outcome === 'error' && parsed.reason === 'ERR_CONFIGURATION_INVALID' && 'message' in parsed;
+      return 'outcome' in parsed && !startupFailure ? [`${name}: a decision line without _aws`] : [];
+    });
 }
 
 /** Registers a value that must never be printed: a token, a JWT, a client secret. */

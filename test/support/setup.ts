@@ -1,5 +1,5 @@
 import { afterAll, expect } from 'vitest';
-import { capturedOutput, leakedSecrets, rememberedSecrets } from './log-capture.js';
+import { capturedOutput, emfLineProblems, leakedSecrets, rememberedSecrets } from './log-capture.js';
 
 // The real AWS SDK client talks to a local endpoint in tests: give it a region and static
 // credentials so it never looks for an instance role or a profile.
@@ -12,4 +12,10 @@ process.env.AWS_EC2_METADATA_DISABLED = 'true';
 // client secrets it used may appear in anything it printed.
 afterAll(() => {
   expect(leakedSecrets(capturedOutput(), rememberedSecrets()), 'tokens, JWTs or secrets that reached the output').toEqual([]);
+});
+
+// Every decision line (and every warning line that carries metrics) any test file printed, the
+// end-to-end flow's included, must be a valid CloudWatch embedded metric format record.
+afterAll(() => {
+  expect(emfLineProblems(), 'decision and warning lines that are not valid EMF records').toEqual([]);
 });
