@@ -5,7 +5,7 @@ import { SampleStack } from './sample-stack.js';
 
 /**
  * Builds the sample app from CDK context: `introspectionEndpoint`, `clientCredentialsSecret`,
- * and optionally `introspectionResponseType`, `jwksUri`, `issuer`, `stackName`. Without an
+ * and optionally `introspectionResponseType`, `jwksUri`, `issuer`, `audience`, `stackName`. Without an
  * endpoint it synthesizes with placeholders (offline, no credentials needed) and says so.
  * cdk-nag's AwsSolutions checks run on every synth.
  */
@@ -17,6 +17,7 @@ export function createSampleApp(app: App = new App()): { app: App; stack: Sample
     introspectionResponseType: context('introspectionResponseType') as IntrospectionResponseType | undefined,
     jwksUri: context('jwksUri'),
     issuer: context('issuer'),
+    audience: context('audience'),
   });
   if (context('introspectionEndpoint') === undefined) {
     Annotations.of(stack).addWarningV2(

@@ -17,12 +17,17 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type IntrospectionResponseType, PhantomTokenAuthorizer } from '../lib/index.js';
 
+/** The audience the sample APIs require: the resource the local OAuth server issues tokens for (DEFAULT_RESOURCE). */
+export const SAMPLE_API_AUDIENCE = 'https://api.example.com';
+
 export interface SampleStackProps extends StackProps {
   readonly introspectionEndpoint: string;
   readonly clientCredentialsSecret: string;
   readonly introspectionResponseType?: IntrospectionResponseType;
   readonly jwksUri?: string;
   readonly issuer?: string;
+  /** @default SAMPLE_API_AUDIENCE */
+  readonly audience?: string;
 }
 
 /**
@@ -42,6 +47,7 @@ export class SampleStack extends Stack {
       introspectionResponseType: props.introspectionResponseType,
       jwksUri: props.jwksUri,
       issuer: props.issuer,
+      audience: props.audience ?? SAMPLE_API_AUDIENCE,
     });
 
     const echoLogs = new LogGroup(this, 'EchoLogs', { retention: RetentionDays.ONE_WEEK });

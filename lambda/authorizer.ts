@@ -2,14 +2,16 @@ import { hash } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AuthorizerRequest, readAuthorizerEvent } from './authorizer-event.js';
 import { type AuthorizerContext, type AuthorizerResponse, allow, denyInsufficientScope, denyInvalidToken } from './authorizer-response.js';
-import { parseBearerHeader } from './bearer-token.js';
+import { parseAuthorizationHeader } from './bearer-token.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
 import { type AuthorizerConfig, loadConfig } from './config.js';
 import { type DecisionLogLine, roundMs, writeDecisionLog, writeWarningLog } from './decision-log.js';
-import { CONTEXT_KEYS } from './environment.js';
+import { CONTEXT_KEYS, DPOP_REPLAY_CACHE_MAX_ENTRIES } from './environment.js';
 import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
+import { ReplayCache } from './replay-cache.js';
 import { missingScopes, requiredScopes } from './route-scopes.js';
+import { type PresentedToken, SenderConstraints } from './sender-constraint.js';
 import { TokenCache } from './token-cache.js';
 
 export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
@@ -57,10 +59,10 @@ export function createAuthorizer(
   // not wait for Secrets Manager; a failure here is retried by that request and reported there.
   credentials.refresh().catch(() => {});
   const perRoute = config.routeScopes.size > 0;
+  const constraints = new SenderConstraints(config, new ReplayCache(DPOP_REPLAY_CACHE_MAX_ENTRIES));
 
   /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
-  async function lookUp(token: string, line: DecisionLogLine, started: number): Promise<ActiveToken | undefined> {
-    const key = hash('sha256', token, 'base64url');
+  async function lookUp(token: string, key: string, line: DecisionLogLine, started: number): Promise<ActiveToken | undefined> {
     line.tokenHash = key;
     const cached = cache.get(key);
     if (cached !== 'miss') {
@@ -76,8 +78,11 @@ export function createAuthorizer(
     return active;
   }
 
-  function decide(request: AuthorizerRequest, token: ActiveToken | undefined): Decision {
+  async function decide(request: AuthorizerRequest, presented: PresentedToken, token: ActiveToken | undefined): Promise<Decision> {
     if (token === undefined || (token.exp !== undefined && token.exp * 1000 <= Date.now())) return { outcome: 'deny', reason: 'inactive' };
+    // Audience and binding (DPoP proof, client certificate): per request, cached token or not.
+    const unusable = await constraints.check(request, presented, token);
+    if (unusable !== undefined) return { outcome: 'deny', reason: unusable };
     const missing = missingScopes(requiredScopes(config.routeScopes, request), token.scopes);
     if (missing.length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
     return { outcome: 'allow', token };
@@ -91,8 +96,11 @@ export function createAuthorizer(
     try {
       request = readAuthorizerEvent(event);
       line.routeKey = request.routeKey;
-      const bearer = parseBearerHeader(request.authorization);
-      decision = bearer.ok ? decide(request, await lookUp(bearer.token, line, started)) : { outcome: 'deny', reason: bearer.reason };
+      const bearer = parseAuthorizationHeader(request.authorization);
+      if (bearer.ok) {
+        const presented = { scheme: bearer.scheme, hash: hash('sha256', bearer.token, 'base64url') };
+        decision = await decide(request, presented, await lookUp(bearer.token, presented.hash, line, started));
+      } else decision = { outcome: 'deny', reason: bearer.reason };
     } catch (error) {
       writeDecisionLog({
         ...line,

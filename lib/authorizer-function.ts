@@ -44,6 +44,7 @@ export function createAuthorizerFunction(
   };
   if (props.jwksUri !== undefined) environment[ENV.jwksUri] = props.jwksUri;
   if (props.issuer !== undefined) environment[ENV.issuer] = props.issuer;
+  if (props.audience !== undefined) environment[ENV.audience] = props.audience;
 
   const logGroup =
     props.logGroup ??

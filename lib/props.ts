@@ -49,6 +49,17 @@ export interface PhantomTokenAuthorizerProps {
   readonly issuer?: string;
 
   /**
+   * The audience every token must hold in its `aud` claim (a string or an array of them, in the
+   * introspection response or the JWT's claims), as RFC 9068 §4 asks of resource servers: a token
+   * minted for another API is denied as an invalid token, and the decision line says
+   * `wrong_audience`. Compared exactly. One audience per construct: for APIs with different
+   * audiences, use one construct per audience.
+   * @default - the audience is not checked
+   * @example 'https://orders.example.com'
+   */
+  readonly audience?: string;
+
+  /**
    * The realm in REST `WWW-Authenticate: Bearer realm="…"` challenges: printable ASCII without
    * `"`, `'` or `\`.
    * @default 'api'

@@ -43,6 +43,13 @@ export function validateProps(props: PhantomTokenAuthorizerProps): void {
   if (props.realm !== undefined && !Token.isUnresolved(props.realm) && !/^[\x20\x21\x23-\x26\x28-\x5B\x5D-\x7E]+$/.test(props.realm)) {
     throw new Error(`realm must be printable ASCII without ", ' or \\; received ${JSON.stringify(props.realm)}`);
   }
+  if (
+    props.audience !== undefined &&
+    !Token.isUnresolved(props.audience) &&
+    (props.audience === '' || props.audience.trim() !== props.audience)
+  ) {
+    throw new Error(`audience must be a non-empty string without surrounding whitespace; received ${JSON.stringify(props.audience)}`);
+  }
   validateDuration('resultsCacheTtl', props.resultsCacheTtl, 0, 3_600, 'seconds');
   validateDuration('cacheMaxTtl', props.cacheMaxTtl, LIMITS.cacheMaxTtlSeconds.min, LIMITS.cacheMaxTtlSeconds.max, 'seconds');
   validateDuration(

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import { closeServer, listen, readBody } from './http-server.js';
 
 /**
@@ -44,6 +44,14 @@ export interface DemoClient {
   readonly scope: string;
   readonly ttlSeconds?: number;
 }
+
+/**
+ * The resource (RFC 8707) tokens are issued for when the client names none: their `aud`. The
+ * sample app requires it as its audience (bin/sample-stack.ts, SAMPLE_API_AUDIENCE).
+ */
+export const DEFAULT_RESOURCE = 'https://api.example.com';
+/** Another resource a client may ask for, to get a token minted for another API. */
+export const OTHER_RESOURCE = 'https://other-api.example.com';
 
 export const DEFAULT_AUTHORIZER_CLIENT = { id: 'phantom-authorizer', secret: 'authorizer secret: +/=&%' };
 export const DEFAULT_DEMO_CLIENT: DemoClient = { id: 'demo-client', secret: 'demo-secret', scope: 'read write' };
@@ -93,6 +101,15 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
       introspection: { enabled: true },
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
+      // RFC 8707: every token is issued for a resource, its aud (DEFAULT_RESOURCE unless the client asks for another).
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? DEFAULT_RESOURCE,
+        getResourceServerInfo: async (_ctx, resource) => {
+          if (resource !== DEFAULT_RESOURCE && resource !== OTHER_RESOURCE) throw new errors.InvalidTarget();
+          return { scope: 'read write', audience: resource, accessTokenFormat: 'opaque' as const };
+        },
+      },
     },
     ttl: {
       ClientCredentials: (_ctx: unknown, _token: unknown, client: { clientId: string }) =>

@@ -1,0 +1,45 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { SAMPLE_API_AUDIENCE, SampleStack } from '../../bin/sample-stack.js';
+import { DEFAULT_RESOURCE } from '../../local/oauth-server.js';
+import { authorizerIn, template, unbundledApp, unbundledStack } from './stacks.js';
+
+describe('audience prop', () => {
+  it('hands the function its audience as AUDIENCE', () => {
+    const stack = unbundledStack();
+    authorizerIn(stack, { audience: 'https://orders.example.com' });
+    template(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ AUDIENCE: 'https://orders.example.com' }) },
+    });
+  });
+
+  it('sets no AUDIENCE without the prop', () => {
+    const stack = unbundledStack();
+    authorizerIn(stack);
+    template(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ AUDIENCE: Match.absent() }) },
+    });
+  });
+
+  it.each(['', ' https://orders.example.com', 'https://orders.example.com\n'])(
+    'refuses the audience %j, naming the prop and the value',
+    (audience) => {
+      expect(() => authorizerIn(unbundledStack(), { audience })).toThrow(
+        `audience must be a non-empty string without surrounding whitespace; received ${JSON.stringify(audience)}`,
+      );
+    },
+  );
+
+  it('the sample app requires the audience the local OAuth server issues tokens for', () => {
+    expect(SAMPLE_API_AUDIENCE).toBe(DEFAULT_RESOURCE);
+    const app = unbundledApp();
+    const stack = new SampleStack(app, 'Sample', {
+      introspectionEndpoint: 'https://login.example.com/introspect',
+      clientCredentialsSecret: 'phantom/client',
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    template(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ AUDIENCE: SAMPLE_API_AUDIENCE }) },
+    });
+  });
+});
