@@ -1,6 +1,14 @@
 import { hash } from 'node:crypto';
 // The one place the DPoP checks import jose: a lazy loader can take this line's place.
-import { calculateJwkThumbprint, EmbeddedJWK, type JWK, jwtVerify } from 'jose';
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  EmbeddedJWK,
+  type FlattenedJWSInput,
+  type JWK,
+  type JWTHeaderParameters,
+  jwtVerify,
+} from 'jose';
 import { MAX_DPOP_PROOF_LENGTH } from './environment.js';
 import type { SenderConstraintDenyReason } from './sender-constraint-reasons.js';
 
@@ -50,18 +58,36 @@ export async function checkDpopProof(
 ): Promise<ProofCheck> {
   if (proof === undefined || proof === '') return { ok: false, reason: 'dpop_proof_missing' };
   if (proof.length > MAX_DPOP_PROOF_LENGTH || !COMPACT_JWS.test(proof)) return INVALID;
+  const options = {
+    typ: 'dpop+jwt',
+    algorithms: [...policy.algorithms],
+    requiredClaims: REQUIRED_CLAIMS,
+    // iat is checked below against the window both ways; jose checks exp and nbf when present.
+    currentDate: new Date(nowSeconds * 1000),
+  };
+  const headerSegment = proof.slice(0, proof.indexOf('.'));
+  const known = verifiedKeys.get(headerSegment);
   let payload: Record<string, unknown>;
-  let jwk: JWK;
+  let jkt: string;
   try {
-    const verified = await jwtVerify(proof, EmbeddedJWK, {
-      typ: 'dpop+jwt',
-      algorithms: [...policy.algorithms],
-      requiredClaims: REQUIRED_CLAIMS,
-      // iat is checked below against the window both ways; jose checks exp and nbf when present.
-      currentDate: new Date(nowSeconds * 1000),
-    });
-    payload = verified.payload as Record<string, unknown>;
-    jwk = verified.protectedHeader.jwk as JWK;
+    if (known !== undefined) {
+      // The same protected header (typ, alg, jwk) as a proof verified before: its key, already imported.
+      payload = (await jwtVerify(proof, known.key, options)).payload as Record<string, unknown>;
+      jkt = known.jkt;
+    } else {
+      let embedded: CryptoKey | undefined;
+      const verified = await jwtVerify(
+        proof,
+        async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
+          embedded = (await EmbeddedJWK(header, token)) as CryptoKey;
+          return embedded;
+        },
+        options,
+      );
+      payload = verified.payload as Record<string, unknown>;
+      jkt = await calculateJwkThumbprint(verified.protectedHeader.jwk as JWK, 'sha256');
+      rememberKey(headerSegment, { key: embedded as CryptoKey, jkt });
+    }
   } catch {
     return INVALID;
   }
@@ -72,7 +98,7 @@ export async function checkDpopProof(
   if (expected.htu === undefined || normalizeHtu(htu) !== expected.htu) return { ok: false, reason: 'dpop_htu_mismatch' };
   if (!(Math.abs(nowSeconds - iat) <= policy.maxAgeSeconds)) return { ok: false, reason: 'dpop_proof_expired' };
   if (ath !== expected.tokenHash) return { ok: false, reason: 'dpop_ath_mismatch' };
-  if ((await calculateJwkThumbprint(jwk, 'sha256')) !== expected.jkt) return { ok: false, reason: 'dpop_key_mismatch' };
+  if (jkt !== expected.jkt) return { ok: false, reason: 'dpop_key_mismatch' };
   return {
     ok: true,
     // One key and one jti: another client's proof with the same jti is not a replay of this one.
@@ -82,6 +108,19 @@ export async function checkDpopProof(
 }
 
 const INVALID: ProofCheck = { ok: false, reason: 'invalid_dpop_proof' };
+
+/**
+ * Keys of proofs that verified, by their protected header as sent (base64url): a client signs
+ * every proof with one key under one header, so its next proof needs neither the key import nor
+ * the thumbprint again. Only a header whose signature verified gets in; bounded, oldest out first.
+ */
+const verifiedKeys = new Map<string, { readonly key: CryptoKey; readonly jkt: string }>();
+const MAX_VERIFIED_KEYS = 1_000;
+
+function rememberKey(headerSegment: string, entry: { key: CryptoKey; jkt: string }): void {
+  if (verifiedKeys.size >= MAX_VERIFIED_KEYS) verifiedKeys.delete(verifiedKeys.keys().next().value as string);
+  verifiedKeys.set(headerSegment, entry);
+}
 
 /**
  * An `htu` as compared (RFC 9449 §4.3 step 9, with RFC 3986 §6.2.2 and §6.2.3 normalization):

@@ -222,6 +222,19 @@ describe('each check of a proof (RFC 9449 §4.3)', () => {
     expect(await reasonFor({ signWith: otherKey.privateKey })).toEqual({ authorized: false, reason: 'invalid_dpop_proof' });
   });
 
+  it('denies a forged signature under a header never seen before and under one already verified (its key remembered)', async () => {
+    const fresh = await dpopKey('ES256');
+    bindTo({ jkt: fresh.jkt });
+    try {
+      expect(await reasonFor({ signWith: otherKey.privateKey }, fresh)).toEqual({ authorized: false, reason: 'invalid_dpop_proof' });
+      expect(await reasonFor({}, fresh)).toEqual({ authorized: true, reason: 'ok' });
+      expect(await reasonFor({ signWith: otherKey.privateKey }, fresh)).toEqual({ authorized: false, reason: 'invalid_dpop_proof' });
+      expect(await reasonFor({ claims: { htm: 'PUT' } }, fresh)).toEqual({ authorized: false, reason: 'dpop_htm_mismatch' });
+    } finally {
+      bindTo({ jkt: key.jkt });
+    }
+  });
+
   it('denies a proof whose jwk holds the private key', async () => {
     const { exportJWK } = await import('jose');
     const privateJwk = await exportJWK(key.privateKey);
