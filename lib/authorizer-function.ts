@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../lambda/environment.js';
 import { AUTHORIZER_BUNDLE } from './bundle-settings.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
+import { senderConstraintEnvironment } from './sender-constrained-tokens.js';
 
 /** What {@link createAuthorizerFunction} builds. */
 export interface AuthorizerFunction {
@@ -41,6 +42,7 @@ export function createAuthorizerFunction(
     [ENV.introspectionTimeoutMs]: String(introspectionTimeout.toMilliseconds()),
     [ENV.secretRefreshSeconds]: String(seconds(props.secretRefreshInterval, DEFAULTS.secretRefreshSeconds)),
     [ENV.routeScopes]: Lazy.string({ produce: routeScopesJson }),
+    ...senderConstraintEnvironment(props),
   };
   if (props.jwksUri !== undefined) environment[ENV.jwksUri] = props.jwksUri;
   if (props.issuer !== undefined) environment[ENV.issuer] = props.issuer;

@@ -60,6 +60,44 @@ export interface PhantomTokenAuthorizerProps {
   readonly audience?: string;
 
   /**
+   * Whether tokens bound to their holder are allowed: DPoP-bound tokens (RFC 9449, `cnf.jkt`,
+   * presented with `Authorization: DPoP` and a `DPoP` proof) and certificate-bound tokens (RFC
+   * 8705, `cnf["x5t#S256"]`, over mutual TLS on a custom domain). A proof is unique per request,
+   * so a cached gateway decision must never stand in for its check: `true` turns API Gateway's
+   * decision cache off (result TTL 0; `resultsCacheTtl` must then be unset or 0), so every
+   * request invokes the function (its own token cache still saves the introspection), and REST
+   * 401 responses announce the DPoP scheme. `false`: bound tokens are denied
+   * (`sender_constrained_tokens_disabled`); bearer tokens work either way.
+   * @default false
+   */
+  readonly senderConstrainedTokens?: boolean;
+
+  /**
+   * The JWS algorithms a DPoP proof may be signed with: asymmetric ones from ES256, ES384, ES512,
+   * PS256, PS384, PS512, RS256, RS384, RS512, EdDSA, Ed25519. Announced in REST 401 challenges
+   * (`DPoP algs="…"`).
+   * @default - all of them
+   */
+  readonly dpopAlgorithms?: string[];
+
+  /**
+   * How far a DPoP proof's `iat` may be from the function's clock, either way, a whole number of
+   * seconds from 1 to 300; a proof's `jti` is remembered this long after its `iat`.
+   * @default Duration.seconds(60)
+   */
+  readonly dpopProofMaxAge?: Duration;
+
+  /**
+   * For custom domains: the domain name (as API Gateway reports it in `requestContext.domainName`)
+   * → the base URL a DPoP proof's `htu` starts with there, when it is not `https://<domain>`
+   * followed by the path in the event (a base-path mapping the event's path leaves out). https,
+   * no query, fragment or credentials.
+   * @default - every proof names `https://<domainName><path>`
+   * @example { 'api.example.com': 'https://api.example.com/orders' }
+   */
+  readonly dpopPublicBaseUrls?: { [domainName: string]: string };
+
+  /**
    * The realm in REST `WWW-Authenticate: Bearer realm="…"` challenges: printable ASCII without
    * `"`, `'` or `\`.
    * @default 'api'

@@ -1,6 +1,7 @@
 import { type Duration, Token } from 'aws-cdk-lib';
 import { DEFAULTS, LIMITS, RESPONSE_TYPE_INTROSPECTION_JWT, RESPONSE_TYPES } from '../lambda/environment.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
+import { validateSenderConstraintProps } from './sender-constrained-tokens.js';
 
 /** Headers HTTP API parameter mapping may not write (API Gateway developer guide, http-api-parameter-mapping, "Reserved headers"). */
 export const RESERVED_HEADERS = [
@@ -51,6 +52,7 @@ export function validateProps(props: PhantomTokenAuthorizerProps): void {
     throw new Error(`audience must be a non-empty string without surrounding whitespace; received ${JSON.stringify(props.audience)}`);
   }
   validateDuration('resultsCacheTtl', props.resultsCacheTtl, 0, 3_600, 'seconds');
+  validateSenderConstraintProps(props);
   validateDuration('cacheMaxTtl', props.cacheMaxTtl, LIMITS.cacheMaxTtlSeconds.min, LIMITS.cacheMaxTtlSeconds.max, 'seconds');
   validateDuration(
     'negativeCacheTtl',
