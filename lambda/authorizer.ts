@@ -6,10 +6,10 @@ import { parseAuthorizationHeader } from './bearer-token.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
 import { type AuthorizerConfig, loadConfig } from './config.js';
 import { type DecisionLogLine, roundMs, writeDecisionLog, writeWarningLog } from './decision-log.js';
-import { CONTEXT_KEYS, DPOP_REPLAY_CACHE_MAX_ENTRIES } from './environment.js';
+import { CONTEXT_KEYS } from './environment.js';
 import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
-import { ReplayCache } from './replay-cache.js';
+import { createReplayStore } from './replay-store.js';
 import { missingScopes, requiredScopes } from './route-scopes.js';
 import { type PresentedToken, SenderConstraints } from './sender-constraint.js';
 import { TokenCache } from './token-cache.js';
@@ -59,7 +59,7 @@ export function createAuthorizer(
   // not wait for Secrets Manager; a failure here is retried by that request and reported there.
   credentials.refresh().catch(() => {});
   const perRoute = config.routeScopes.size > 0;
-  const constraints = new SenderConstraints(config, new ReplayCache(DPOP_REPLAY_CACHE_MAX_ENTRIES));
+  const constraints = new SenderConstraints(config, createReplayStore(config));
 
   /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
   async function lookUp(token: string, key: string, line: DecisionLogLine, started: number): Promise<ActiveToken | undefined> {
@@ -78,10 +78,18 @@ export function createAuthorizer(
     return active;
   }
 
-  async function decide(request: AuthorizerRequest, presented: PresentedToken, token: ActiveToken | undefined): Promise<Decision> {
+  async function decide(
+    request: AuthorizerRequest,
+    presented: PresentedToken,
+    token: ActiveToken | undefined,
+    started: number,
+  ): Promise<Decision> {
     if (token === undefined || (token.exp !== undefined && token.exp * 1000 <= Date.now())) return { outcome: 'deny', reason: 'inactive' };
     // Audience and binding (DPoP proof, client certificate): per request, cached token or not.
-    const unusable = await constraints.check(request, presented, token);
+    const unusable = await constraints.check(request, presented, token, {
+      at: started + config.decisionBudgetMs,
+      budgetMs: config.decisionBudgetMs,
+    });
     if (unusable !== undefined) return { outcome: 'deny', reason: unusable };
     const missing = missingScopes(requiredScopes(config.routeScopes, request), token.scopes);
     if (missing.length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
@@ -99,7 +107,7 @@ export function createAuthorizer(
       const bearer = parseAuthorizationHeader(request.authorization);
       if (bearer.ok) {
         const presented = { scheme: bearer.scheme, hash: hash('sha256', bearer.token, 'base64url') };
-        decision = await decide(request, presented, await lookUp(bearer.token, presented.hash, line, started));
+        decision = await decide(request, presented, await lookUp(bearer.token, presented.hash, line, started), started);
       } else decision = { outcome: 'deny', reason: bearer.reason };
     } catch (error) {
       writeDecisionLog({

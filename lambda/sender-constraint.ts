@@ -2,6 +2,7 @@ import { holdsAudience } from './audience.js';
 import type { AuthorizerRequest, RequestPresentation } from './authorizer-event.js';
 import type { TokenScheme } from './bearer-token.js';
 import type { AuthorizerConfig } from './config.js';
+import { type Deadline, settleBy } from './deadline.js';
 import { expectedHtu } from './dpop-htu.js';
 import { checkDpopProof, type ProofPolicy } from './dpop-proof.js';
 import type { ActiveToken } from './introspection-client.js';
@@ -45,7 +46,12 @@ export class SenderConstraints {
     this.policy = { algorithms: config.dpopAlgorithms, maxAgeSeconds: config.dpopProofMaxAgeSeconds };
   }
 
-  async check(request: AuthorizerRequest, presented: PresentedToken, token: ActiveToken): Promise<SenderConstraintDenyReason | undefined> {
+  async check(
+    request: AuthorizerRequest,
+    presented: PresentedToken,
+    token: ActiveToken,
+    deadline?: Deadline,
+  ): Promise<SenderConstraintDenyReason | undefined> {
     if (!holdsAudience(this.config, request, token)) return 'wrong_audience';
     const cnf = token.cnf;
     // RFC 9449 §7.1: the proof's key must be the token's; a token bound to no key has none to match.
@@ -71,6 +77,12 @@ export class SenderConstraints {
       this.policy,
     );
     if (!proof.ok) return proof.reason;
-    return (await this.replay.claim(proof.replayKey, proof.expiresAt)) ? undefined : 'dpop_replay';
+    const claimed = this.replay.claim(proof.replayKey, proof.expiresAt);
+    // A shared store answers over the network: within what is left of the decision's budget.
+    const first =
+      typeof claimed === 'boolean' || deadline === undefined
+        ? await claimed
+        : await settleBy(claimed, deadline, 'recording the DPoP proof');
+    return first ? undefined : 'dpop_replay';
   }
 }

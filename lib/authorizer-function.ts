@@ -9,6 +9,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../lambda/environment.js';
 import { AUTHORIZER_BUNDLE } from './bundle-settings.js';
+import { createDpopReplayTable } from './dpop-replay-table.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 import { senderConstraintEnvironment } from './sender-constrained-tokens.js';
 
@@ -94,6 +95,7 @@ export function createAuthorizerFunction(
           },
         });
   grantSecretRead(role, secret);
+  if (props.sharedDpopReplayStore === true) createDpopReplayTable(scope, fn, role);
   return { function: fn, role, logGroup, clientCredentialsSecret: secret.secret };
 }
 

@@ -98,6 +98,16 @@ export interface PhantomTokenAuthorizerProps {
   readonly dpopPublicBaseUrls?: { [domainName: string]: string };
 
   /**
+   * Whether DPoP proof ids are remembered in a DynamoDB table shared by every function instance
+   * (created by the construct: on demand, TTL on `expiresAt`, the function may only `PutItem`),
+   * instead of in each instance's memory. A per-instance store cannot see a proof replayed to
+   * another instance; the shared one can (a conditional write per proof: one more round trip,
+   * a few milliseconds, on every DPoP request). Needs `senderConstrainedTokens`.
+   * @default false
+   */
+  readonly sharedDpopReplayStore?: boolean;
+
+  /**
    * The realm in REST `WWW-Authenticate: Bearer realm="…"` challenges: printable ASCII without
    * `"`, `'` or `\`.
    * @default 'api'

@@ -37,6 +37,9 @@ export function validateSenderConstraintProps(props: PhantomTokenAuthorizerProps
       `resultsCacheTtl must be unset or 0 when senderConstrainedTokens is true (a cached decision would let a bound token pass without its proof); received ${ttl.toSeconds({ integral: false })} seconds`,
     );
   }
+  if (props.sharedDpopReplayStore === true && props.senderConstrainedTokens !== true) {
+    throw new Error('sharedDpopReplayStore needs senderConstrainedTokens: true (without it no DPoP proof is ever accepted)');
+  }
   if (props.dpopAlgorithms !== undefined) {
     if (props.dpopAlgorithms.length === 0) throw new Error('dpopAlgorithms must name at least one algorithm; received []');
     for (const alg of props.dpopAlgorithms) {

@@ -89,7 +89,45 @@ describe('senderConstrainedTokens', () => {
     });
   });
 
+  it('creates the shared replay table when asked: pk, TTL on expiresAt, on demand; the function may only PutItem in it', () => {
+    const stack = unbundledStack();
+    authorizerIn(stack, { senderConstrainedTokens: true, sharedDpopReplayStore: true });
+    const t = template(stack);
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DPOP_REPLAY_TABLE: { Ref: Match.stringLikeRegexp('DpopReplayTable') } }) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'dynamodb:PutItem',
+            Effect: 'Allow',
+            Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('DpopReplayTable'), 'Arn'] }],
+          },
+        ]),
+      },
+    });
+  });
+
+  it('creates no table without it', () => {
+    const stack = unbundledStack();
+    authorizerIn(stack, { senderConstrainedTokens: true });
+    template(stack).resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+
   it.each<[string, Partial<PhantomTokenAuthorizerProps>, string]>([
+    [
+      'a shared replay store without bound tokens',
+      { sharedDpopReplayStore: true },
+      'sharedDpopReplayStore needs senderConstrainedTokens: true (without it no DPoP proof is ever accepted)',
+    ],
     [
       'a gateway cache with bound tokens',
       { senderConstrainedTokens: true, resultsCacheTtl: Duration.seconds(60) },
