@@ -5,7 +5,8 @@ import { SampleStack } from './sample-stack.js';
 
 /**
  * Builds the sample app from CDK context: `introspectionEndpoint`, `clientCredentialsSecret`,
- * and optionally `introspectionResponseType`, `jwksUri`, `issuer`, `audience`, `stackName`. Without an
+ * and optionally `introspectionResponseType`, `jwksUri`, `issuer`, `audience`,
+ * `senderConstrainedTokens` (`true` for DPoP- and certificate-bound tokens), `stackName`. Without an
  * endpoint it synthesizes with placeholders (offline, no credentials needed) and says so.
  * cdk-nag's AwsSolutions checks run on every synth.
  */
@@ -18,6 +19,7 @@ export function createSampleApp(app: App = new App()): { app: App; stack: Sample
     jwksUri: context('jwksUri'),
     issuer: context('issuer'),
     audience: context('audience'),
+    senderConstrainedTokens: context('senderConstrainedTokens') === 'true',
   });
   if (context('introspectionEndpoint') === undefined) {
     Annotations.of(stack).addWarningV2(

@@ -28,6 +28,8 @@ export interface SampleStackProps extends StackProps {
   readonly issuer?: string;
   /** @default SAMPLE_API_AUDIENCE */
   readonly audience?: string;
+  /** DPoP- and certificate-bound tokens (turns API Gateway's decision cache off). @default false */
+  readonly senderConstrainedTokens?: boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export class SampleStack extends Stack {
       jwksUri: props.jwksUri,
       issuer: props.issuer,
       audience: props.audience ?? SAMPLE_API_AUDIENCE,
+      senderConstrainedTokens: props.senderConstrainedTokens,
     });
 
     const echoLogs = new LogGroup(this, 'EchoLogs', { retention: RetentionDays.ONE_WEEK });

@@ -34,6 +34,8 @@ export interface LocalStackOptions {
    * @default 'application/jwt'
    */
   readonly introspectionResponseType?: 'application/jwt' | 'application/token-introspection+jwt';
+  /** The sample app with `senderConstrainedTokens` (DPoP-bound tokens allowed, no gateway decision cache). @default false */
+  readonly senderConstrainedTokens?: boolean;
 }
 
 export interface LocalStack {
@@ -78,6 +80,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             issuer: oauth.issuer,
           }
         : { introspectionEndpoint: oauth.phantomIntrospectionEndpoint };
+    if (options.senderConstrainedTokens === true) context.senderConstrainedTokens = 'true';
     synthesizeSample(assemblyDir, { stackName: STACK_NAME, clientCredentialsSecret: LOCAL_SECRET_NAME, ...context }, progress);
     const api = readHttpApi(assemblyDir, STACK_NAME);
     const runners = new Map(

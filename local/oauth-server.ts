@@ -32,8 +32,12 @@ export interface OAuthServer {
   readonly revocationEndpoint: string;
   readonly jwksUri: string;
   readonly port: number;
-  /** Obtains an opaque access token by client credentials. */
-  token(clientId: string, clientSecret: string, scope: string): Promise<string>;
+  /**
+   * Obtains an opaque access token by client credentials. With a DPoP proof (RFC 9449 §5, for
+   * `POST` at `tokenEndpoint`) the token is bound to the proof's key: its introspection (and the
+   * phantom JWT) carries `cnf.jkt`.
+   */
+  token(clientId: string, clientSecret: string, scope: string, dpopProof?: string): Promise<string>;
   revoke(token: string, clientId: string, clientSecret: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -101,6 +105,8 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
       introspection: { enabled: true },
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
+      // RFC 9449: a token request with a DPoP proof gets a token bound to its key (cnf.jkt); no server nonce.
+      dPoP: { enabled: true },
       // RFC 8707: every token is issued for a resource, its aud (DEFAULT_RESOURCE unless the client asks for another).
       resourceIndicators: {
         enabled: true,
@@ -171,10 +177,14 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     phantomIntrospectionEndpoint: `${issuer}/phantom/introspection`,
     revocationEndpoint: `${issuer}/token/revocation`,
     jwksUri: `${issuer}/jwks`,
-    async token(clientId, clientSecret, scope) {
+    async token(clientId, clientSecret, scope, dpopProof) {
       const response = await fetch(`${issuer}/token`, {
         method: 'POST',
-        headers: { authorization: basic(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: basic(clientId, clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(dpopProof === undefined ? {} : { dpop: dpopProof }),
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
       });
       const body = (await response.json()) as { access_token?: string; error?: string };

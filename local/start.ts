@@ -6,7 +6,8 @@ import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
  * `npm start`: the phantom-token flow on 127.0.0.1 — OAuth server, local HTTP API gateway running
  * the synthesized authorizer, and the sample echo backend. Ports: PORT (3000) and OAUTH_PORT (3001);
  * LOCAL_OUTDIR (cdk.out.local) is where the sample app is synthesized;
- * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses.
+ * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses;
+ * SENDER_CONSTRAINED_TOKENS=true allows DPoP-bound tokens (scripts/dpop-example.ts).
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
         process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt'
           ? 'application/token-introspection+jwt'
           : 'application/jwt',
+      senderConstrainedTokens: process.env.SENDER_CONSTRAINED_TOKENS === 'true',
       onProgress: (message) => say(`… ${message}`),
       onLog: (source, line) => say(`  [${source.startsWith('PhantomToken') ? 'authorizer' : 'echo'}] ${line}`),
     });
