@@ -48,6 +48,7 @@ export function createAuthorizerFunction(
   if (props.jwksUri !== undefined) environment[ENV.jwksUri] = props.jwksUri;
   if (props.issuer !== undefined) environment[ENV.issuer] = props.issuer;
   if (props.audience !== undefined) environment[ENV.audience] = props.audience;
+  if (props.apiAudiences !== undefined) environment[ENV.apiAudiences] = Stack.of(scope).toJsonString(props.apiAudiences);
 
   const logGroup =
     props.logGroup ??

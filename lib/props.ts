@@ -52,12 +52,21 @@ export interface PhantomTokenAuthorizerProps {
    * The audience every token must hold in its `aud` claim (a string or an array of them, in the
    * introspection response or the JWT's claims), as RFC 9068 §4 asks of resource servers: a token
    * minted for another API is denied as an invalid token, and the decision line says
-   * `wrong_audience`. Compared exactly. One audience per construct: for APIs with different
-   * audiences, use one construct per audience.
+   * `wrong_audience`. Compared exactly. For APIs of one construct that are different audiences,
+   * see `apiAudiences`.
    * @default - the audience is not checked
    * @example 'https://orders.example.com'
    */
   readonly audience?: string;
+
+  /**
+   * Audiences per API, for one construct serving APIs that are different audiences: the API's id
+   * (`httpApi.apiId`, `restApi.restApiId`) → the audience its tokens must hold instead of
+   * `audience`. The ids reach the function's environment (`API_AUDIENCES`), so these APIs must be
+   * in this construct's stack (from another stack the reference would make a cycle).
+   * @default - every API requires `audience`
+   */
+  readonly apiAudiences?: { [apiId: string]: string };
 
   /**
    * Whether tokens bound to their holder are allowed: DPoP-bound tokens (RFC 9449, `cnf.jkt`,

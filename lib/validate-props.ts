@@ -51,6 +51,12 @@ export function validateProps(props: PhantomTokenAuthorizerProps): void {
   ) {
     throw new Error(`audience must be a non-empty string without surrounding whitespace; received ${JSON.stringify(props.audience)}`);
   }
+  for (const [apiId, audience] of Object.entries(props.apiAudiences ?? {})) {
+    if (!Token.isUnresolved(audience) && (audience === '' || audience.trim() !== audience)) {
+      throw new Error(`apiAudiences values must be non-empty strings without surrounding whitespace; received ${JSON.stringify(audience)}`);
+    }
+    if (!Token.isUnresolved(apiId) && apiId === '') throw new Error('apiAudiences keys must be API ids; received ""');
+  }
   validateDuration('resultsCacheTtl', props.resultsCacheTtl, 0, 3_600, 'seconds');
   validateSenderConstraintProps(props);
   validateDuration('cacheMaxTtl', props.cacheMaxTtl, LIMITS.cacheMaxTtlSeconds.min, LIMITS.cacheMaxTtlSeconds.max, 'seconds');
