@@ -95,7 +95,10 @@ export async function checkDpopProof(
   if (typeof htm !== 'string' || typeof htu !== 'string' || typeof ath !== 'string' || typeof jti !== 'string') return INVALID;
   if (jti === '' || jti.length > MAX_JTI_LENGTH || typeof iat !== 'number') return INVALID;
   if (expected.method === undefined || htm !== expected.method) return { ok: false, reason: 'dpop_htm_mismatch' };
-  if (expected.htu === undefined || normalizeHtu(htu) !== expected.htu) return { ok: false, reason: 'dpop_htu_mismatch' };
+  // Most clients send the normalized form already: the string compare spares a URL parse.
+  if (expected.htu === undefined || (htu !== expected.htu && normalizeHtu(htu) !== expected.htu)) {
+    return { ok: false, reason: 'dpop_htu_mismatch' };
+  }
   if (!(Math.abs(nowSeconds - iat) <= policy.maxAgeSeconds)) return { ok: false, reason: 'dpop_proof_expired' };
   if (ath !== expected.tokenHash) return { ok: false, reason: 'dpop_ath_mismatch' };
   if (jkt !== expected.jkt) return { ok: false, reason: 'dpop_key_mismatch' };

@@ -3,7 +3,7 @@ import type { AuthorizerRequest, RequestPresentation } from './authorizer-event.
 import type { TokenScheme } from './bearer-token.js';
 import type { AuthorizerConfig } from './config.js';
 import { type Deadline, settleBy } from './deadline.js';
-import { expectedHtu } from './dpop-htu.js';
+import { ExpectedHtu } from './dpop-htu.js';
 import { checkDpopProof, type ProofPolicy } from './dpop-proof.js';
 import type { ActiveToken } from './introspection-client.js';
 import type { ReplayStore } from './replay-store.js';
@@ -38,12 +38,14 @@ const NO_PRESENTATION: RequestPresentation = {
  */
 export class SenderConstraints {
   private readonly policy: ProofPolicy;
+  private readonly htu: ExpectedHtu;
 
   constructor(
     private readonly config: SenderConstraintConfig,
     private readonly replay: ReplayStore,
   ) {
     this.policy = { algorithms: config.dpopAlgorithms, maxAgeSeconds: config.dpopProofMaxAgeSeconds };
+    this.htu = new ExpectedHtu(config.dpopPublicBaseUrls);
   }
 
   async check(
@@ -70,7 +72,7 @@ export class SenderConstraints {
       presentation.dpop,
       {
         method: presentation.method,
-        htu: expectedHtu(presentation, this.config.dpopPublicBaseUrls),
+        htu: this.htu.of(presentation),
         tokenHash: presented.hash,
         jkt: cnf.jkt,
       },

@@ -312,6 +312,24 @@ describe('which URL a proof must name', () => {
     expect(await lastLine()).toMatchObject({ reason: 'dpop_htu_mismatch' });
   });
 
+  it('rebuilds the URL of each request, for one handler serving several paths and domains', async () => {
+    const handler = authorizer();
+    const token = newToken();
+    const call = async (domainName: string, path: string, htu: string) => {
+      const base = customDomain(path);
+      return handler({
+        ...base,
+        headers: { authorization: `DPoP ${token}`, dpop: await proofFor(token, { htu }) },
+        requestContext: { ...base.requestContext, domainName },
+      });
+    };
+    expect(await call('api.example.com', '/echo', 'https://api.example.com/echo')).toMatchObject({ isAuthorized: true });
+    expect(await call('api.example.com', '/other', 'https://api.example.com/echo')).toEqual({ isAuthorized: false });
+    expect(await call('api2.example.com', '/echo', 'https://api.example.com/echo')).toEqual({ isAuthorized: false });
+    expect(await call('api.example.com', '/other', 'https://api.example.com/other')).toMatchObject({ isAuthorized: true });
+    expect(await call('api.example.com', '/echo', 'https://api.example.com/echo')).toMatchObject({ isAuthorized: true });
+  });
+
   it('expects plain http only on a loopback domain (the local gateway)', async () => {
     const token = newToken();
     const local = { ...customDomain('/echo'), requestContext: { ...customDomain('/echo').requestContext, domainName: '127.0.0.1:3000' } };
