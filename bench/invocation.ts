@@ -5,6 +5,7 @@ import { formEncode } from '../lambda/client-credentials.js';
 import type { httpRequest as HttpRequest } from '../lambda/http-client.js';
 import { startLocalSecretsManager } from '../local/secrets-manager.js';
 import { bundle } from './bundle.js';
+import { dpopCachedDecisions } from './dpop.js';
 import { startJwtServer, startOAuthServerProcess } from './jwt-server-process.js';
 import { formatSummary, type Summary, summarize } from './stats.js';
 
@@ -166,11 +167,15 @@ async function main(): Promise<void> {
     }
   }
   nullServer.child.kill();
+
+  // 1d. A DPoP-bound token on a cached token: proof verification (jose, ES256), thumbprint, replay cache.
+  const dpop = await dpopCachedDecisions(createAuthorizer, secrets, ITERATIONS + WARM_UP, time);
   await secrets.close();
 
   print(`1. cache-hit decision:        ${formatSummary(summarize(hit), 'µs')}\n`);
   print(`   its decision line, after:  ${formatSummary(summarize(logLine), 'µs')}\n`);
   print(`   its decision line, bytes:  ${Buffer.byteLength(lastWritten)} (with the newline)\n`);
+  print(`1d. DPoP decision, cached token: ${formatSummary(summarize(dpop.slice(WARM_UP)), 'µs')}\n`);
   print("2. against the project's OAuth server (Curity-compatible endpoint + oidc-provider):\n");
   printComparison(real);
   print('2s. stress, against a null responder (fixed JWT; no introspection, no signing):\n');

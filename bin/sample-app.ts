@@ -5,8 +5,9 @@ import { SampleStack } from './sample-stack.js';
 
 /**
  * Builds the sample app from CDK context: `introspectionEndpoint`, `clientCredentialsSecret`,
- * and optionally `introspectionResponseType`, `jwksUri`, `issuer`, `backendJwksUri` and `backendIssuer`
- * (the HTTP backend's JWT verification; default: `jwksUri` and `issuer`), `stackName`. Without an
+ * and optionally `introspectionResponseType`, `jwksUri`, `issuer`, `audience`,
+ * `senderConstrainedTokens` (`true` for DPoP- and certificate-bound tokens), `backendJwksUri` and
+ * `backendIssuer` (the HTTP backend's JWT verification; default: `jwksUri` and `issuer`), `stackName`. Without an
  * endpoint it synthesizes with placeholders (offline, no credentials needed) and says so.
  * cdk-nag's AwsSolutions checks run on every synth.
  */
@@ -21,6 +22,8 @@ export function createSampleApp(app: App = new App()): { app: App; stack: Sample
     // The HTTP backend verifies the JWTs it receives against the same OAuth server's keys.
     backendJwksUri: context('backendJwksUri') ?? context('jwksUri') ?? 'https://login.example.com/oauth/v2/oauth-anonymous/jwks',
     backendIssuer: context('backendIssuer') ?? context('issuer') ?? 'https://login.example.com/oauth/v2/oauth-anonymous',
+    audience: context('audience'),
+    senderConstrainedTokens: context('senderConstrainedTokens') === 'true',
   });
   if (context('introspectionEndpoint') === undefined) {
     Annotations.of(stack).addWarningV2(

@@ -17,6 +17,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type IntrospectionResponseType, PhantomTokenAccessLogFormat, PhantomTokenAuthorizer } from '../lib/index.js';
 
+/** The audience the sample APIs require: the resource the local OAuth server issues tokens for (DEFAULT_RESOURCE). */
+export const SAMPLE_API_AUDIENCE = 'https://api.example.com';
+
 export interface SampleStackProps extends StackProps {
   readonly introspectionEndpoint: string;
   readonly clientCredentialsSecret: string;
@@ -27,6 +30,10 @@ export interface SampleStackProps extends StackProps {
   readonly backendJwksUri: string;
   /** The issuer of those JWTs. */
   readonly backendIssuer: string;
+  /** @default SAMPLE_API_AUDIENCE */
+  readonly audience?: string;
+  /** DPoP- and certificate-bound tokens (turns API Gateway's decision cache off). @default false */
+  readonly senderConstrainedTokens?: boolean;
 }
 
 /**
@@ -49,6 +56,8 @@ export class SampleStack extends Stack {
       jwksUri: props.jwksUri,
       issuer: props.issuer,
       dashboard: true,
+      audience: props.audience ?? SAMPLE_API_AUDIENCE,
+      senderConstrainedTokens: props.senderConstrainedTokens,
     });
     const echo = this.nodeFunction('Echo', 'echo-backend.ts', {});
     const backendUrl = this.jwtBackend(props);

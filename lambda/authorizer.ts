@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { type AuthorizerRequest, readAuthorizerEvent } from './authorizer-event.js';
 import { type AuthorizerContext, type AuthorizerResponse, allow, denyInsufficientScope, denyInvalidToken } from './authorizer-response.js';
-import { parseBearerHeader } from './bearer-token.js';
+import { parseAuthorizationHeader } from './bearer-token.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
 import { type AuthorizerConfig, loadConfig } from './config.js';
 import { type DecisionLogLine, decisionLog, roundMs, writeStartupFailureLog } from './decision-log.js';
@@ -10,9 +10,11 @@ import { CONTEXT_KEYS } from './environment.js';
 import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
 import type { DenyReason } from './metrics-contract.js';
+import { createReplayStore } from './replay-store.js';
 import { denyStage, requestArn, routePolicyAnswer } from './route-policy.js';
 import { missingScopes, requiredScopes } from './route-scopes.js';
 import type { SecretReader } from './secrets-manager.js';
+import { type PresentedToken, SenderConstraints } from './sender-constraint.js';
 import { TokenCache } from './token-cache.js';
 
 export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
@@ -59,10 +61,10 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
   // not wait for Secrets Manager; a failure here is retried by that request and reported there.
   credentials.refresh().catch(() => {});
   const perRoute = config.routeScopes.size > 0;
+  const constraints = new SenderConstraints(config, createReplayStore(config));
 
   /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
-  async function lookUp(token: string, line: DecisionLogLine, started: number): Promise<ActiveToken | undefined> {
-    const key = hash('sha256', token, 'base64url');
+  async function lookUp(token: string, key: string, line: DecisionLogLine, started: number): Promise<ActiveToken | undefined> {
     line.tokenHash = key;
     const cached = cache.get(key);
     if (cached !== 'miss') {
@@ -78,8 +80,19 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
     return active;
   }
 
-  function decide(request: AuthorizerRequest, token: ActiveToken | undefined): Decision {
+  async function decide(
+    request: AuthorizerRequest,
+    presented: PresentedToken,
+    token: ActiveToken | undefined,
+    started: number,
+  ): Promise<Decision> {
     if (token === undefined || (token.exp !== undefined && token.exp * 1000 <= Date.now())) return { outcome: 'deny', reason: 'inactive' };
+    // Audience and binding (DPoP proof, client certificate): per request, cached token or not.
+    const unusable = await constraints.check(request, presented, token, {
+      at: started + config.decisionBudgetMs,
+      budgetMs: config.decisionBudgetMs,
+    });
+    if (unusable !== undefined) return { outcome: 'deny', reason: unusable };
     const missing = missingScopes(requiredScopes(config.routeScopes, request), token.scopes);
     if (missing.length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
     return { outcome: 'allow', token };
@@ -93,8 +106,11 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
     try {
       request = readAuthorizerEvent(event);
       line.routeKey = request.routeKey;
-      const bearer = parseBearerHeader(request.authorization);
-      decision = bearer.ok ? decide(request, await lookUp(bearer.token, line, started)) : { outcome: 'deny', reason: bearer.reason };
+      const bearer = parseAuthorizationHeader(request.authorization);
+      if (bearer.ok) {
+        const presented = { scheme: bearer.scheme, hash: hash('sha256', bearer.token, 'base64url') };
+        decision = await decide(request, presented, await lookUp(bearer.token, presented.hash, line, started), started);
+      } else decision = { outcome: 'deny', reason: bearer.reason };
     } catch (error) {
       writeDecisionLog({
         ...line,

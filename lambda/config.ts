@@ -1,6 +1,7 @@
 import {
   DECISION_BUDGET_EXTRA_MS,
   DEFAULTS,
+  DPOP_ALGORITHMS,
   ENV,
   type IntrospectionResponseType,
   LIMITS,
@@ -34,6 +35,17 @@ export interface AuthorizerConfig {
   readonly metricsNamespace: string;
   /** Their `service` dimension. */
   readonly serviceName: string;
+  /** The audience tokens must hold (`AUDIENCE`), and per API id (`API_AUDIENCES`). */
+  readonly audience: string | undefined;
+  readonly apiAudiences: ReadonlyMap<string, string>;
+  /** `SENDER_CONSTRAINED_TOKENS=true`: API Gateway does not cache decisions, so bound tokens may be allowed. */
+  readonly senderConstrainedTokens: boolean;
+  readonly dpopAlgorithms: readonly string[];
+  readonly dpopProofMaxAgeSeconds: number;
+  /** `requestContext.domainName` (lower case) → the public base URL of DPoP `htu`s there. */
+  readonly dpopPublicBaseUrls: ReadonlyMap<string, string>;
+  /** The shared replay store's DynamoDB table, or `undefined` for the per-instance one. */
+  readonly dpopReplayTable: string | undefined;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -77,7 +89,84 @@ export function loadConfig(env: Environment): AuthorizerConfig {
       '1 to 255 printable ASCII characters, not starting with ":" or "AWS/"',
     ),
     serviceName: matching(env, 'serviceName', SERVICE_NAME_PATTERN, '1 to 255 printable ASCII characters, not only spaces'),
+    audience: env[ENV.audience] || undefined,
+    apiAudiences: stringMap(env, ENV.apiAudiences, (value) => value !== ''),
+    senderConstrainedTokens: flag(env, ENV.senderConstrainedTokens),
+    dpopAlgorithms: dpopAlgorithms(env),
+    dpopProofMaxAgeSeconds: integer(env, 'dpopProofMaxAgeSeconds'),
+    dpopPublicBaseUrls: publicBaseUrls(env),
+    dpopReplayTable: env[ENV.dpopReplayTable] || undefined,
   };
+}
+
+/** `true` or `false` (default). */
+function flag(env: Environment, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigurationInvalidError(`${name} must be true or false; received ${JSON.stringify(raw)}`);
+}
+
+/** A JSON object of non-empty strings, each value accepted by `valid`; unset or empty is an empty map. */
+function stringMap(env: Environment, name: string, valid: (value: string) => boolean, rule = 'a non-empty string'): Map<string, string> {
+  const raw = env[name];
+  const map = new Map<string, string>();
+  if (raw === undefined || raw === '') return map;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigurationInvalidError(`${name} must be a JSON object; received a value that is not JSON`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigurationInvalidError(`${name} must be a JSON object; received ${JSON.stringify(parsed)}`);
+  }
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === '' || typeof value !== 'string' || !valid(value)) {
+      throw new ConfigurationInvalidError(`${name}[${JSON.stringify(key)}] must be ${rule}; received ${JSON.stringify(value)}`);
+    }
+    map.set(key, value);
+  }
+  return map;
+}
+
+/** Space-separated names from {@link DPOP_ALGORITHMS}; at least one. */
+function dpopAlgorithms(env: Environment): readonly string[] {
+  const raw = env[ENV.dpopAlgorithms];
+  if (raw === undefined || raw.trim() === '') return DPOP_ALGORITHMS;
+  const names = raw.trim().split(/ +/);
+  for (const name of names) {
+    if (!(DPOP_ALGORITHMS as readonly string[]).includes(name)) {
+      throw new ConfigurationInvalidError(
+        `${ENV.dpopAlgorithms} must name algorithms from ${DPOP_ALGORITHMS.join(' ')}; received ${JSON.stringify(name)}`,
+      );
+    }
+  }
+  return names;
+}
+
+/** Domain (lower case) → base URL: https (http only for a loopback host), no credentials, query or fragment. */
+function publicBaseUrls(env: Environment): Map<string, string> {
+  const name = ENV.dpopPublicBaseUrls;
+  const urls = stringMap(env, name, isBaseUrl, 'an absolute https URL without query, fragment or credentials');
+  return new Map([...urls].map(([domain, url]) => [domain.toLowerCase(), url]));
+}
+
+function isBaseUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  return (
+    (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) &&
+    url.username === '' &&
+    url.password === '' &&
+    !value.includes('?') &&
+    !value.includes('#')
+  );
 }
 
 /** An optional string variable that must match `pattern`; its default when unset or empty. */

@@ -40,7 +40,39 @@ export const ENV = {
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   /** The `service` dimension of those metrics (default `phantom-token`); Powertools' variable. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
+  /** The audience every token must hold in `aud` (RFC 9068 §4); unchecked when unset. */
+  audience: 'AUDIENCE',
+  /** JSON: API id → the audience its tokens must hold, overriding `AUDIENCE` for that API. */
+  apiAudiences: 'API_AUDIENCES',
+  /**
+   * `true` when API Gateway does not cache this function's decisions (result TTL 0), so every
+   * request is checked: only then are DPoP- and certificate-bound tokens allowed (default `false`).
+   */
+  senderConstrainedTokens: 'SENDER_CONSTRAINED_TOKENS',
+  /** Space-separated JWS algorithms a DPoP proof may be signed with (default {@link DPOP_ALGORITHMS}). */
+  dpopAlgorithms: 'DPOP_ALGORITHMS',
+  /** How far a DPoP proof's `iat` may be from now, either way, seconds (default 60). */
+  dpopProofMaxAgeSeconds: 'DPOP_PROOF_MAX_AGE_SECONDS',
+  /** JSON: `requestContext.domainName` → the public base URL a DPoP `htu` starts with there (custom domains). */
+  dpopPublicBaseUrls: 'DPOP_PUBLIC_BASE_URLS',
+  /** A DynamoDB table (name or ARN) shared by every instance to remember DPoP proof ids; per instance when unset. */
+  dpopReplayTable: 'DPOP_REPLAY_TABLE',
 } as const;
+
+/** Asymmetric JWS algorithms a DPoP proof may use (RFC 9449 §4.3: never `none`, never a MAC). */
+export const DPOP_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'EdDSA',
+  'Ed25519',
+] as const;
 
 /** `application/jwt`: the Curity Identity Server's phantom-token response (the JWT is the body). */
 export const RESPONSE_TYPE_JWT = 'application/jwt';
@@ -69,6 +101,8 @@ export const DEFAULTS = {
   metricsNamespace: 'PhantomToken',
   /** The `service` dimension of every metric. */
   serviceName: 'phantom-token',
+  /** Seconds either side of now; a proof id is remembered this long past its `iat`. */
+  dpopProofMaxAgeSeconds: 60,
 } as const;
 
 /** Inclusive ranges the runtime and the construct both enforce. */
@@ -78,7 +112,14 @@ export const LIMITS = {
   negativeCacheTtlSeconds: { min: 0, max: 3_600 },
   introspectionTimeoutMs: { min: 100, max: 9_000 },
   secretRefreshSeconds: { min: 0, max: 86_400 },
+  dpopProofMaxAgeSeconds: { min: 1, max: 300 },
 } as const;
+
+/** DPoP proof ids one instance remembers (least recent go first); about 100 bytes each. */
+export const DPOP_REPLAY_CACHE_MAX_ENTRIES = 100_000;
+
+/** The longest DPoP proof accepted, in characters: a proof with an RSA-4096 key is about 1.6 KB. */
+export const MAX_DPOP_PROOF_LENGTH = 8_192;
 
 /** The longest access token accepted, in characters (all b64token characters are one byte). */
 export const MAX_TOKEN_LENGTH = 4_096;

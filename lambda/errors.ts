@@ -47,3 +47,9 @@ export class AuthorizerEventInvalidError extends PhantomTokenError {
 export function errorCode(error: unknown): string {
   return error instanceof PhantomTokenError ? error.code : 'ERR_INTERNAL';
 }
+
+/** The shared DPoP replay store (DynamoDB) could not say whether a proof was seen: the request fails (500), never allowed. */
+export class ReplayStoreUnavailableError extends PhantomTokenError {
+  readonly code = 'ERR_REPLAY_STORE_UNAVAILABLE';
+  override readonly name = 'ReplayStoreUnavailableError';
+}

@@ -19,6 +19,21 @@ export interface ActiveToken {
   readonly scopes: readonly string[];
   /** The token's `exp`, in seconds since the epoch, when the server told it. */
   readonly exp: number | undefined;
+  /** The token's audiences (`aud`, a string or an array of them), when the server told them. */
+  readonly aud?: readonly string[] | undefined;
+  /** RFC 7800 `cnf`: what the token is bound to, when it is sender-constrained. */
+  readonly cnf?: TokenConfirmation | undefined;
+}
+
+/**
+ * The confirmation methods of a sender-constrained token the authorizer checks. A `cnf` with
+ * neither (another method, or an empty object) is still a bound token: it is never an allow.
+ */
+export interface TokenConfirmation {
+  /** RFC 9449 §6: the RFC 7638 SHA-256 thumbprint of the DPoP key, base64url. */
+  readonly jkt: string | undefined;
+  /** RFC 8705 §3.1 `x5t#S256`: the SHA-256 of the client certificate's DER, base64url. */
+  readonly x5tS256: string | undefined;
 }
 
 export type IntrospectionResult =
@@ -148,7 +163,8 @@ export class IntrospectionClient {
     }
     const claims = introspection as Record<string, unknown>;
     if (claims.active !== true) return { active: false };
-    return checkTimeClaims(claims, 'the token_introspection claim') ? { active: true, token: activeToken(body, claims) } : NOT_YET_VALID;
+    const where = 'the token_introspection claim';
+    return checkTimeClaims(claims, where) ? { active: true, token: activeToken(body, claims, where) } : NOT_YET_VALID;
   }
 }
 
@@ -175,8 +191,9 @@ function phantomResult(jwt: string, claims: Record<string, unknown>, host: strin
       `${host} answered with a JWT whose active claim is ${JSON.stringify(claims.active)}; expected true or no active claim`,
     );
   }
-  if (!checkTimeClaims(claims, `the JWT from ${host}`)) return NOT_YET_VALID;
-  return { active: true, token: activeToken(jwt, claims), maxAgeSeconds };
+  const where = `the JWT from ${host}`;
+  if (!checkTimeClaims(claims, where)) return NOT_YET_VALID;
+  return { active: true, token: activeToken(jwt, claims, where), maxAgeSeconds };
 }
 
 /** `typ` of the JWS header is RFC 9701's (`token-introspection+jwt`, with or without `application/`). */
@@ -210,7 +227,7 @@ function checkTimeClaims(claims: Record<string, unknown>, where: string): boolea
 
 const NUMERIC_DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 
-function activeToken(jwt: string, claims: Record<string, unknown>): ActiveToken {
+function activeToken(jwt: string, claims: Record<string, unknown>, where: string): ActiveToken {
   const scopes = scopeClaim(claims);
   return {
     jwt,
@@ -219,7 +236,43 @@ function activeToken(jwt: string, claims: Record<string, unknown>): ActiveToken 
     scope: scopes.join(' '),
     scopes,
     exp: claims.exp as number | undefined,
+    aud: audienceClaim(claims, where),
+    cnf: confirmationClaim(claims, where),
   };
+}
+
+/**
+ * `aud` (RFC 7519 §4.1.3): a string or an array of strings. Anything else is a malformed answer
+ * (an error, so nothing is cached): an audience check must never read a garbled claim as absent.
+ */
+function audienceClaim(claims: Record<string, unknown>, where: string): readonly string[] | undefined {
+  const aud = claims.aud;
+  if (aud === undefined) return undefined;
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud) && aud.every((value) => typeof value === 'string')) return aud as string[];
+  throw new IntrospectionResponseInvalidError(`${where}: claim aud must be a string or an array of strings`);
+}
+
+/**
+ * `cnf` (RFC 7800 §3.1): an object; its `jkt` (RFC 9449 §6.1) and `x5t#S256` (RFC 8705 §3.1),
+ * when present, strings. A malformed one is an error (nothing cached), never an unbound token.
+ */
+function confirmationClaim(claims: Record<string, unknown>, where: string): TokenConfirmation | undefined {
+  const cnf = claims.cnf;
+  if (cnf === undefined) return undefined;
+  if (cnf === null || typeof cnf !== 'object' || Array.isArray(cnf)) {
+    throw new IntrospectionResponseInvalidError(`${where}: claim cnf must be a JSON object`);
+  }
+  const { jkt, 'x5t#S256': x5tS256 } = cnf as Record<string, unknown>;
+  for (const [name, value] of [
+    ['jkt', jkt],
+    ['x5t#S256', x5tS256],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'string') {
+      throw new IntrospectionResponseInvalidError(`${where}: claim cnf.${name} must be a string`);
+    }
+  }
+  return { jkt: jkt as string | undefined, x5tS256: x5tS256 as string | undefined };
 }
 
 /** The granted scopes: the `scope` claim (space-separated) or the `scp` claim (array or string). */

@@ -1,12 +1,16 @@
 /**
  * The metrics the decision lines carry (CloudWatch embedded metric format), defined once: the
  * runtime writes them (`emf.ts`), the construct's alarms and dashboard read them. Data only, like
- * `environment.ts`: no imports, no side effects.
+ * `environment.ts`: no side effects, and no imports but another list of the same kind.
  *
  * Every distinct combination of metric name and dimension values is one billed custom metric, so
  * every dimension value below comes from a fixed list: `service` (one value per deployment),
  * `outcome` (3), `reason` (the lists below) and `cache` (3).
  */
+
+import { SENDER_CONSTRAINT_DENY_REASONS } from './sender-constraint-reasons.js';
+
+type SenderConstraintDenyReason = (typeof SENDER_CONSTRAINT_DENY_REASONS)[number];
 
 /**
  * Deny reasons and what each says about the token. To add one: add it here (the decision code's
@@ -26,6 +30,10 @@ export const DENY_REASONS = {
   inactive: 'invalid_token',
   /** An active token without the route's scopes. */
   insufficient_scope: 'insufficient_scope',
+  /** Audience and sender-constraint checks (`sender-constraint-reasons.ts`): each an invalid token. */
+  ...(Object.fromEntries(SENDER_CONSTRAINT_DENY_REASONS.map((reason) => [reason, 'invalid_token'])) as {
+    readonly [reason in SenderConstraintDenyReason]: 'invalid_token';
+  }),
 } as const;
 
 export type DenyReason = keyof typeof DENY_REASONS;
@@ -41,6 +49,7 @@ export const ERROR_REASONS = [
   'ERR_CLIENT_CREDENTIALS_REJECTED',
   'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
   'ERR_EVENT_INVALID',
+  'ERR_REPLAY_STORE_UNAVAILABLE',
   'ERR_INTERNAL',
 ] as const;
 

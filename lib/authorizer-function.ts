@@ -10,7 +10,9 @@ import type { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../lambda/environment.js';
 import { AUTHORIZER_BUNDLE } from './bundle-settings.js';
 import { metricsTarget } from './decision-metrics.js';
+import { createDpopReplayTable } from './dpop-replay-table.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
+import { senderConstraintEnvironment } from './sender-constrained-tokens.js';
 
 /** What {@link createAuthorizerFunction} builds. */
 export interface AuthorizerFunction {
@@ -45,9 +47,12 @@ export function createAuthorizerFunction(
     [ENV.routeScopes]: Lazy.string({ produce: routeScopesJson }),
     [ENV.metricsNamespace]: metrics.namespace,
     [ENV.serviceName]: metrics.service,
+    ...senderConstraintEnvironment(props),
   };
   if (props.jwksUri !== undefined) environment[ENV.jwksUri] = props.jwksUri;
   if (props.issuer !== undefined) environment[ENV.issuer] = props.issuer;
+  if (props.audience !== undefined) environment[ENV.audience] = props.audience;
+  if (props.apiAudiences !== undefined) environment[ENV.apiAudiences] = Stack.of(scope).toJsonString(props.apiAudiences);
 
   const logGroup =
     props.logGroup ??
@@ -97,6 +102,7 @@ export function createAuthorizerFunction(
           },
         });
   grantSecretRead(role, secret);
+  if (props.sharedDpopReplayStore === true) createDpopReplayTable(scope, fn, role);
   return { function: fn, role, logGroup, clientCredentialsSecret: secret.secret };
 }
 

@@ -31,15 +31,28 @@ export class DecisionMetrics {
     return this.metric(METRICS[name], statistic, {}, label);
   }
 
-  /** Denies that say the token is not good (every reason but `insufficient_scope`), summed per minute. */
+  /**
+   * Denies that say the token is not good, summed per minute: every deny less those whose reason
+   * is not an invalid token (`insufficient_scope`). Subtracting the few keeps the alarm within
+   * CloudWatch's hard limit of 10 metrics per metric-math alarm however many invalid-token reasons
+   * there are (21 with the sender-constraint ones).
+   */
   invalidTokenDenies(): MathExpression {
-    const reasons = Object.entries(DENY_REASONS)
-      .filter(([, kind]) => kind === 'invalid_token')
-      .map(([reason]) => reason);
-    return sum(
-      'Invalid-token denies',
-      reasons.map((reason) => this.decisions('reason', reason)),
-    );
+    const others = Object.entries(DENY_REASONS)
+      .filter(([, kind]) => kind !== 'invalid_token')
+      .map(([reason]) => this.decisions('reason', reason));
+    const usingMetrics = Object.fromEntries([
+      ['deny', this.decisions('outcome', 'deny')],
+      ...others.map((metric, index) => [`m${index}`, metric]),
+    ]);
+    return new MathExpression({
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' - '),
+      usingMetrics,
+      label: 'Invalid-token denies',
+      period: Duration.minutes(1),
+    });
   }
 
   /** Cache hits as a percentage of decisions that looked a token up. */

@@ -1,4 +1,4 @@
-import { Duration, Lazy } from 'aws-cdk-lib';
+import { Lazy } from 'aws-cdk-lib';
 import type { IAuthorizer, Integration, IResource, IRestApi, Method, RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpRoute, HttpRouteIntegration, IHttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,6 +18,7 @@ import type { PhantomTokenAuthorizerProps } from './props.js';
 import { addProtectedRestMethod, type PhantomTokenRestMethodOptions, RestAuthorizerWiring } from './rest-authorizer.js';
 import { RoutePolicyPlanner } from './route-policy-plan.js';
 import { RouteScopeRegistry } from './route-scope-registry.js';
+import { dpopChallenge, gatewayCacheTtl } from './sender-constrained-tokens.js';
 import { validateProps } from './validate-props.js';
 
 /**
@@ -74,7 +75,7 @@ export class PhantomTokenAuthorizer extends Construct {
   constructor(scope: Construct, id: string, props: PhantomTokenAuthorizerProps) {
     super(scope, id);
     validateProps(props, this.node.path);
-    const resultsCacheTtl = props.resultsCacheTtl ?? Duration.seconds(60);
+    const resultsCacheTtl = gatewayCacheTtl(props);
     this.jwtHeaderName = (props.jwtHeaderName ?? DEFAULT_JWT_HEADER_NAME).toLowerCase();
     const built = createAuthorizerFunction(this, props, () => this.routeScopes.toJson());
     this.function = built.function;
@@ -105,6 +106,7 @@ export class PhantomTokenAuthorizer extends Construct {
       resultsCacheTtl,
       authorizerName,
       realm: props.realm ?? DEFAULTS.realm,
+      dpopChallenge: dpopChallenge(props),
       gatewayResponses: props.restGatewayResponses ?? true,
       gatewayResponseHeaders: props.restGatewayResponseHeaders ?? {},
     });

@@ -51,6 +51,74 @@ export interface PhantomTokenAuthorizerProps {
   readonly issuer?: string;
 
   /**
+   * The audience every token must hold in its `aud` claim (a string or an array of them, in the
+   * introspection response or the JWT's claims), as RFC 9068 §4 asks of resource servers: a token
+   * minted for another API is denied as an invalid token, and the decision line says
+   * `wrong_audience`. Compared exactly. For APIs of one construct that are different audiences,
+   * see `apiAudiences`.
+   * @default - the audience is not checked
+   * @example 'https://orders.example.com'
+   */
+  readonly audience?: string;
+
+  /**
+   * Audiences per API, for one construct serving APIs that are different audiences: the API's id
+   * (`httpApi.apiId`, `restApi.restApiId`) → the audience its tokens must hold instead of
+   * `audience`. The ids reach the function's environment (`API_AUDIENCES`), so these APIs must be
+   * in this construct's stack (from another stack the reference would make a cycle).
+   * @default - every API requires `audience`
+   */
+  readonly apiAudiences?: { [apiId: string]: string };
+
+  /**
+   * Whether tokens bound to their holder are allowed: DPoP-bound tokens (RFC 9449, `cnf.jkt`,
+   * presented with `Authorization: DPoP` and a `DPoP` proof) and certificate-bound tokens (RFC
+   * 8705, `cnf["x5t#S256"]`, over mutual TLS on a custom domain). A proof is unique per request,
+   * so a cached gateway decision must never stand in for its check: `true` turns API Gateway's
+   * decision cache off (result TTL 0; `resultsCacheTtl` must then be unset or 0), so every
+   * request invokes the function (its own token cache still saves the introspection), and REST
+   * 401 responses announce the DPoP scheme. `false`: bound tokens are denied
+   * (`sender_constrained_tokens_disabled`); bearer tokens work either way.
+   * @default false
+   */
+  readonly senderConstrainedTokens?: boolean;
+
+  /**
+   * The JWS algorithms a DPoP proof may be signed with: asymmetric ones from ES256, ES384, ES512,
+   * PS256, PS384, PS512, RS256, RS384, RS512, EdDSA, Ed25519. Announced in REST 401 challenges
+   * (`DPoP algs="…"`).
+   * @default - all of them
+   */
+  readonly dpopAlgorithms?: string[];
+
+  /**
+   * How far a DPoP proof's `iat` may be from the function's clock, either way, a whole number of
+   * seconds from 1 to 300; a proof's `jti` is remembered this long after its `iat`.
+   * @default Duration.seconds(60)
+   */
+  readonly dpopProofMaxAge?: Duration;
+
+  /**
+   * For custom domains: the domain name (as API Gateway reports it in `requestContext.domainName`)
+   * → the base URL a DPoP proof's `htu` starts with there, when it is not `https://<domain>`
+   * followed by the path in the event (a base-path mapping the event's path leaves out). https,
+   * no query, fragment or credentials.
+   * @default - every proof names `https://<domainName><path>`
+   * @example { 'api.example.com': 'https://api.example.com/orders' }
+   */
+  readonly dpopPublicBaseUrls?: { [domainName: string]: string };
+
+  /**
+   * Whether DPoP proof ids are remembered in a DynamoDB table shared by every function instance
+   * (created by the construct: on demand, TTL on `expiresAt`, the function may only `PutItem`),
+   * instead of in each instance's memory. A per-instance store cannot see a proof replayed to
+   * another instance; the shared one can (a conditional write per proof: one more round trip,
+   * a few milliseconds, on every DPoP request). Needs `senderConstrainedTokens`.
+   * @default false
+   */
+  readonly sharedDpopReplayStore?: boolean;
+
+  /**
    * The realm in REST `WWW-Authenticate: Bearer realm="…"` challenges: printable ASCII without
    * `"`, `'` or `\`.
    * @default 'api'

@@ -47,6 +47,8 @@ export interface RestWiringContext {
   readonly gatewayResponses: boolean;
   /** Further headers of the 401 and 403 gateway responses, as `GatewayResponse` takes them. */
   readonly gatewayResponseHeaders: Readonly<Record<string, string>>;
+  /** `DPoP realm="…", algs="…"`, added to both challenges when bound tokens are allowed. */
+  readonly dpopChallenge?: string | undefined;
 }
 
 /** The gateway response types the construct answers for: a missing or invalid token, and insufficient scope. */
@@ -118,11 +120,13 @@ export class RestAuthorizerWiring {
       },
     });
     if (context.gatewayResponses) {
+      // A static value: gateway responses cannot carry the authorizer's answer, so no per-request error code.
+      const dpop = context.dpopChallenge === undefined ? '' : `, ${context.dpopChallenge}`;
       const unauthorized = new GatewayResponse(scope, 'Unauthorized', {
         restApi,
         type: ResponseType.UNAUTHORIZED,
         statusCode: '401',
-        responseHeaders: { ...context.gatewayResponseHeaders, 'WWW-Authenticate': `'Bearer realm="${context.realm}"'` },
+        responseHeaders: { ...context.gatewayResponseHeaders, 'WWW-Authenticate': `'Bearer realm="${context.realm}"${dpop}'` },
       });
       const accessDenied = new GatewayResponse(scope, 'AccessDenied', {
         restApi,
@@ -130,7 +134,7 @@ export class RestAuthorizerWiring {
         statusCode: '403',
         responseHeaders: {
           ...context.gatewayResponseHeaders,
-          'WWW-Authenticate': `'Bearer realm="${context.realm}", error="insufficient_scope"'`,
+          'WWW-Authenticate': `'Bearer realm="${context.realm}", error="insufficient_scope"${dpop}'`,
         },
       });
       for (const response of [unauthorized, accessDenied]) CONSTRUCT_RESPONSES.add(response);

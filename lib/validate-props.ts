@@ -2,6 +2,7 @@ import { type Duration, Token } from 'aws-cdk-lib';
 import { DEFAULTS, LIMITS, RESPONSE_TYPE_INTROSPECTION_JWT, RESPONSE_TYPES } from '../lambda/environment.js';
 import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from '../lambda/metrics-contract.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
+import { validateSenderConstraintProps } from './sender-constrained-tokens.js';
 
 /** Headers HTTP API parameter mapping may not write (API Gateway developer guide, http-api-parameter-mapping, "Reserved headers"). */
 export const RESERVED_HEADERS = [
@@ -45,7 +46,21 @@ export function validateProps(props: PhantomTokenAuthorizerProps, defaultService
   if (props.realm !== undefined && !Token.isUnresolved(props.realm) && !/^[\x20\x21\x23-\x26\x28-\x5B\x5D-\x7E]+$/.test(props.realm)) {
     throw new Error(`realm must be printable ASCII without ", ' or \\; received ${JSON.stringify(props.realm)}`);
   }
+  if (
+    props.audience !== undefined &&
+    !Token.isUnresolved(props.audience) &&
+    (props.audience === '' || props.audience.trim() !== props.audience)
+  ) {
+    throw new Error(`audience must be a non-empty string without surrounding whitespace; received ${JSON.stringify(props.audience)}`);
+  }
+  for (const [apiId, audience] of Object.entries(props.apiAudiences ?? {})) {
+    if (!Token.isUnresolved(audience) && (audience === '' || audience.trim() !== audience)) {
+      throw new Error(`apiAudiences values must be non-empty strings without surrounding whitespace; received ${JSON.stringify(audience)}`);
+    }
+    if (!Token.isUnresolved(apiId) && apiId === '') throw new Error('apiAudiences keys must be API ids; received ""');
+  }
   validateDuration('resultsCacheTtl', props.resultsCacheTtl, 0, 3_600, 'seconds');
+  validateSenderConstraintProps(props);
   validateDuration('cacheMaxTtl', props.cacheMaxTtl, LIMITS.cacheMaxTtlSeconds.min, LIMITS.cacheMaxTtlSeconds.max, 'seconds');
   validateDuration(
     'negativeCacheTtl',

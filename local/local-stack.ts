@@ -39,6 +39,8 @@ export interface LocalStackOptions {
    * @default 'application/jwt'
    */
   readonly introspectionResponseType?: 'application/jwt' | 'application/token-introspection+jwt';
+  /** The sample app with `senderConstrainedTokens` (DPoP-bound tokens allowed, no gateway decision cache). @default false */
+  readonly senderConstrainedTokens?: boolean;
 }
 
 export interface LocalStack {
@@ -94,6 +96,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             ...verification,
           }
         : { introspectionEndpoint: oauth.phantomIntrospectionEndpoint, ...verification };
+    if (options.senderConstrainedTokens === true) context.senderConstrainedTokens = 'true';
     synthesizeSample(assemblyDir, { stackName: STACK_NAME, clientCredentialsSecret: LOCAL_SECRET_NAME, ...context }, progress);
     const resources = readResources(assemblyDir, STACK_NAME);
     // One runner per function, shared by both gateways and the function URL: one instance each, as the emulator runs functions.

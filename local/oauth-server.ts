@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import { closeServer, listen, readBody } from './http-server.js';
 
 /**
@@ -32,8 +32,12 @@ export interface OAuthServer {
   readonly revocationEndpoint: string;
   readonly jwksUri: string;
   readonly port: number;
-  /** Obtains an opaque access token by client credentials. */
-  token(clientId: string, clientSecret: string, scope: string): Promise<string>;
+  /**
+   * Obtains an opaque access token by client credentials. With a DPoP proof (RFC 9449 §5, for
+   * `POST` at `tokenEndpoint`) the token is bound to the proof's key: its introspection (and the
+   * phantom JWT) carries `cnf.jkt`.
+   */
+  token(clientId: string, clientSecret: string, scope: string, dpopProof?: string): Promise<string>;
   revoke(token: string, clientId: string, clientSecret: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -44,6 +48,14 @@ export interface DemoClient {
   readonly scope: string;
   readonly ttlSeconds?: number;
 }
+
+/**
+ * The resource (RFC 8707) tokens are issued for when the client names none: their `aud`. The
+ * sample app requires it as its audience (bin/sample-stack.ts, SAMPLE_API_AUDIENCE).
+ */
+export const DEFAULT_RESOURCE = 'https://api.example.com';
+/** Another resource a client may ask for, to get a token minted for another API. */
+export const OTHER_RESOURCE = 'https://other-api.example.com';
 
 export const DEFAULT_AUTHORIZER_CLIENT = { id: 'phantom-authorizer', secret: 'authorizer secret: +/=&%' };
 export const DEFAULT_DEMO_CLIENT: DemoClient = { id: 'demo-client', secret: 'demo-secret', scope: 'read write' };
@@ -93,6 +105,17 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
       introspection: { enabled: true },
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
+      // RFC 9449: a token request with a DPoP proof gets a token bound to its key (cnf.jkt); no server nonce.
+      dPoP: { enabled: true },
+      // RFC 8707: every token is issued for a resource, its aud (DEFAULT_RESOURCE unless the client asks for another).
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? DEFAULT_RESOURCE,
+        getResourceServerInfo: async (_ctx, resource) => {
+          if (resource !== DEFAULT_RESOURCE && resource !== OTHER_RESOURCE) throw new errors.InvalidTarget();
+          return { scope: 'read write', audience: resource, accessTokenFormat: 'opaque' as const };
+        },
+      },
     },
     ttl: {
       ClientCredentials: (_ctx: unknown, _token: unknown, client: { clientId: string }) =>
@@ -154,10 +177,14 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     phantomIntrospectionEndpoint: `${issuer}/phantom/introspection`,
     revocationEndpoint: `${issuer}/token/revocation`,
     jwksUri: `${issuer}/jwks`,
-    async token(clientId, clientSecret, scope) {
+    async token(clientId, clientSecret, scope, dpopProof) {
       const response = await fetch(`${issuer}/token`, {
         method: 'POST',
-        headers: { authorization: basic(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: basic(clientId, clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(dpopProof === undefined ? {} : { dpop: dpopProof }),
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
       });
       const body = (await response.json()) as { access_token?: string; error?: string };

@@ -8,7 +8,8 @@ import { MetricsSummary } from './metrics-summary.js';
  * gateways running the synthesized authorizer, the sample echo function and the JWT-verifying HTTP
  * backend. Ports: PORT (3000, HTTP API), OAUTH_PORT (3001) and REST_PORT (3002, REST API);
  * LOCAL_OUTDIR (cdk.out.local) is where the sample app is synthesized;
- * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses.
+ * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses;
+ * SENDER_CONSTRAINED_TOKENS=true allows DPoP-bound tokens (scripts/dpop-example.ts).
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
         process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt'
           ? 'application/token-introspection+jwt'
           : 'application/jwt',
+      senderConstrainedTokens: process.env.SENDER_CONSTRAINED_TOKENS === 'true',
       onProgress: (message) => say(`… ${message}`),
       onLog: (source, line) => {
         metrics.observe(line);

@@ -51,6 +51,14 @@ describe('readAuthorizerEvent', () => {
       methodArn: undefined,
       httpMethod: undefined,
       resource: undefined,
+      apiId: 'api-id',
+      presentation: {
+        dpop: undefined,
+        method: 'ANY',
+        domainName: 'id.execute-api.us-east-1.amazonaws.com',
+        path: '/x',
+        clientCertPem: 'CERT_CONTENT',
+      },
     });
   });
 
@@ -62,6 +70,14 @@ describe('readAuthorizerEvent', () => {
       methodArn: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/POST/orders/7',
       httpMethod: 'POST',
       resource: '/orders/{id}',
+      apiId: 's4x3opwd6i',
+      presentation: {
+        dpop: undefined,
+        method: 'POST',
+        domainName: '....execute-api.us-east-1.amazonaws.com',
+        path: '/request',
+        clientCertPem: undefined,
+      },
     });
     expect(readAuthorizerEvent(httpApiV1Event('Bearer abc'))).toMatchObject({ format: 'policy', routeKey: 'GET /request' });
   });

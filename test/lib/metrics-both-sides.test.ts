@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decisionLog } from '../../lambda/decision-log.js';
+import { metricsSettings } from '../../lambda/emf.js';
 import { CACHE_OUTCOMES, METRIC_REASONS, OUTCOMES } from '../../lambda/metrics-contract.js';
+import { SENDER_CONSTRAINT_DENY_REASONS } from '../../lambda/sender-constraint-reasons.js';
 import { extractMetrics } from '../../local/emf-validator.js';
 import { type FaultServer, startFaultServer } from '../support/fault-server.js';
 import { httpApiEvent } from '../support/fixtures.js';
@@ -73,6 +76,16 @@ describe('the construct watches the metrics the function writes', () => {
       },
     );
     await failing({}, { type: 'REQUEST', version: '2.0', routeKey: 'GET /echo', headers: unlistable }); // ERR_INTERNAL
+    await peers.authorizer({ ...metricsEnv, AUDIENCE: 'https://another-api.example.com' })(httpApiEvent(`Bearer ${read}`)); // wrong_audience
+    // The other sender-constraint denies and the replay store's error need DPoP proofs, client
+    // certificates and DynamoDB (their own suites drive them: test/lambda/dpop*, test/moto); here
+    // their lines come from the same writer the handler uses, with the same environment.
+    const { writeDecisionLog } = decisionLog(metricsSettings(metricsEnv));
+    for (const reason of SENDER_CONSTRAINT_DENY_REASONS.filter((reason) => reason !== 'wrong_audience')) {
+      writeDecisionLog({ outcome: 'deny', reason, cache: 'hit' });
+    }
+    writeDecisionLog({ outcome: 'error', reason: 'ERR_REPLAY_STORE_UNAVAILABLE', cache: 'hit' });
+    await new Promise((resolve) => setImmediate(resolve));
 
     const written = (await emfLines())
       .slice(before)

@@ -63,6 +63,11 @@ describe('alarms', () => {
       .filter(([, kind]) => kind === 'invalid_token')
       .map(([reason]) => reason);
     expect(invalidTokenReasons).toEqual(expect.arrayContaining(['missing', 'not_bearer', 'malformed', 'too_long', 'inactive']));
+    // Every deny is an invalid token but insufficient_scope, so "deny - insufficient_scope" counts
+    // them with 2 metrics, whatever their number (a metric-math alarm may reference 10 at most).
+    expect(Object.keys(DENY_REASONS).filter((reason) => !invalidTokenReasons.includes(reason))).toEqual(['insufficient_scope']);
+    expect(invalidTokenReasons.length).toBeGreaterThan(10);
+    for (const alarm of templateAlarms(template(stack))) expect(alarm.metrics.length).toBeLessThanOrEqual(10);
     expect(read).toEqual([
       { threshold: 5, expression: undefined, metrics: [`PhantomToken Decisions {"outcome":"error",${service}} Sum`] },
       { threshold: 5, expression: undefined, metrics: ['AWS/Lambda Errors {"FunctionName":"<token>"} Sum'] },
@@ -70,8 +75,11 @@ describe('alarms', () => {
       { threshold: 1000, expression: undefined, metrics: [`PhantomToken totalMs {${service}} p99`] },
       {
         threshold: 100,
-        expression: invalidTokenReasons.map((_, i) => `FILL(m${i}, 0)`).join(' + '),
-        metrics: invalidTokenReasons.map((reason) => `PhantomToken Decisions {"reason":"${reason}",${service}} Sum`),
+        expression: 'FILL(deny, 0) - FILL(m0, 0)',
+        metrics: [
+          `PhantomToken Decisions {"outcome":"deny",${service}} Sum`,
+          `PhantomToken Decisions {"reason":"insufficient_scope",${service}} Sum`,
+        ],
       },
     ]);
   });

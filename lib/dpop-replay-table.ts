@@ -1,0 +1,25 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { ENV } from '../lambda/environment.js';
+
+/**
+ * The shared DPoP replay store: a DynamoDB table every function instance records proof ids in
+ * with a conditional write, so a proof replayed to another instance is seen too. Partition key
+ * `pk` (string), TTL attribute `expiresAt`, on demand; its items live one proof window, so it is
+ * destroyed with the stack. The function may `PutItem` in it and nothing else.
+ */
+export function createDpopReplayTable(scope: Construct, fn: LambdaFunction, role: IRole): Table {
+  const table = new Table(scope, 'DpopReplayTable', {
+    partitionKey: { name: 'pk', type: AttributeType.STRING },
+    billingMode: BillingMode.PAY_PER_REQUEST,
+    timeToLiveAttribute: 'expiresAt',
+    encryption: TableEncryption.AWS_MANAGED,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  table.grant(role, 'dynamodb:PutItem');
+  fn.addEnvironment(ENV.dpopReplayTable, table.tableName);
+  return table;
+}
