@@ -9,7 +9,7 @@ import { errorReasons, phaseTable, summaryLine } from './summary.js';
  * `npm run soak [-- --seconds N …]`: the soak test of the local flow under load, faults and token
  * churn. Prints progress, the per-phase latency table and one summary line; writes the report
  * (HTML with the plots) and the summary JSON to `--out` (reports/soak). Exits 1 on any wrong
- * allow, wrong deny, 500 outside a failure window, lost or unexpected answer.
+ * allow, wrong deny, lost or unexpected answer.
  */
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
