@@ -190,27 +190,37 @@ function introspectionSpec(run: SoakRun): Record<string, unknown> {
   };
 }
 
-/** What the fleet model takes from a run: rates and ratios measured in fault-free phases. */
+/**
+ * What the fleet model takes from a run, measured in the fault-free phases: all traffic, and the
+ * long-lived valid tokens alone (the model's population: tokens that outlive the caches).
+ */
 export function calibration(run: SoakRun): Record<string, number> {
   const clean = run.schedule.phases.filter((p) => p.fault === undefined && p.name !== 'warm-up');
   const inClean = (t: number) => clean.some((p) => t >= p.startMs && t < p.endMs);
   const cleanSeconds = clean.reduce((sum, p) => sum + (p.endMs - p.startMs) / 1000, 0);
-  const asked = run.requests.filter((r) => r.label !== 'missing' && inClean(r.sentMs) && !r.burst).length;
-  const invoked = run.invocations.filter((i) => inClean(i.startMs)).length;
+  const kindOf = new Map(run.tokens.map((t) => [t.label, t.kind]));
+  const validHashes = new Set(run.tokens.filter((t) => t.kind === 'valid').map((t) => t.hash));
+  const requestById = new Map(run.requests.map((r) => [r.id, r]));
+  const requests = run.requests.filter((r) => r.label !== 'missing' && inClean(r.sentMs) && !r.burst);
+  const invocations = run.invocations.filter((i) => inClean(i.startMs) && !requestById.get(i.requestId)?.burst);
   const introspected = run.introspections.filter((i) => inClean(i.receivedMs));
   const decisions = run.decisions.filter((d) => inClean(d.atMs) && d.cache !== undefined);
   const latencies = introspected
     .flatMap((i) => (i.answeredMs === undefined || i.result !== 'active' ? [] : [i.answeredMs - i.receivedMs]))
     .sort((a, b) => a - b);
-  const tokensSeen = new Set(run.requests.filter((r) => inClean(r.sentMs)).map((r) => r.label)).size;
+  const valid = (label: string | undefined) => label !== undefined && kindOf.get(label) === 'valid';
   return {
     cleanSeconds,
-    requestsPerSecond: asked / cleanSeconds,
-    invocationsPerSecond: invoked / cleanSeconds,
+    requestsPerSecond: requests.length / cleanSeconds,
+    invocationsPerSecond: invocations.length / cleanSeconds,
     introspectionsPerSecond: introspected.length / cleanSeconds,
-    gatewayHitRatio: 1 - invoked / Math.max(1, asked),
+    gatewayHitRatio: 1 - invocations.length / Math.max(1, requests.length),
     functionHitRatio: decisions.filter((d) => d.cache !== 'miss').length / Math.max(1, decisions.length),
-    distinctTokens: tokensSeen,
+    distinctTokens: new Set(requests.map((r) => r.label)).size,
+    validTokens: validHashes.size,
+    validRequestsPerSecond: requests.filter((r) => valid(r.label)).length / cleanSeconds,
+    validInvocationsPerSecond: invocations.filter((i) => valid(requestById.get(i.requestId)?.label)).length / cleanSeconds,
+    validIntrospectionsPerSecond: introspected.filter((i) => validHashes.has(i.tokenHash)).length / cleanSeconds,
     introspectionP50Ms: latencies[Math.floor(latencies.length / 2)] ?? 0,
   };
 }
