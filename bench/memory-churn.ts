@@ -38,6 +38,8 @@ interface Point {
   readonly usPerDecision: number;
   /** Median latency of one decision in the last batch, µs. */
   readonly medianUs: number;
+  /** This process's CPU time (user + system, GC included) in the last batch divided by its decisions, µs: what other load on the machine does not change. */
+  readonly cpuUsPerDecision: number;
 }
 
 async function main(): Promise<void> {
@@ -80,15 +82,15 @@ async function main(): Promise<void> {
     `memory churn: ${total.toLocaleString('en-US')} distinct tokens, CACHE_MAX_ENTRIES ${maxEntries.toLocaleString('en-US')}, ${concurrency} at a time, Node.js ${process.version}`,
   );
   const points: Point[] = [];
-  const sample = (tokens: number, usPerDecision: number, medianUs: number) => {
+  const sample = (tokens: number, usPerDecision: number, medianUs: number, cpuUsPerDecision: number) => {
     gc();
     gc();
     const memory = process.memoryUsage();
-    points.push({ tokens, heapMiB: memory.heapUsed / 2 ** 20, rssMiB: memory.rss / 2 ** 20, usPerDecision, medianUs });
+    points.push({ tokens, heapMiB: memory.heapUsed / 2 ** 20, rssMiB: memory.rss / 2 ** 20, usPerDecision, medianUs, cpuUsPerDecision });
   };
   // Warm: the secret read, the connections, the code paths; then the baseline.
   for (let i = 0; i < 100; i++) await handler(eventFor(total + i));
-  sample(0, 0, 0);
+  sample(0, 0, 0, 0);
 
   let next = 0;
   let denied = 0;
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     const batchEnd = Math.min(total, next + every);
     const latencies: number[] = [];
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const worker = async () => {
       while (next < batchEnd) {
         const event = eventFor(next++);
@@ -107,12 +110,18 @@ async function main(): Promise<void> {
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const elapsedUs = (performance.now() - started) * 1000;
+    const used = process.cpuUsage(cpu);
     latencies.sort((a, b) => a - b);
-    sample(batchEnd, elapsedUs / latencies.length, latencies[Math.floor(latencies.length / 2)] ?? 0);
+    sample(
+      batchEnd,
+      elapsedUs / latencies.length,
+      latencies[Math.floor(latencies.length / 2)] ?? 0,
+      (used.user + used.system) / latencies.length,
+    );
     const last = points.at(-1) as Point;
     if (batchEnd % (every * 10) === 0 || batchEnd === total) {
       console.log(
-        `  ${batchEnd.toLocaleString('en-US').padStart(9)} tokens: heap ${last.heapMiB.toFixed(1)} MiB, RSS ${last.rssMiB.toFixed(1)} MiB, ${last.usPerDecision.toFixed(0)} µs/decision (median latency ${last.medianUs.toFixed(0)} µs)`,
+        `  ${batchEnd.toLocaleString('en-US').padStart(9)} tokens: heap ${last.heapMiB.toFixed(1)} MiB, RSS ${last.rssMiB.toFixed(1)} MiB, ${last.usPerDecision.toFixed(0)} µs/decision wall, ${last.cpuUsPerDecision.toFixed(0)} µs CPU (median latency ${last.medianUs.toFixed(0)} µs)`,
       );
     }
   }
@@ -120,12 +129,14 @@ async function main(): Promise<void> {
 
   const plateau = points.filter((p) => p.tokens >= Math.min(total, 2 * maxEntries));
   const range = (values: number[]) => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
-  const firstTenth = points.slice(1, Math.max(2, Math.ceil(points.length / 10)));
-  const lastTenth = points.slice(-Math.max(1, Math.floor(points.length / 10)));
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? 0;
+  const measured = points.slice(1);
+  const fifths = [0, 1, 2, 3, 4].map((q) =>
+    measured.slice(Math.floor((q * measured.length) / 5), Math.floor(((q + 1) * measured.length) / 5)),
+  );
   console.log(
-    `  plateau (from ${Math.min(total, 2 * maxEntries).toLocaleString('en-US')} tokens on): heap ${range(plateau.map((p) => p.heapMiB))} MiB, RSS ${range(plateau.map((p) => p.rssMiB))} MiB; ` +
-      `time per decision: first tenth ${mean(firstTenth.map((p) => p.usPerDecision)).toFixed(0)} µs, last tenth ${mean(lastTenth.map((p) => p.usPerDecision)).toFixed(0)} µs; ${decisionLines.toLocaleString('en-US')} decision lines`,
+    `  plateau (from ${Math.min(total, 2 * maxEntries).toLocaleString('en-US')} tokens on): heap ${range(plateau.map((p) => p.heapMiB))} MiB, RSS ${range(plateau.map((p) => p.rssMiB))} MiB (before the first token: heap ${points[0]?.heapMiB.toFixed(1)} MiB, RSS ${points[0]?.rssMiB.toFixed(1)} MiB)\n` +
+      `  per decision, median of each fifth of the run: CPU ${fifths.map((f) => median(f.map((p) => p.cpuUsPerDecision)).toFixed(0)).join(' / ')} µs; wall ${fifths.map((f) => median(f.map((p) => p.usPerDecision)).toFixed(0)).join(' / ')} µs; ${decisionLines.toLocaleString('en-US')} decision lines`,
   );
 
   const outDir = resolve(__dirname, '..', 'reports', 'bench');
@@ -138,7 +149,12 @@ async function main(): Promise<void> {
   const values = points.flatMap((p) => [
     { tokens: p.tokens, value: p.heapMiB, series: 'heap used after GC (MiB)', panel: 'memory' },
     { tokens: p.tokens, value: p.rssMiB, series: 'RSS (MiB)', panel: 'memory' },
-    ...(p.tokens === 0 ? [] : [{ tokens: p.tokens, value: p.usPerDecision, series: 'wall time per decision (µs)', panel: 'time' }]),
+    ...(p.tokens === 0
+      ? []
+      : [
+          { tokens: p.tokens, value: p.usPerDecision, series: 'wall time per decision (µs, 8 at a time)', panel: 'time' },
+          { tokens: p.tokens, value: p.cpuUsPerDecision, series: 'CPU time per decision (µs, GC included)', panel: 'time' },
+        ]),
   ]);
   const svg = await renderSvg({
     title: `${total.toLocaleString('en-US')} distinct tokens through one authorizer, CACHE_MAX_ENTRIES ${maxEntries.toLocaleString('en-US')} (Node.js ${process.version})`,

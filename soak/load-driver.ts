@@ -16,6 +16,8 @@ export class LoadDriver {
   readonly records: RequestRecord[] = [];
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly pending = new Set<Promise<void>>();
+  /** Requests sent again after a reset on a reused keep-alive connection (see `exchange`). */
+  retries = 0;
 
   constructor(
     private readonly url: string,
@@ -42,27 +44,45 @@ export class LoadDriver {
     this.agent.destroy();
   }
 
-  private exchange(record: RequestRecord, authorization: string | undefined): Promise<void> {
+  /**
+   * One exchange. A request that meets a reset on a kept-alive connection before any answer is
+   * sent again once on a new connection, as HTTP clients do (RFC 9112 §9.3.1, Node's
+   * `request.reusedSocket` advice): the server had closed the idle connection as the request left,
+   * so it never saw it. The retry is counted (`retries`); any other failure leaves the request lost.
+   */
+  private exchange(record: RequestRecord, authorization: string | undefined, started = performance.now(), retry = false): Promise<void> {
     const [method, path] = record.route.split(' ') as [string, string];
-    const started = performance.now();
     return new Promise((resolve) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error !== undefined) record.error = error.message;
+        resolve();
+      };
       const headers: Record<string, string> = { 'x-soak-id': String(record.id), 'content-length': '0' };
       if (authorization !== undefined) headers.authorization = authorization;
-      const request = http.request(`${this.url}${path}`, { method, headers, agent: this.agent });
+      const request = http.request(`${this.url}${path}`, { method, headers, agent: retry ? false : this.agent });
       const timer = setTimeout(() => request.destroy(new Error(`no answer within ${CLIENT_DEADLINE_MS} ms`)), CLIENT_DEADLINE_MS);
-      request.on('error', (error) => {
-        clearTimeout(timer);
-        record.error = error.message;
-        resolve();
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (!settled && !retry && request.reusedSocket && error.code === 'ECONNRESET') {
+          settled = true;
+          clearTimeout(timer);
+          this.retries += 1;
+          this.exchange(record, authorization, started, true).then(resolve);
+          return;
+        }
+        settle(error);
       });
       request.on('response', (response) => {
+        response.on('error', settle);
         response.resume();
         response.on('end', () => {
-          clearTimeout(timer);
           record.receivedMs = Date.now();
           record.latencyMs = performance.now() - started;
           record.status = response.statusCode;
-          resolve();
+          settle();
         });
       });
       request.end();

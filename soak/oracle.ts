@@ -59,6 +59,8 @@ export interface Verdict {
   readonly kind: VerdictKind;
   readonly status: number | undefined;
   readonly sentMs: number;
+  /** The client's error, for a lost request. */
+  readonly error?: string;
 }
 
 export interface OracleResult {

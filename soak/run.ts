@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   const report = await writeReport(run, outDir);
   say(phaseTable(run));
   for (const verdict of run.verdict.verdicts.slice(0, 20))
-    say(`  ! ${verdict.kind}: request ${verdict.requestId} ${verdict.route} ${verdict.label} → ${verdict.status ?? 'no answer'}`);
+    say(
+      `  ! ${verdict.kind}: request ${verdict.requestId} ${verdict.route} ${verdict.label} → ${verdict.status ?? `no answer (${verdict.error})`} at ${((verdict.sentMs - run.startMs) / 1000).toFixed(2)} s`,
+    );
   say(`authorizer errors by reason: ${errorReasons(run)}; ${run.warnings} warning lines`);
   say(`report: ${report}`);
   say(summaryLine(run));

@@ -40,6 +40,8 @@ export interface SoakRun {
   readonly warnings: number;
   readonly rss: readonly RssSample[];
   readonly rotationMs: number | undefined;
+  /** Requests the client sent again after a reset on a reused keep-alive connection. */
+  readonly clientRetries: number;
   readonly verdict: OracleResult;
   /** Wall time of the whole run, start-up and drain included, seconds. */
   readonly wallSeconds: number;
@@ -177,6 +179,7 @@ export async function runSoak(settings: SoakSettings, onProgress: (message: stri
       warnings,
       rss,
       rotationMs,
+      clientRetries: driver.retries,
       verdict,
       wallSeconds: (performance.now() - wallStart) / 1000,
     };

@@ -46,7 +46,7 @@ export function summaryLine(run: SoakRun): string {
     `${run.settings.instances} authorizer instances, Node.js ${process.version}: ` +
     `wrong allows ${v.wrongAllows}, wrong denies ${v.wrongDenies} (+${v.wrongDeniesInFailureWindows} in failure windows), ` +
     `500s outside failure windows ${v.errorsOutsideFailureWindows} (${v.errorsInFailureWindows} inside), lost ${v.lost}, unexpected ${v.unexpected}; ` +
-    `${n(v.allows)} allowed, ${n(v.denies)} denied; p50 ${ms(all.p50Ms)}, p99 ${ms(all.p99Ms)}; wall ${run.wallSeconds.toFixed(0)} s`
+    `${n(v.allows)} allowed, ${n(v.denies)} denied, ${run.clientRetries} client retries; p50 ${ms(all.p50Ms)}, p99 ${ms(all.p99Ms)}; wall ${run.wallSeconds.toFixed(0)} s`
   );
 }
 
