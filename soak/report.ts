@@ -191,8 +191,8 @@ function introspectionSpec(run: SoakRun): Record<string, unknown> {
 }
 
 /**
- * What the fleet model takes from a run, measured in the fault-free phases: all traffic, and the
- * long-lived valid tokens alone (the model's population: tokens that outlive the caches).
+ * What the fleet model takes from a run, measured in the fault-free phases (bursts included): all
+ * traffic, and the long-lived valid tokens alone (the model's population: tokens that outlive the caches).
  */
 export function calibration(run: SoakRun): Record<string, number> {
   const clean = run.schedule.phases.filter((p) => p.fault === undefined && p.name !== 'warm-up');
@@ -201,8 +201,8 @@ export function calibration(run: SoakRun): Record<string, number> {
   const kindOf = new Map(run.tokens.map((t) => [t.label, t.kind]));
   const validHashes = new Set(run.tokens.filter((t) => t.kind === 'valid').map((t) => t.hash));
   const requestById = new Map(run.requests.map((r) => [r.id, r]));
-  const requests = run.requests.filter((r) => r.label !== 'missing' && inClean(r.sentMs) && !r.burst);
-  const invocations = run.invocations.filter((i) => inClean(i.startMs) && !requestById.get(i.requestId)?.burst);
+  const requests = run.requests.filter((r) => r.label !== 'missing' && inClean(r.sentMs));
+  const invocations = run.invocations.filter((i) => inClean(i.startMs));
   const introspected = run.introspections.filter((i) => inClean(i.receivedMs));
   const decisions = run.decisions.filter((d) => inClean(d.atMs) && d.cache !== undefined);
   const latencies = introspected

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { writeReport } from './report.js';
 import { parseSettings } from './settings.js';
 import { runSoak } from './soak.js';
-import { errorReasons, phaseTable, summaryLine } from './summary.js';
+import { errorReasons, phaseTable, rssSummary, summaryLine } from './summary.js';
 
 /**
  * `npm run soak [-- --seconds N …]`: the soak test of the local flow under load, faults and token
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       `  ! ${verdict.kind}: request ${verdict.requestId} ${verdict.route} ${verdict.label} → ${verdict.status ?? `no answer (${verdict.error})`} at ${((verdict.sentMs - run.startMs) / 1000).toFixed(2)} s`,
     );
   say(`authorizer errors by reason: ${errorReasons(run)}; ${run.warnings} warning lines`);
+  say(`authorizer RSS, first → last sample: ${rssSummary(run)}`);
   say(`report: ${report}`);
   say(summaryLine(run));
   const v = run.verdict;

@@ -65,3 +65,17 @@ export function errorReasons(run: SoakRun): string {
   for (const d of run.decisions) if (d.outcome === 'error') counts.set(d.reason, (counts.get(d.reason) ?? 0) + 1);
   return [...counts].map(([reason, count]) => `${reason} × ${count}`).join(', ') || 'none';
 }
+
+/** Each authorizer process's RSS: first sample, last sample and peak, MiB. */
+export function rssSummary(run: SoakRun): string {
+  const byPid = new Map<number, number[]>();
+  for (const sample of run.rss) {
+    const list = byPid.get(sample.pid) ?? [];
+    list.push(sample.rssBytes / 2 ** 20);
+    byPid.set(sample.pid, list);
+  }
+  if (byPid.size === 0) return 'not measured (no /proc)';
+  return [...byPid.values()]
+    .map((mib) => `${mib[0]?.toFixed(0)} → ${mib.at(-1)?.toFixed(0)} MiB (peak ${Math.max(...mib).toFixed(0)})`)
+    .join(', ');
+}
