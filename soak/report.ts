@@ -175,6 +175,7 @@ function introspectionSpec(run: SoakRun): Record<string, unknown> {
     title: 'Introspection requests reaching the identity server per second, by answer',
     width: WIDTH,
     height: 200,
+    resolve: { scale: { color: 'independent' } },
     layer: [
       faultLayer(run),
       {
@@ -183,7 +184,7 @@ function introspectionSpec(run: SoakRun): Record<string, unknown> {
         encoding: {
           x: { field: 't', type: 'quantitative', title: 'seconds from start' },
           y: { field: 'count', type: 'quantitative', aggregate: 'sum', stack: true, title: 'requests / s' },
-          opacity: { field: 'result', type: 'nominal', legend: { title: 'answer' } },
+          color: { field: 'result', type: 'nominal', scale: { scheme: 'set2' }, legend: { title: 'answer' } },
         },
       },
     ],
