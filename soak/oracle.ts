@@ -1,0 +1,234 @@
+import {
+  type CacheWindows,
+  type FaultWindow,
+  type IntrospectionRecord,
+  type InvocationRecord,
+  isFailure,
+  type RequestRecord,
+  ROUTE_SCOPES,
+  type RouteKey,
+  type TokenRecord,
+} from './records.js';
+
+/**
+ * The soak's oracle: from what was recorded (each token's life, each request, each authorizer
+ * invocation, each introspection at the fault proxy, the fault windows) and the documented cache
+ * rules (README, "Caching trade-offs"), it says for every answer whether the rules permit it.
+ *
+ * The windows are exact, not tuned slack: every bound is an event this process observed after the
+ * thing it bounds happened, on the clock the authorizer itself reads.
+ *
+ * - A token may be active at t when t < its `exp` and no revocation had been answered by t; it is
+ *   surely active when, besides, no revocation had been sent by t.
+ * - An **invocation may allow** a token on a route when the token has the route's scopes, the
+ *   invocation started before `exp` (the function never serves a JWT past it), and either the
+ *   token may have been active when the invocation started, or an earlier active introspection
+ *   answer could still be in the function's cache: that entry was stored before the invocation in
+ *   flight when the proxy answered had ended (`stored`), and lives min(`cacheMaxTtl`, exp − stored).
+ * - A **request may be allowed** when an invocation for its token and route that may allow did
+ *   allow, and either that invocation was the request's own, or API Gateway could still hold its
+ *   answer: stored before the triggering request's response arrived, kept `resultsCacheTtl`.
+ * - A **deny is wrong** when the token has the route's scopes and was surely active until the
+ *   response arrived: no cache may turn an active token into a deny (a negative entry is written
+ *   only from an inactive answer, and tokens never come back to life).
+ * - A **500 is permitted** only when the request's time overlaps a failure window (errors are
+ *   never cached, so a fault cannot outlive the requests that met it).
+ * - A request with no answer is **lost**.
+ */
+export interface OracleInput {
+  readonly tokens: readonly TokenRecord[];
+  readonly requests: readonly RequestRecord[];
+  readonly invocations: readonly InvocationRecord[];
+  readonly introspections: readonly IntrospectionRecord[];
+  readonly faults: readonly FaultWindow[];
+  readonly windows: CacheWindows;
+}
+
+export type VerdictKind =
+  | 'wrong-allow'
+  | 'wrong-deny'
+  | 'wrong-deny-in-failure-window'
+  | 'error-outside-failure-window'
+  | 'lost'
+  | 'unexpected';
+
+export interface Verdict {
+  readonly requestId: number;
+  readonly label: string;
+  readonly route: RouteKey;
+  readonly kind: VerdictKind;
+  readonly status: number | undefined;
+  readonly sentMs: number;
+  /** The client's error, for a lost request. */
+  readonly error?: string;
+}
+
+export interface OracleResult {
+  readonly requests: number;
+  readonly answered: number;
+  readonly allows: number;
+  readonly denies: number;
+  readonly errors: number;
+  readonly wrongAllows: number;
+  readonly wrongDenies: number;
+  readonly wrongDeniesInFailureWindows: number;
+  readonly errorsInFailureWindows: number;
+  readonly errorsOutsideFailureWindows: number;
+  readonly lost: number;
+  /** Any other status than the kind of token allows (a 401 for a token, a 404 …). */
+  readonly unexpected: number;
+  /** Invocations whose allow no rule permits (before API Gateway's cache): each would be a wrong allow upstream of it. */
+  readonly wrongInvocationAllows: number;
+  /** Every request the oracle did not accept, for the report. */
+  readonly verdicts: readonly Verdict[];
+}
+
+export function judge(input: OracleInput): OracleResult {
+  const { windows } = input;
+  const resultsTtlMs = windows.resultsCacheTtlSeconds * 1000;
+  const functionTtlMs = windows.cacheMaxTtlSeconds * 1000;
+  const tokens = new Map(input.tokens.map((token) => [token.label, token]));
+  const requests = new Map(input.requests.map((request) => [request.id, request]));
+  const failures = input.faults.filter((fault) => isFailure(fault.kind));
+
+  const invocationsOf = new Map<string, InvocationRecord[]>(); // by token label
+  for (const invocation of input.invocations) {
+    const request = requests.get(invocation.requestId);
+    if (request === undefined) continue;
+    push(invocationsOf, request.label, invocation);
+  }
+  const activeAnswersOf = new Map<string, IntrospectionRecord[]>(); // by token hash
+  for (const answer of input.introspections) if (answer.result === 'active') push(activeAnswersOf, answer.tokenHash, answer);
+
+  /** Latest moment the function's cache entry from this answer can expire. */
+  function entryExpiry(token: TokenRecord, answer: IntrospectionRecord): number {
+    const answeredMs = answer.answeredMs ?? Number.POSITIVE_INFINITY;
+    let stored = Number.NEGATIVE_INFINITY;
+    for (const invocation of invocationsOf.get(token.label) ?? []) {
+      if (invocation.startMs <= answer.receivedMs && invocation.endMs >= answeredMs) stored = Math.max(stored, invocation.endMs);
+    }
+    // No invocation of this token was in flight: the answer reached no cache we know of; stay sound.
+    if (stored === Number.NEGATIVE_INFINITY) stored = Number.POSITIVE_INFINITY;
+    return Math.min(stored + functionTtlMs, token.expMs ?? Number.NEGATIVE_INFINITY);
+  }
+
+  const permittedCache = new Map<InvocationRecord, boolean>();
+  function invocationMayAllow(invocation: InvocationRecord, token: TokenRecord, route: RouteKey): boolean {
+    const known = permittedCache.get(invocation);
+    if (known !== undefined) return known;
+    let permitted = false;
+    if (hasScopes(token, route) && token.expMs !== undefined && invocation.startMs < token.expMs) {
+      if (invocation.startMs < (token.revokeEndMs ?? Number.POSITIVE_INFINITY)) permitted = true;
+      else if (token.hash !== undefined) {
+        permitted = (activeAnswersOf.get(token.hash) ?? []).some(
+          (answer) =>
+            (answer.answeredMs ?? Number.POSITIVE_INFINITY) <= invocation.endMs && invocation.startMs < entryExpiry(token, answer),
+        );
+      }
+    }
+    permittedCache.set(invocation, permitted);
+    return permitted;
+  }
+
+  function requestMayBeAllowed(request: RequestRecord, token: TokenRecord): boolean {
+    const received = request.receivedMs ?? Number.POSITIVE_INFINITY;
+    for (const invocation of invocationsOf.get(token.label) ?? []) {
+      if (invocation.outcome !== 'allow' || invocation.startMs > received) continue;
+      const trigger = requests.get(invocation.requestId);
+      if (trigger === undefined || trigger.route !== request.route) continue;
+      if (!invocationMayAllow(invocation, token, request.route)) continue;
+      if (invocation.requestId === request.id) return true;
+      if (resultsTtlMs > 0 && request.sentMs < (trigger.receivedMs ?? Number.POSITIVE_INFINITY) + resultsTtlMs) return true;
+    }
+    return false;
+  }
+
+  const inFailureWindow = (request: RequestRecord) =>
+    failures.some((fault) => request.sentMs <= fault.endMs && (request.receivedMs ?? Number.POSITIVE_INFINITY) >= fault.startMs);
+
+  const verdicts: Verdict[] = [];
+  const counts = { allows: 0, denies: 0, errors: 0, answered: 0, errorsInFailureWindows: 0 };
+  const flag = (request: RequestRecord, kind: VerdictKind) =>
+    verdicts.push({
+      requestId: request.id,
+      label: request.label,
+      route: request.route,
+      kind,
+      status: request.status,
+      sentMs: request.sentMs,
+    });
+
+  for (const request of input.requests) {
+    const token = tokens.get(request.label);
+    if (token === undefined) throw new Error(`request ${request.id} names an unknown token ${request.label}`);
+    const status = request.status;
+    if (status === undefined) {
+      flag(request, 'lost');
+      continue;
+    }
+    counts.answered += 1;
+    if (status === 200) counts.allows += 1;
+    if (status === 403) counts.denies += 1;
+    if (token.kind === 'missing') {
+      if (status === 200) flag(request, 'wrong-allow');
+      else if (status !== 401) flag(request, 'unexpected');
+      continue;
+    }
+    if (status === 200) {
+      if (!requestMayBeAllowed(request, token)) flag(request, 'wrong-allow');
+    } else if (status === 403) {
+      if (surelyActive(token, request.receivedMs as number) && hasScopes(token, request.route)) {
+        flag(request, inFailureWindow(request) ? 'wrong-deny-in-failure-window' : 'wrong-deny');
+      }
+    } else if (status === 500) {
+      counts.errors += 1;
+      if (inFailureWindow(request)) counts.errorsInFailureWindows += 1;
+      else flag(request, 'error-outside-failure-window');
+    } else {
+      flag(request, 'unexpected');
+    }
+  }
+
+  let wrongInvocationAllows = 0;
+  for (const [label, invocations] of invocationsOf) {
+    const token = tokens.get(label) as TokenRecord;
+    for (const invocation of invocations) {
+      const route = requests.get(invocation.requestId)?.route as RouteKey;
+      if (invocation.outcome === 'allow' && !invocationMayAllow(invocation, token, route)) wrongInvocationAllows += 1;
+    }
+  }
+
+  const count = (kind: VerdictKind) => verdicts.filter((verdict) => verdict.kind === kind).length;
+  return {
+    requests: input.requests.length,
+    answered: counts.answered,
+    allows: counts.allows,
+    denies: counts.denies,
+    errors: counts.errors,
+    wrongAllows: count('wrong-allow'),
+    wrongDenies: count('wrong-deny'),
+    wrongDeniesInFailureWindows: count('wrong-deny-in-failure-window'),
+    errorsInFailureWindows: counts.errorsInFailureWindows,
+    errorsOutsideFailureWindows: count('error-outside-failure-window'),
+    lost: count('lost'),
+    unexpected: count('unexpected'),
+    wrongInvocationAllows,
+    verdicts,
+  };
+}
+
+function hasScopes(token: TokenRecord, route: RouteKey): boolean {
+  return ROUTE_SCOPES[route].every((scope) => token.scopes.includes(scope));
+}
+
+/** Active at every moment up to `t`: before `exp`, and no revocation sent yet. Junk never is. */
+function surelyActive(token: TokenRecord, t: number): boolean {
+  if (token.kind !== 'valid' && token.kind !== 'revoked' && token.kind !== 'expiring') return false;
+  return token.expMs !== undefined && t < token.expMs && t < (token.revokeStartMs ?? Number.POSITIVE_INFINITY);
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}

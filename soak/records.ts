@@ -1,0 +1,96 @@
+/**
+ * What a soak run records, all in milliseconds since the epoch (`Date.now()`, the clock the
+ * authorizer checks `exp` against, shared by every process on the machine). The oracle reads
+ * nothing else. No record holds a token: a token is named by its population label and, where the
+ * fault proxy saw it, by its SHA-256.
+ */
+
+export type TokenKind = 'valid' | 'revoked' | 'expiring' | 'junk' | 'malformed' | 'missing';
+
+export interface TokenRecord {
+  /** A label such as `valid-rw-3` or `junk-17`; never the token. */
+  readonly label: string;
+  readonly kind: TokenKind;
+  /** SHA-256 of the token, base64url (what the fault proxy records); undefined for `missing`. */
+  readonly hash: string | undefined;
+  /** Scopes the OAuth server granted; empty for junk, malformed and missing. */
+  readonly scopes: readonly string[];
+  /** `exp` × 1000 as the OAuth server reported it; undefined for what is no token. */
+  readonly expMs: number | undefined;
+  /** When the revocation request was sent (from then on the token may be inactive). */
+  revokeStartMs?: number;
+  /** When its answer arrived (from then on the token is inactive); Infinity when the answer never came. */
+  revokeEndMs?: number;
+}
+
+export type RouteKey = 'GET /echo' | 'POST /echo';
+
+/** One request of the load, as the client saw it. */
+export interface RequestRecord {
+  readonly id: number;
+  readonly label: string;
+  readonly route: RouteKey;
+  readonly sentMs: number;
+  /** Why it was sent: steady load or a burst. */
+  readonly burst: boolean;
+  receivedMs?: number;
+  status?: number;
+  /** Latency measured on the monotonic clock, ms. */
+  latencyMs?: number;
+  /** Set when no answer came: the client's error or its deadline. */
+  error?: string;
+}
+
+/** One authorizer invocation by the gateway, as the instance pool saw it. */
+export interface InvocationRecord {
+  /** The request that triggered it (its `x-soak-id` header). */
+  readonly requestId: number;
+  readonly instance: number;
+  readonly startMs: number;
+  endMs: number;
+  outcome: 'allow' | 'deny' | 'error' | 'pending';
+}
+
+/** One introspection request at the fault proxy in front of the OAuth server. */
+export interface IntrospectionRecord {
+  /** SHA-256 of the token in the body, base64url. */
+  readonly tokenHash: string;
+  readonly receivedMs: number;
+  /** When the answer was written; undefined when none was (stalled, refused, connection lost). */
+  answeredMs?: number;
+  /** `active` (200 with a JWT), `inactive` (204), `rejected` (invalid_client), or `fault` (whatever the schedule did). */
+  result: 'active' | 'inactive' | 'rejected' | 'fault' | 'pending';
+}
+
+export type FaultKind = 'slow' | 'status-5xx' | 'stall' | 'refused' | 'restart';
+
+/** A time during which the identity server misbehaved; every kind but `slow` is a failure window. */
+export interface FaultWindow {
+  readonly kind: FaultKind;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** A stretch of the run with a name, for the per-phase latency table. */
+export interface Phase {
+  readonly name: string;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** The documented cache windows the run was configured with (README, "Caching trade-offs"). */
+export interface CacheWindows {
+  readonly resultsCacheTtlSeconds: number;
+  readonly cacheMaxTtlSeconds: number;
+  readonly negativeCacheTtlSeconds: number;
+}
+
+/** The scopes each route needs (the sample app's `ROUTE_SCOPES`). */
+export const ROUTE_SCOPES: Readonly<Record<RouteKey, readonly string[]>> = {
+  'GET /echo': ['read'],
+  'POST /echo': ['write'],
+};
+
+export function isFailure(kind: FaultKind): boolean {
+  return kind !== 'slow';
+}

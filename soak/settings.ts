@@ -1,0 +1,100 @@
+/**
+ * What one soak run does: how long, how hard, and the cache and deadline settings the authorizer
+ * and the local gateway run with. The caches are shortened from the construct's defaults (60 s,
+ * 300 s, 10 s) so that revocation and expiry bite within a one-minute run; the oracle takes the
+ * same numbers, so what it checks is the documented rule, whatever the values.
+ */
+export interface SoakSettings {
+  /** Length of the load, in seconds; the run stops by itself after it (plus a bounded drain). */
+  readonly seconds: number;
+  /** Steady requests per second, besides the bursts. */
+  readonly rate: number;
+  /** Requests sent at once in each burst. */
+  readonly burstSize: number;
+  /** Authorizer function instances (processes) behind the gateway, as Lambda scales out. */
+  readonly instances: number;
+  /** API Gateway's results cache TTL (`resultsCacheTtl`), seconds. */
+  readonly resultsCacheTtlSeconds: number;
+  /** The function's cache (`cacheMaxTtl`), seconds. */
+  readonly cacheMaxTtlSeconds: number;
+  /** How long an inactive answer is remembered (`negativeCacheTtl`), seconds. */
+  readonly negativeCacheTtlSeconds: number;
+  /** `INTROSPECTION_TIMEOUT_MS`: the deadline of each introspection request. */
+  readonly introspectionTimeoutMs: number;
+  /** Lifetime of the tokens issued during the run to expire in it, seconds. */
+  readonly shortTokenTtlSeconds: number;
+  /** Extra delay of each introspection answer in the slow phase, ms (below the deadline: not a failure). */
+  readonly slowMs: number;
+  /** Seed of the request mix (token, route), so two runs send the same sequence. */
+  readonly seed: number;
+  /** Where the report, the summary JSON and the synthesized sample go. */
+  readonly outDir: string;
+}
+
+export const DEFAULT_SETTINGS: SoakSettings = {
+  seconds: 60,
+  rate: 40,
+  burstSize: 120,
+  instances: 3,
+  resultsCacheTtlSeconds: 2,
+  cacheMaxTtlSeconds: 4,
+  negativeCacheTtlSeconds: 2,
+  introspectionTimeoutMs: 800,
+  shortTokenTtlSeconds: 5,
+  slowMs: 150,
+  seed: 12,
+  outDir: 'reports/soak',
+};
+
+const FLAGS: Record<string, keyof SoakSettings> = {
+  '--seconds': 'seconds',
+  '--rate': 'rate',
+  '--burst': 'burstSize',
+  '--instances': 'instances',
+  '--results-cache-ttl': 'resultsCacheTtlSeconds',
+  '--cache-max-ttl': 'cacheMaxTtlSeconds',
+  '--negative-cache-ttl': 'negativeCacheTtlSeconds',
+  '--introspection-timeout-ms': 'introspectionTimeoutMs',
+  '--short-token-ttl': 'shortTokenTtlSeconds',
+  '--slow-ms': 'slowMs',
+  '--seed': 'seed',
+  '--out': 'outDir',
+};
+
+/** Limits that keep a run bounded and the settings inside what the authorizer accepts. */
+const LIMITS: Partial<Record<keyof SoakSettings, readonly [number, number]>> = {
+  seconds: [10, 3600],
+  rate: [1, 500],
+  burstSize: [0, 1000],
+  instances: [1, 16],
+  resultsCacheTtlSeconds: [0, 3600],
+  cacheMaxTtlSeconds: [0, 3600],
+  negativeCacheTtlSeconds: [0, 3600],
+  introspectionTimeoutMs: [100, 4000],
+  shortTokenTtlSeconds: [2, 3600],
+  slowMs: [0, 4000],
+  seed: [0, 2 ** 31],
+};
+
+/** `--seconds 20 --rate 30 …` → settings; throws naming the flag, its limits and the value. */
+export function parseSettings(argv: readonly string[], base: SoakSettings = DEFAULT_SETTINGS): SoakSettings {
+  const settings: Record<string, number | string> = { ...base };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i] as string;
+    const key = FLAGS[flag];
+    const raw = argv[i + 1];
+    if (key === undefined) throw new Error(`unknown option ${JSON.stringify(flag)}; known: ${Object.keys(FLAGS).join(', ')}`);
+    if (raw === undefined) throw new Error(`${flag} needs a value`);
+    if (key === 'outDir') {
+      settings[key] = raw;
+      continue;
+    }
+    const [min, max] = LIMITS[key] ?? [0, Number.MAX_SAFE_INTEGER];
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      throw new Error(`${flag} must be an integer from ${min} to ${max}; received ${JSON.stringify(raw)}`);
+    }
+    settings[key] = value;
+  }
+  return settings as unknown as SoakSettings;
+}
