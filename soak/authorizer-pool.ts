@@ -1,6 +1,7 @@
+import { policyAllows, readPolicy } from '../local/iam-policy.js';
 import { type InvocationResult, LambdaRunner } from '../local/lambda-runner.js';
 import type { LocalFunction } from '../local/template.js';
-import type { InvocationRecord } from './records.js';
+import { type InvocationRecord, ROUTE_SCOPES, type RouteKey } from './records.js';
 
 /**
  * The authorizer function as Lambda scales it: several instances (each its own process, each with
@@ -36,7 +37,13 @@ export class AuthorizerPool extends LambdaRunner {
     this.invocations += 1;
     try {
       const result = await member.runner.invoke(event, limitMs);
-      record.outcome = !result.ok ? 'error' : (result.result as { isAuthorized?: unknown }).isAuthorized === true ? 'allow' : 'deny';
+      if (!result.ok) {
+        record.outcome = 'error';
+      } else {
+        record.allowedRoutes = allowedRoutes(event, result.result);
+        const own = (event as { routeKey?: string }).routeKey;
+        record.outcome = record.allowedRoutes.some((route) => route === own) ? 'allow' : 'deny';
+      }
       return result;
     } finally {
       record.endMs = Date.now();
@@ -55,4 +62,24 @@ export class AuthorizerPool extends LambdaRunner {
   override stop(): void {
     for (const member of this.members) member.runner.stop();
   }
+}
+
+/**
+ * The soak's routes an authorizer answer allows, as API Gateway evaluates it: a simple response
+ * (`isAuthorized`) for the event's own route; an IAM policy against each route's request ARN (the
+ * event's `routeArn` with the route's method and path in place of its own).
+ */
+function allowedRoutes(event: unknown, answer: unknown): RouteKey[] {
+  const { routeKey, routeArn } = event as { routeKey?: string; routeArn?: string };
+  const routes = Object.keys(ROUTE_SCOPES) as RouteKey[];
+  const statements = readPolicy(answer);
+  if (statements === undefined) {
+    const authorized = (answer as { isAuthorized?: unknown } | null)?.isAuthorized === true;
+    return routes.filter((route) => authorized && route === routeKey);
+  }
+  const [resource = '', stage = ''] = String(routeArn).split('/');
+  return routes.filter((route) => {
+    const [method, path] = route.split(' ');
+    return policyAllows(statements, `${resource}/${stage}/${method}${path}`);
+  });
 }

@@ -25,9 +25,11 @@ import {
  *   token may have been active when the invocation started, or an earlier active introspection
  *   answer could still be in the function's cache: that entry was stored before the invocation in
  *   flight when the proxy answered had ended (`stored`), and lives min(`cacheMaxTtl`, exp − stored).
- * - A **request may be allowed** when an invocation for its token and route that may allow did
- *   allow, and either that invocation was the request's own, or API Gateway could still hold its
- *   answer: stored before the triggering request's response arrived, kept `resultsCacheTtl`.
+ * - A **request may be allowed** when an invocation for its token whose answer allows the request's
+ *   route, and that may allow the token on that route, was the request's own; or when API Gateway
+ *   could still hold that answer for this request: stored before the triggering request's response
+ *   arrived, kept `resultsCacheTtl`, under the same cache key (the token, and the route unless the
+ *   entry serves every route: `acrossRoutes`).
  * - A **deny is wrong** when the token has the route's scopes and was surely active until the
  *   response arrived: no cache may turn an active token into a deny (a negative entry is written
  *   only from an inactive answer, and tokens never come back to life).
@@ -112,9 +114,11 @@ export function judge(input: OracleInput): OracleResult {
     return Math.min(stored + functionTtlMs, token.expMs ?? Number.NEGATIVE_INFINITY);
   }
 
-  const permittedCache = new Map<InvocationRecord, boolean>();
+  const permittedCache = new Map<InvocationRecord, Map<RouteKey, boolean>>();
   function invocationMayAllow(invocation: InvocationRecord, token: TokenRecord, route: RouteKey): boolean {
-    const known = permittedCache.get(invocation);
+    const byRoute = permittedCache.get(invocation) ?? new Map<RouteKey, boolean>();
+    permittedCache.set(invocation, byRoute);
+    const known = byRoute.get(route);
     if (known !== undefined) return known;
     let permitted = false;
     if (hasScopes(token, route) && token.expMs !== undefined && invocation.startMs < token.expMs) {
@@ -126,16 +130,23 @@ export function judge(input: OracleInput): OracleResult {
         );
       }
     }
-    permittedCache.set(invocation, permitted);
+    byRoute.set(route, permitted);
     return permitted;
+  }
+
+  /** The routes an invocation's answer allows (its own, when only the outcome was recorded). */
+  function allowedRoutes(invocation: InvocationRecord): readonly RouteKey[] {
+    if (invocation.allowedRoutes !== undefined) return invocation.allowedRoutes;
+    const own = requests.get(invocation.requestId)?.route;
+    return invocation.outcome === 'allow' && own !== undefined ? [own] : [];
   }
 
   function requestMayBeAllowed(request: RequestRecord, token: TokenRecord): boolean {
     const received = request.receivedMs ?? Number.POSITIVE_INFINITY;
     for (const invocation of invocationsOf.get(token.label) ?? []) {
-      if (invocation.outcome !== 'allow' || invocation.startMs > received) continue;
+      if (invocation.startMs > received || !allowedRoutes(invocation).includes(request.route)) continue;
       const trigger = requests.get(invocation.requestId);
-      if (trigger === undefined || trigger.route !== request.route) continue;
+      if (trigger === undefined || (trigger.route !== request.route && windows.acrossRoutes !== true)) continue;
       if (!invocationMayAllow(invocation, token, request.route)) continue;
       if (invocation.requestId === request.id) return true;
       if (resultsTtlMs > 0 && request.sentMs < (trigger.receivedMs ?? Number.POSITIVE_INFINITY) + resultsTtlMs) return true;
@@ -193,8 +204,7 @@ export function judge(input: OracleInput): OracleResult {
   for (const [label, invocations] of invocationsOf) {
     const token = tokens.get(label) as TokenRecord;
     for (const invocation of invocations) {
-      const route = requests.get(invocation.requestId)?.route as RouteKey;
-      if (invocation.outcome === 'allow' && !invocationMayAllow(invocation, token, route)) wrongInvocationAllows += 1;
+      if (allowedRoutes(invocation).some((route) => !invocationMayAllow(invocation, token, route))) wrongInvocationAllows += 1;
     }
   }
 

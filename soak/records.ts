@@ -49,6 +49,12 @@ export interface InvocationRecord {
   readonly startMs: number;
   endMs: number;
   outcome: 'allow' | 'deny' | 'error' | 'pending';
+  /**
+   * The routes the answer allows, as API Gateway evaluates it for each (a simple response: its
+   * own route or none; a policy answer: every route whose request ARN it allows). Unset: its own
+   * route when `outcome` is `allow`.
+   */
+  allowedRoutes?: readonly RouteKey[];
 }
 
 /** One introspection request at the fault proxy in front of the OAuth server. */
@@ -81,6 +87,11 @@ export interface Phase {
 /** The documented cache windows the run was configured with (README, "Caching trade-offs"). */
 export interface CacheWindows {
   readonly resultsCacheTtlSeconds: number;
+  /**
+   * Whether API Gateway's cache entry serves every route (the identity sources are the token
+   * alone: policy answers, README "One answer per token, not per route") rather than one route.
+   */
+  readonly acrossRoutes?: boolean;
   readonly cacheMaxTtlSeconds: number;
   readonly negativeCacheTtlSeconds: number;
 }

@@ -1,11 +1,12 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { LocalHttpApiGateway } from '../local/http-api-gateway.js';
+import { LocalFunctionUrl } from '../local/lambda-function-url.js';
 import { LambdaRunner } from '../local/lambda-runner.js';
 import { DEFAULT_AUTHORIZER_CLIENT, DEFAULT_DEMO_CLIENTS, type DemoClient } from '../local/oauth-server.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../local/secrets-manager.js';
 import { synthesizeSample } from '../local/synth.js';
 import type { LocalAuthorizer, LocalFunction, LocalHttpApi } from '../local/template.js';
-import { readHttpApi } from '../local/template.js';
+import { readFunctions, readFunctionUrls, readHttpApi, readResources } from '../local/template.js';
 import { AuthorizerPool } from './authorizer-pool.js';
 import { basic } from './basic-auth.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
@@ -32,6 +33,8 @@ export interface SoakStack {
   /** The authorizer's asset directory: it names the authorizer processes on their command line. */
   readonly authorizerAssetDir: string;
   readonly oauth: IdentityServer;
+  /** API Gateway's cache entry serves every route: the authorizer's identity sources do not name the route. */
+  readonly cacheAcrossRoutes: boolean;
   /** Rotates the authorizer's client secret: Secrets Manager gets the new one, then the identity server accepts only it. */
   rotateClientSecret(newSecret: string): void;
   close(): Promise<void>;
@@ -63,23 +66,37 @@ export async function startSoakStack(
       { stackName: STACK_NAME, clientCredentialsSecret: SECRET_NAME, introspectionEndpoint: PLACEHOLDER_ENDPOINT },
       onProgress,
     );
-    const api = soakApi(readHttpApi(assemblyDir, STACK_NAME), settings, proxy.url);
+    const extraEnv = { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint };
+    const runners = new Map<string, LambdaRunner>();
+    cleanup.push(() => {
+      for (const runner of runners.values()) runner.stop();
+    });
+    // The sample's function URLs (its HTTP backend), served locally as npm start serves them, so
+    // that the template's Fn::GetAtt … FunctionUrl resolve; the soak's traffic does not call them.
+    const resources = readResources(assemblyDir, STACK_NAME);
+    const bundled = readFunctions(resources, assemblyDir);
+    const attributes: Record<string, string> = {};
+    for (const functionUrl of readFunctionUrls(resources)) {
+      const fn = bundled.get(functionUrl.functionId);
+      if (fn === undefined) throw new Error(`function URL ${functionUrl.logicalId}: no bundled function ${functionUrl.functionId}`);
+      const runner = new LambdaRunner(fn, extraEnv, () => {});
+      runners.set(fn.logicalId, runner);
+      const server = new LocalFunctionUrl(runner);
+      attributes[`${functionUrl.logicalId}.FunctionUrl`] = await server.start();
+      cleanup.push(() => server.close());
+    }
+    const api = soakApi(readHttpApi(assemblyDir, STACK_NAME, 'us-east-1', attributes), settings, proxy.url);
     const authorizerId = [...new Set(api.routes.map((route) => route.authorizer?.functionId).filter((id) => id !== undefined))];
     if (authorizerId.length !== 1) throw new Error(`expected one authorizer function in the sample, found ${authorizerId.length}`);
-    const extraEnv = { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint };
     let pool: AuthorizerPool | undefined;
-    const runners = new Map<string, LambdaRunner>();
     for (const fn of api.functions.values()) {
       if (fn.logicalId === authorizerId[0]) {
         pool = new AuthorizerPool(fn, extraEnv, settings.instances, onLog);
         runners.set(fn.logicalId, pool);
-      } else {
+      } else if (!runners.has(fn.logicalId)) {
         runners.set(fn.logicalId, new LambdaRunner(fn, extraEnv, () => {}));
       }
     }
-    cleanup.push(() => {
-      for (const runner of runners.values()) runner.stop();
-    });
     const gateway = new LocalHttpApiGateway({ api, runners, port: 0 });
     const url = await gateway.start();
     cleanup.push(() => gateway.close());
@@ -97,6 +114,9 @@ export async function startSoakStack(
       pool: pool as AuthorizerPool,
       authorizerAssetDir: authorizerFn.assetDir,
       oauth,
+      cacheAcrossRoutes: api.routes.every(
+        (route) => route.authorizer === undefined || !route.authorizer.identitySources.includes('$context.routeKey'),
+      ),
       rotateClientSecret(newSecret) {
         secrets.put(SECRET_NAME, JSON.stringify({ client_id: DEFAULT_AUTHORIZER_CLIENT.id, client_secret: newSecret }));
         proxy.acceptedAuthorization = basic(DEFAULT_AUTHORIZER_CLIENT.id, newSecret);

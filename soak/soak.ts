@@ -163,7 +163,7 @@ export async function runSoak(settings: SoakSettings, onProgress: (message: stri
       invocations: stack.pool.records,
       introspections: stack.proxy.records,
       faults,
-      windows: settings,
+      windows: { ...settings, acrossRoutes: stack.cacheAcrossRoutes },
     });
     return {
       settings,

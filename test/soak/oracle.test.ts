@@ -57,6 +57,26 @@ describe('the soak oracle', () => {
     expect(result.verdicts).toEqual([expect.objectContaining({ requestId: pastTtl.id, kind: 'wrong-allow' })]);
   });
 
+  it('accepts an allow from a policy answer cached for another route only when the entry serves every route, and never for a route the token lacks scopes for', () => {
+    const readOnly = token('a', { scopes: ['read'] });
+    const post = request('a', 1000, 1010, 403, 'POST /echo'); // its policy denies POST, allows GET
+    const get = request('a', 1500, 1510, 200, 'GET /echo'); // no invocation of its own: the gateway's entry answered
+    const postAgain = request('a', 1600, 1610, 200, 'POST /echo'); // allowed, though the token may not
+    const policy: InvocationRecord = { ...invocation(post, 1001, 1009, 'deny'), allowedRoutes: ['GET /echo'] };
+    const input = { tokens: [readOnly], requests: [post, get, postAgain], invocations: [policy] };
+    expect(run({ ...input, windows: { ...WINDOWS, acrossRoutes: true } }).verdicts).toEqual([
+      expect.objectContaining({ requestId: postAgain.id, kind: 'wrong-allow' }),
+    ]);
+    // Per-route entries: the POST's answer cannot have served the GET.
+    expect(run(input).verdicts.map((verdict) => [verdict.requestId, verdict.kind])).toEqual([
+      [get.id, 'wrong-allow'],
+      [postAgain.id, 'wrong-allow'],
+    ]);
+    // An answer that allowed a route the token lacks scopes for is itself counted.
+    const overreach: InvocationRecord = { ...invocation(post, 1001, 1009, 'allow'), allowedRoutes: ['GET /echo', 'POST /echo'] };
+    expect(run({ ...input, invocations: [overreach], windows: { ...WINDOWS, acrossRoutes: true } }).wrongInvocationAllows).toBe(1);
+  });
+
   it("accepts a revoked token's allow from the function's cache until the entry from the last active answer expires", () => {
     const revoked = token('a', { kind: 'revoked', revokeStartMs: 2000, revokeEndMs: 2010 });
     const first = request('a', 1000, 1010, 200);
