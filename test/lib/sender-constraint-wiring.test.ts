@@ -35,7 +35,7 @@ describe('senderConstrainedTokens', () => {
       AuthorizerResultTtlInSeconds: 0,
     });
     t.hasResourceProperties('AWS::ApiGateway::Authorizer', {
-      IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+      IdentitySource: 'method.request.header.Authorization',
       AuthorizerResultTtlInSeconds: 0,
     });
     t.hasResourceProperties('AWS::Lambda::Function', {
