@@ -1,15 +1,7 @@
 import { hash } from 'node:crypto';
-// The one place the DPoP checks import jose: a lazy loader can take this line's place.
-import {
-  type CryptoKey,
-  calculateJwkThumbprint,
-  EmbeddedJWK,
-  type FlattenedJWSInput,
-  type JWK,
-  type JWTHeaderParameters,
-  jwtVerify,
-} from 'jose';
+import type { CryptoKey, FlattenedJWSInput, JWK, JWTHeaderParameters } from 'jose';
 import { MAX_DPOP_PROOF_LENGTH } from './environment.js';
+import { loadJose } from './jose-loader.js';
 import type { SenderConstraintDenyReason } from './sender-constraint-reasons.js';
 
 /** What a proof is checked against: the request as the client made it, and the token it comes with. */
@@ -65,6 +57,8 @@ export async function checkDpopProof(
     // iat is checked below against the window both ways; jose checks exp and nbf when present.
     currentDate: new Date(nowSeconds * 1000),
   };
+  // jose is evaluated on the first proof, not at cold start (jose-loader.ts).
+  const { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } = await loadJose();
   const headerSegment = proof.slice(0, proof.indexOf('.'));
   const known = verifiedKeys.get(headerSegment);
   let payload: Record<string, unknown>;

@@ -3,4 +3,4 @@
  * `loadJose()` (jose-loader.ts), never imported directly, so that jose is evaluated only when a
  * mode that needs it runs. Add a jose function here before using it.
  */
-export { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+export { calculateJwkThumbprint, createRemoteJWKSet, customFetch, EmbeddedJWK, jwtVerify } from 'jose';
