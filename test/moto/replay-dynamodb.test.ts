@@ -66,6 +66,13 @@ describe('DynamoDbReplayStore against moto_server', () => {
     expect(await store.claim('key-expiring', now + 80, now + 11)).toBe(true);
   });
 
+  it('takes the table by its ARN as well as by its name: one table, one claim', async () => {
+    const arn = `arn:aws:dynamodb:us-east-1:123456789012:table/${TABLE}`;
+    const expiresAt = Math.floor(Date.now() / 1000) + 60;
+    expect(await new DynamoDbReplayStore(arn, 3_000).claim('key-by-arn', expiresAt)).toBe(true);
+    expect(await new DynamoDbReplayStore(TABLE, 3_000).claim('key-by-arn', expiresAt)).toBe(false);
+  });
+
   it('gives exactly one of many concurrent claims from separate instances the key', async () => {
     const stores = Array.from({ length: 8 }, () => new DynamoDbReplayStore(TABLE, 3_000));
     const expiresAt = Math.floor(Date.now() / 1000) + 60;
