@@ -1,7 +1,32 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AwsJsonClient, type AwsJsonService, AwsRequestError, awsEndpoint, type Environment } from './aws-json-client.js';
 import { withTimeout } from './deadline.js';
 import { ReplayStoreUnavailableError } from './errors.js';
 import type { ReplayStore } from './replay-store.js';
+
+/**
+ * DynamoDB in AWS JSON 1.0 (`X-Amz-Target: DynamoDB_20120810.PutItem`). Its endpoint rules (as the
+ * SDK resolves them, without account-based endpoints): `dynamodb[-fips].<region>.<DNS suffix>`, the
+ * partition's dual-stack suffix (`api.aws`, …) for dual stack; in `aws-us-gov` the plain endpoint
+ * is the FIPS one already, so FIPS without dual stack keeps it.
+ */
+const DYNAMODB: AwsJsonService = {
+  displayName: 'DynamoDB',
+  signingName: 'dynamodb',
+  endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB',
+  jsonVersion: '1.0',
+  targetPrefix: 'DynamoDB_20120810',
+  // A PutItem answer is `{}` (no return values asked) or an error: anything near this is not DynamoDB.
+  maxAnswerBytes: 64 * 1_024,
+  regionalHost: ({ region, partition, fips, dualStack }) => {
+    const fipsLabel = fips && (dualStack || partition.name !== 'aws-us-gov') ? '-fips' : '';
+    return `dynamodb${fipsLabel}.${region}.${dualStack ? partition.dualStackDnsSuffix : partition.dnsSuffix}`;
+  },
+};
+
+/** The DynamoDB endpoint for this environment, as the AWS SDKs resolve it. */
+export function dynamoDbEndpoint(env: Environment, region: string): URL {
+  return awsEndpoint(DYNAMODB, env, region);
+}
 
 /**
  * The shared replay store: one DynamoDB item per claimed proof key (partition key `pk`, a
@@ -9,42 +34,46 @@ import type { ReplayStore } from './replay-store.js';
  * key, so of two instances claiming the same proof at once exactly one wins (DynamoDB's
  * conditional writes are atomic per item). `expiresAt` (seconds) is the table's TTL attribute;
  * TTL deletion runs late (within days), so the condition, not the deletion, decides expiry.
- * The SDK loads on the first claim, not at cold start. Every claim ends within `timeoutMs`
- * (connection, each attempt, retries); not knowing is an error (500), never an allow.
+ * `table` is the table's name or ARN (PutItem's `TableName` takes either). PutItem is signed by
+ * hand (`AwsJsonClient`, no SDK in the bundle); region, credentials and endpoint
+ * (`AWS_ENDPOINT_URL_DYNAMODB`) come from `env`, read at the first claim. Every claim ends within
+ * `timeoutMs` (each attempt, backoff and retries); not knowing is an error (500), never an allow.
  */
 export class DynamoDbReplayStore implements ReplayStore {
+  private client: AwsJsonClient | undefined;
+
   constructor(
     private readonly table: string,
     private readonly timeoutMs: number,
-    private client?: DynamoDBClient,
+    private readonly env: Environment = process.env,
   ) {}
 
   async claim(key: string, expiresAt: number, nowSeconds = Date.now() / 1000): Promise<boolean> {
-    const { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } = await import('@aws-sdk/client-dynamodb');
     const timeoutMs = this.timeoutMs;
-    this.client ??= new DynamoDBClient({
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-    });
-    const abort = new AbortController();
-    const put = new PutItemCommand({
+    const put = {
       TableName: this.table,
       Item: { pk: { S: key }, expiresAt: { N: String(Math.ceil(expiresAt)) } },
       ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
       ExpressionAttributeValues: { ':now': { N: String(Math.floor(nowSeconds)) } },
-    });
+    };
     try {
-      await withTimeout(this.client.send(put, { abortSignal: abort.signal }), timeoutMs, () => {
-        const error = new ReplayStoreUnavailableError(`DynamoDB table ${this.table} did not answer within ${timeoutMs} ms`);
-        abort.abort(error);
-        return error;
-      });
+      // Resolved at the first claim, so a configuration it cannot use fails that request (500) with its reason.
+      this.client ??= new AwsJsonClient(DYNAMODB, this.env);
+      await withTimeout(
+        this.client.call('PutItem', put, timeoutMs),
+        timeoutMs,
+        () => new ReplayStoreUnavailableError(`DynamoDB table ${this.table} did not answer within ${timeoutMs} ms`),
+      );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
       if (error instanceof ReplayStoreUnavailableError) throw error;
-      const name = (error as Error).name;
-      throw new ReplayStoreUnavailableError(`could not record a DPoP proof in DynamoDB table ${this.table}: ${name}`, { cause: error });
+      if (error instanceof AwsRequestError && error.name === 'ConditionalCheckFailedException') return false;
+      const { name, message } = error as Error;
+      // AWS's error type says it all; a client that could not even ask says why.
+      const detail = name === 'InvalidConfiguration' || name === 'CredentialsMissing' ? ` (${message})` : '';
+      throw new ReplayStoreUnavailableError(`could not record a DPoP proof in DynamoDB table ${this.table}: ${name}${detail}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -1,45 +1,247 @@
+import { createHash, createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The AWS SDK's own signer: an independent implementation for the hand-signed PutItem to agree with.
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
-import { DynamoDbReplayStore } from '../../lambda/replay-dynamodb.js';
+import { DynamoDbReplayStore, dynamoDbEndpoint } from '../../lambda/replay-dynamodb.js';
+import { closeServer, listen, readBody } from '../../local/http-server.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 import { dpopKey, dpopProof } from '../support/dpop.js';
 import { type FaultServer, fakeJwt, startFaultServer } from '../support/fault-server.js';
 import { httpApiEvent } from '../support/fixtures.js';
 import { decisionLines, rememberSecret } from '../support/log-capture.js';
 
-/** A DynamoDB endpoint that misbehaves (the fault server): the shared replay store fails closed, in bounded time. */
-let dynamo: FaultServer;
-let introspection: FaultServer;
-let secrets: LocalSecretsManager;
+const CREDENTIALS = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'local-secret-key' };
 
-beforeAll(async () => {
-  dynamo = await startFaultServer();
-  introspection = await startFaultServer();
-  secrets = await startLocalSecretsManager();
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.endpoint;
-  secrets.put('replay-faults/client', JSON.stringify({ client_id: 'authorizer', client_secret: rememberSecret('replay-faults-secret') }));
+describe('dynamoDbEndpoint: where PutItem goes', () => {
+  const sdk = new DynamoDBClient({ region: 'us-east-1' });
+  const regions = [
+    'us-east-1',
+    'eu-west-3',
+    'cn-north-1',
+    'cn-northwest-1',
+    'us-gov-west-1',
+    'us-gov-east-1',
+    'us-iso-east-1',
+    'us-isob-east-1',
+    'eu-isoe-west-1',
+    'us-isof-south-1',
+    'eusc-de-east-1',
+    'xx-future-9',
+  ];
+
+  it.each(regions)('resolves %s, with and without FIPS and dual stack, to the endpoint the AWS SDK resolves', (region) => {
+    for (const fips of [false, true]) {
+      for (const dualStack of [false, true]) {
+        const env = { AWS_USE_FIPS_ENDPOINT: String(fips), AWS_USE_DUALSTACK_ENDPOINT: String(dualStack) };
+        expect([fips, dualStack, dynamoDbEndpoint(env, region).href]).toEqual([
+          fips,
+          dualStack,
+          sdk.config.endpointProvider({ Region: region, UseFIPS: fips, UseDualStack: dualStack }).url.href,
+        ]);
+      }
+    }
+  });
+
+  it('takes AWS_ENDPOINT_URL_DYNAMODB before AWS_ENDPOINT_URL, and not the Secrets Manager one', () => {
+    expect(
+      dynamoDbEndpoint({ AWS_ENDPOINT_URL: 'https://all.example.com', AWS_ENDPOINT_URL_DYNAMODB: 'https://ddb.example.com/' }, 'eu-west-1')
+        .href,
+    ).toBe('https://ddb.example.com/');
+    expect(dynamoDbEndpoint({ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'https://sm.example.com' }, 'eu-west-1').href).toBe(
+      'https://dynamodb.eu-west-1.amazonaws.com/',
+    );
+  });
+
+  it('refuses a plain-http endpoint off loopback, naming DynamoDB', () => {
+    expect(() => dynamoDbEndpoint({ AWS_ENDPOINT_URL_DYNAMODB: 'http://ddb.example.com' }, 'eu-west-1')).toThrow(
+      expect.objectContaining({
+        name: 'InvalidConfiguration',
+        message:
+          'the configured DynamoDB endpoint must be https (http only on loopback), without credentials or query; received http://ddb.example.com',
+      }),
+    );
+  });
 });
-afterAll(async () => {
-  await dynamo.close();
-  await introspection.close();
-  await secrets.close();
-});
 
-const client = (endpoint = dynamo.url) => new DynamoDBClient({ endpoint, maxAttempts: 2, requestHandler: { requestTimeout: 300 } });
+/** A DynamoDB stand-in on 127.0.0.1: records each request and answers from a script, else `{}` (PutItem done). */
+describe('DynamoDbReplayStore against scripted DynamoDB answers', () => {
+  let server: http.Server;
+  let url: string;
+  const requests: { method: string; path: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const next: { status: number; type: string }[] = [];
+  beforeAll(async () => {
+    server = http.createServer(async (request, response) => {
+      const body = await readBody(request);
+      requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body });
+      const answer = next.shift();
+      if (answer === undefined) return void response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
+      response
+        .writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' })
+        .end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${answer.type}`, message: 'scripted' }));
+    });
+    await listen(server, 0);
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => closeServer(server));
+  beforeEach(() => {
+    requests.length = 0;
+    next.length = 0;
+  });
+  const store = (env: Record<string, string> = {}, table = 'replay') =>
+    new DynamoDbReplayStore(table, 2_000, { ...CREDENTIALS, AWS_ENDPOINT_URL_DYNAMODB: url, ...env });
 
-describe('DynamoDbReplayStore when DynamoDB cannot answer', () => {
-  it.each(['status-500', 'reset', 'html'] as const)('reports %s as unavailable, never as a first use or a replay', async (mode) => {
-    dynamo.mode = mode;
-    await expect(new DynamoDbReplayStore('replay', 1_000, client()).claim('k', Date.now() / 1000 + 60)).rejects.toMatchObject({
+  it('claims a key with one conditional PutItem in AWS JSON 1.0, signed for dynamodb in the region', async () => {
+    expect(await store().claim('proof-key', 1_800_000_060.2, 1_800_000_000.7)).toBe(true);
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.PutItem',
+        authorization: expect.stringMatching(
+          /^AWS4-HMAC-SHA256 Credential=AKIDLOCAL\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=[0-9a-f]{64}$/,
+        ),
+      },
+    });
+    expect(JSON.parse(request?.body ?? '')).toEqual({
+      TableName: 'replay',
+      Item: { pk: { S: 'proof-key' }, expiresAt: { N: '1800000061' } },
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+      ExpressionAttributeValues: { ':now': { N: '1800000000' } },
+    });
+  });
+
+  it('signs PutItem, session token included, exactly as the AWS SDK signer signs the same request', async () => {
+    const credentials = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret/key+example', sessionToken: 'IQoJb3JpZ2luX2VjE//session==' };
+    await store({
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+    }).claim('proof-key', Date.now() / 1000 + 60);
+    const [request] = requests;
+    if (request === undefined) throw new Error('no request reached the server');
+    const { authorization, 'x-amz-date': amzDate, connection: _c, 'content-length': _l, ...sent } = request.headers;
+    expect(sent['x-amz-security-token']).toBe(credentials.sessionToken);
+    const date = new Date(String(amzDate).replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    const { 'x-amz-security-token': _t, ...unsigned } = sent as Record<string, string>;
+    const signer = new SignatureV4({ credentials, region: 'eu-west-1', service: 'dynamodb', sha256: Sha256, applyChecksum: false });
+    const expected = await signer.sign(
+      { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers: unsigned, body: request.body },
+      { signingDate: date },
+    );
+    expect(authorization).toBe(expected.headers.authorization);
+  });
+
+  it('reports ConditionalCheckFailedException as a replay (false), after one request', async () => {
+    next.push({ status: 400, type: 'ConditionalCheckFailedException' }, { status: 500, type: 'NotReached' });
+    expect(await store().claim('proof-key', Date.now() / 1000 + 60)).toBe(false);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('retries throttling and a 500, then claims', async () => {
+    next.push({ status: 400, type: 'ProvisionedThroughputExceededException' }, { status: 500, type: 'InternalServerError' });
+    expect(await store().claim('proof-key', Date.now() / 1000 + 60)).toBe(true);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('reports an error that will not change as unavailable after one request, by its AWS error type', async () => {
+    next.push({ status: 400, type: 'ResourceNotFoundException' }, { status: 500, type: 'NotReached' });
+    await expect(store().claim('proof-key', Date.now() / 1000 + 60)).rejects.toMatchObject({
       code: 'ERR_REPLAY_STORE_UNAVAILABLE',
-      message: expect.stringMatching(/^could not record a DPoP proof in DynamoDB table replay: /),
+      message: 'could not record a DPoP proof in DynamoDB table replay: ResourceNotFoundException',
+    });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('passes a table ARN as PutItem’s TableName unchanged', async () => {
+    const arn = 'arn:aws:dynamodb:eu-west-1:111122223333:table/dpop-replay';
+    expect(await store({}, arn).claim('proof-key', Date.now() / 1000 + 60)).toBe(true);
+    expect(JSON.parse(requests[0]?.body ?? '')).toMatchObject({ TableName: arn });
+  });
+
+  it.each([
+    [
+      { AWS_ACCESS_KEY_ID: '' },
+      'CredentialsMissing (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them to the execution role session))',
+    ],
+    [{ AWS_USE_DUALSTACK_ENDPOINT: 'yes' }, 'InvalidConfiguration (AWS_USE_DUALSTACK_ENDPOINT must be true or false; received "yes")'],
+    [
+      { AWS_USE_FIPS_ENDPOINT: 'true' },
+      'InvalidConfiguration (a configured endpoint URL cannot be combined with AWS_USE_FIPS_ENDPOINT or AWS_USE_DUALSTACK_ENDPOINT)',
+    ],
+    [
+      { AWS_ENDPOINT_URL_DYNAMODB: '', AWS_REGION: 'eu west' },
+      'InvalidConfiguration (AWS_REGION must be a region name; received "eu west")',
+    ],
+  ])('fails a claim it cannot even ask with %j as unavailable, saying why: %s', async (env, reason) => {
+    await expect(store(env).claim('proof-key', Date.now() / 1000 + 60)).rejects.toMatchObject({
+      code: 'ERR_REPLAY_STORE_UNAVAILABLE',
+      message: `could not record a DPoP proof in DynamoDB table replay: ${reason}`,
+    });
+    expect(requests).toHaveLength(0);
+  });
+});
+
+/** The signer's hash for @smithy/signature-v4, from node:crypto: SHA-256, or HMAC-SHA256 when given a key. */
+class Sha256 {
+  private readonly hash;
+  constructor(key?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', bytes(key));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {}
+}
+
+function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
+
+/** A DynamoDB endpoint that misbehaves (the fault server): the shared replay store fails closed, in bounded time. */
+describe('DynamoDbReplayStore when DynamoDB cannot answer', () => {
+  let dynamo: FaultServer;
+  let introspection: FaultServer;
+  let secrets: LocalSecretsManager;
+  beforeAll(async () => {
+    dynamo = await startFaultServer();
+    introspection = await startFaultServer();
+    secrets = await startLocalSecretsManager();
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.endpoint;
+    secrets.put('replay-faults/client', JSON.stringify({ client_id: 'authorizer', client_secret: rememberSecret('replay-faults-secret') }));
+  });
+  afterAll(async () => {
+    await dynamo.close();
+    await introspection.close();
+    await secrets.close();
+  });
+  const env = () => ({ ...CREDENTIALS, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url });
+
+  it.each([
+    ['status-500', 'HttpStatus500'],
+    ['reset', 'ConnectionError'],
+    ['html', 'InvalidResponse'],
+  ] as const)('reports %s as unavailable (%s), never as a first use or a replay', async (mode, name) => {
+    dynamo.mode = mode;
+    await expect(new DynamoDbReplayStore('replay', 1_000, env()).claim('k', Date.now() / 1000 + 60)).rejects.toMatchObject({
+      code: 'ERR_REPLAY_STORE_UNAVAILABLE',
+      message: `could not record a DPoP proof in DynamoDB table replay: ${name}`,
     });
   });
 
   it('gives up on a silent endpoint within its timeout', async () => {
     dynamo.mode = 'stall';
-    const store = new DynamoDbReplayStore('replay', 300, new DynamoDBClient({ endpoint: dynamo.url, maxAttempts: 1 }));
+    const store = new DynamoDbReplayStore('replay', 300, env());
     await expect(store.claim('k', Date.now() / 1000 + 60)).rejects.toMatchObject({
       code: 'ERR_REPLAY_STORE_UNAVAILABLE',
       message: 'DynamoDB table replay did not answer within 300 ms',

@@ -9,7 +9,10 @@ import { type FaultServer, fakeJwt, startFaultServer } from '../support/fault-se
 import { httpApiEvent } from '../support/fixtures.js';
 import { decisionLines, rememberSecret } from '../support/log-capture.js';
 
-/** The shared DPoP replay store against moto_server: the real SDK client, a real DynamoDB emulator. */
+/**
+ * The shared DPoP replay store against moto_server, a real DynamoDB emulator: the store's hand-signed
+ * PutItem (AWS_ENDPOINT_URL_DYNAMODB), the SDK's client only to create the table and read items.
+ */
 const port = 46_000 + (process.pid % 1000);
 const endpoint = `http://127.0.0.1:${port}`;
 const TABLE = 'dpop-replay';
@@ -63,8 +66,15 @@ describe('DynamoDbReplayStore against moto_server', () => {
     expect(await store.claim('key-expiring', now + 80, now + 11)).toBe(true);
   });
 
+  it('takes the table by its ARN as well as by its name: one table, one claim', async () => {
+    const arn = `arn:aws:dynamodb:us-east-1:123456789012:table/${TABLE}`;
+    const expiresAt = Math.floor(Date.now() / 1000) + 60;
+    expect(await new DynamoDbReplayStore(arn, 3_000).claim('key-by-arn', expiresAt)).toBe(true);
+    expect(await new DynamoDbReplayStore(TABLE, 3_000).claim('key-by-arn', expiresAt)).toBe(false);
+  });
+
   it('gives exactly one of many concurrent claims from separate instances the key', async () => {
-    const stores = Array.from({ length: 8 }, () => new DynamoDbReplayStore(TABLE, 3_000, new DynamoDBClient({})));
+    const stores = Array.from({ length: 8 }, () => new DynamoDbReplayStore(TABLE, 3_000));
     const expiresAt = Math.floor(Date.now() / 1000) + 60;
     const results = await Promise.all(stores.map((store) => store.claim('key-raced', expiresAt)));
     expect(results.filter(Boolean)).toHaveLength(1);
