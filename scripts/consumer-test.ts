@@ -101,8 +101,10 @@ async function main(): Promise<void> {
     const resources = Object.values(template.Resources);
     const authorizer = resources.find((r) => r.Type === 'AWS::ApiGatewayV2::Authorizer');
     check(
-      authorizer?.Properties.AuthorizerType === 'REQUEST' && authorizer.Properties.EnableSimpleResponses === true,
-      'the template has the REQUEST authorizer with simple responses',
+      authorizer?.Properties.AuthorizerType === 'REQUEST' &&
+        authorizer.Properties.EnableSimpleResponses === false &&
+        authorizer.Properties.AuthorizerPayloadFormatVersion === '2.0',
+      'the template has the REQUEST authorizer answering with policies (payload 2.0), one answer per token across routes',
     );
     const fn = resources.find((r) => r.Type === 'AWS::Lambda::Function');
     if (fn === undefined) throw new Error('consumer test failed: no Lambda function in the template');
