@@ -164,7 +164,9 @@ describe('the construct driven through the jsii runtime, as a Python, Java, .NET
     const [authorizer] = resourcesOf('AWS::ApiGatewayV2::Authorizer');
     expect(authorizer?.Properties).toMatchObject({
       AuthorizerType: 'REQUEST',
-      EnableSimpleResponses: true,
+      // Policy answers, one per token across routes (#10).
+      EnableSimpleResponses: false,
+      AuthorizerPayloadFormatVersion: '2.0',
       AuthorizerResultTtlInSeconds: 30,
     });
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map((route) => route.Properties);
