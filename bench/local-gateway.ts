@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import { closeServer, listen } from '../local/http-server.js';
 import { LambdaRunner } from '../local/lambda-runner.js';
 import { startLocalStack } from '../local/local-stack.js';
-import { readHttpApi } from '../local/template.js';
+import { readFunctions, readResources } from '../local/template.js';
 import { summarize } from './stats.js';
 
 /**
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   console.log(`5. npm start to ready, cold (synth + bundle): ${fmt(cold)}`);
   console.log(`   npm start to ready, warm (assembly reused): ${fmt(warm)}`);
 
-  const stack = await startLocalStack({ port, oauthPort, outdir });
+  const stack = await startLocalStack({ port, oauthPort, restPort: 0, outdir });
   try {
     const token = await stack.oauth.token('demo-client', 'demo-secret', 'read');
     const auth = { authorization: `Bearer ${token}` };
@@ -87,8 +87,8 @@ async function main(): Promise<void> {
     const publicRun = await load(`${stack.url}/public`);
 
     // The echo function served directly: an HTTP server that invokes its bundle, no gateway.
-    const api = readHttpApi(outdir, 'PhantomTokenLocal');
-    const echoFn = [...api.functions.values()].find((fn) => fn.logicalId.startsWith('Echo'));
+    const functions = readFunctions(readResources(outdir, 'PhantomTokenLocal'), outdir);
+    const echoFn = [...functions.values()].find((fn) => fn.logicalId.startsWith('Echo'));
     if (echoFn === undefined) throw new Error('no echo function in the template');
     const echo = new LambdaRunner(echoFn, {}, () => {});
     const direct = http.createServer(async (_request, response) => {
