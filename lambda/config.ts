@@ -10,8 +10,8 @@ import {
 } from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
 import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from './metrics-contract.js';
-import { parseRoutePolicy, type RoutePolicy } from './route-policy.js';
-import { parseRouteScopes, type RouteScopes } from './route-scopes.js';
+import { parseRoutePolicy, type RoutePolicy } from './routes/route-policy.js';
+import { parseRouteScopes, type RouteScopes } from './routes/route-scopes.js';
 
 export interface AuthorizerConfig {
   readonly introspectionEndpoint: URL;

@@ -14,7 +14,7 @@
 
 export { PhantomTokenAccessLogFormat } from './access-log-format.js';
 export type { PhantomTokenAlarmThresholds } from './alarms.js';
-export type { PhantomTokenHttpRouteOptions } from './http-route-authorizer.js';
+export type { PhantomTokenHttpRouteOptions } from './http-routes.js';
 // Compiled by jsii for Python, Java, .NET and Go too: only jsii-compatible types here (classes,
 // enums, readonly-data interfaces). The environment contract (ENV, DEFAULTS, CONTEXT_KEYS …) is
 // plain TypeScript data and is exported by the `cdk-phantom-token/backend` entry instead.

@@ -1,4 +1,4 @@
-import { globMeetsRoute, HTTP_METHODS, isLiteralRoute, routeGlobs, splitRouteKey } from '../lambda/route-patterns.js';
+import { globMeetsRoute, HTTP_METHODS, isLiteralRoute, routeGlobs, splitRouteKey } from '../lambda/routes/route-patterns.js';
 
 /** One API as the plan sees it. */
 export interface PlannedApi {

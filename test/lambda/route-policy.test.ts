@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse } from '../../lambda/authorizer-response.js';
-import { globMatches, globMeetsRoute, routeGlobs } from '../../lambda/route-patterns.js';
-import { arnPrefix, parseRoutePolicy } from '../../lambda/route-policy.js';
+import { globMatches, globMeetsRoute, routeGlobs } from '../../lambda/routes/route-patterns.js';
+import { arnPrefix, parseRoutePolicy } from '../../lambda/routes/route-policy.js';
 import { planRoutePolicy } from '../../lib/route-policy-plan.js';
 import { policyAllows, readPolicy } from '../../local/iam-policy.js';
 import { httpApiEvent, restEvent } from '../support/fixtures.js';

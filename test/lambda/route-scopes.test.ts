@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse } from '../../lambda/authorizer-response.js';
-import { missingScopes, parseRouteScopes, requiredScopes } from '../../lambda/route-scopes.js';
+import { missingScopes, parseRouteScopes, requiredScopes } from '../../lambda/routes/route-scopes.js';
 import { httpApiEvent, restEvent } from '../support/fixtures.js';
 import { rememberSecret } from '../support/log-capture.js';
 import { type Peers, startPeers } from '../support/peers.js';

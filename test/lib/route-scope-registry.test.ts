@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRouteScopes, requiredScopes } from '../../lambda/route-scopes.js';
+import { parseRouteScopes, requiredScopes } from '../../lambda/routes/route-scopes.js';
 import { RouteScopeRegistry } from '../../lib/route-scope-registry.js';
 
 function registry(declarations: [string, string[]][]): RouteScopeRegistry {

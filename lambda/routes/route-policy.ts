@@ -1,6 +1,6 @@
-import type { AuthorizerContext, PolicyResponse } from './authorizer-response.js';
-import { ROUTE_KEY_PATTERN } from './environment.js';
-import { AuthorizerEventInvalidError, ConfigurationInvalidError } from './errors.js';
+import type { AuthorizerContext, PolicyResponse } from '../authorizer-response.js';
+import { ROUTE_KEY_PATTERN } from '../environment.js';
+import { AuthorizerEventInvalidError, ConfigurationInvalidError } from '../errors.js';
 import { globMatches, HTTP_METHODS, routeGlobs, splitRouteKey } from './route-patterns.js';
 import type { RouteScopes } from './route-scopes.js';
 

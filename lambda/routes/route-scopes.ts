@@ -1,6 +1,6 @@
-import type { AuthorizerRequest } from './authorizer-event.js';
-import { ROUTE_KEY_PATTERN, SCOPE_TOKEN_PATTERN } from './environment.js';
-import { ConfigurationInvalidError } from './errors.js';
+import type { AuthorizerRequest } from '../authorizer-event.js';
+import { ROUTE_KEY_PATTERN, SCOPE_TOKEN_PATTERN } from '../environment.js';
+import { ConfigurationInvalidError } from '../errors.js';
 
 /** Route key → the scopes a token must all hold to use that route. */
 export type RouteScopes = ReadonlyMap<string, readonly string[]>;
