@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { type AuthorizerRequest, readAuthorizerEvent } from './authorizer-event.js';
-import { type AuthorizerContext, type AuthorizerResponse, allow, denyInsufficientScope, denyInvalidToken } from './authorizer-response.js';
+import { type AuthorizerContext, type AuthorizerResponse, denyInvalidToken, simpleAnswer } from './authorizer-response.js';
 import { parseAuthorizationHeader } from './bearer-token.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
 import { type AuthorizerConfig, loadConfig } from './config.js';
@@ -11,8 +11,10 @@ import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
 import type { DenyReason } from './metrics-contract.js';
 import { createReplayStore } from './replay-store.js';
-import { denyStage, requestArn, routePolicyAnswer } from './routes/route-policy.js';
+import { denyStage, requestArn, scopesAnswer, tableAnswer } from './routes/policy-answer.js';
+import { HTTP_METHODS } from './routes/route-patterns.js';
 import { missingScopes, requiredScopes } from './routes/route-scopes.js';
+import { findRoute, type TableRoute } from './routes/route-table.js';
 import type { SecretReader } from './secrets-manager.js';
 import { type PresentedToken, SenderConstraints } from './sender-constraint.js';
 import { TokenCache } from './token-cache.js';
@@ -22,6 +24,12 @@ export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
 type Decision =
   | { readonly outcome: 'allow'; readonly token: ActiveToken }
   | { readonly outcome: 'deny'; readonly reason: DenyReason; readonly token?: ActiveToken };
+
+/** The request's route: the table's entry (undefined with `ROUTE_SCOPES` only) and the scopes it requires. */
+interface Route {
+  readonly scopes: readonly string[];
+  readonly entry?: TableRoute;
+}
 
 /**
  * Builds the handler from an environment. Configuration is validated here, once per cold start;
@@ -60,7 +68,6 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
   // Start reading the client credentials now, during the cold start, so the first request does
   // not wait for Secrets Manager; a failure here is retried by that request and reported there.
   credentials.refresh().catch(() => {});
-  const perRoute = config.routeScopes.size > 0;
   const constraints = new SenderConstraints(config, createReplayStore(config));
 
   /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
@@ -80,8 +87,16 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
     return active;
   }
 
+  /** The table's route of the request (undefined: not in the table), or, without a table, the scopes `ROUTE_SCOPES` gives it. */
+  function routeOf(request: AuthorizerRequest): Route | undefined {
+    if (config.routeTable === undefined) return { scopes: requiredScopes(config.routeScopes, request) };
+    const entry = findRoute(config.routeTable, request);
+    return entry && { scopes: entry.scopes, entry };
+  }
+
   async function decide(
     request: AuthorizerRequest,
+    route: Route,
     presented: PresentedToken,
     token: ActiveToken | undefined,
     started: number,
@@ -93,8 +108,10 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
       budgetMs: config.decisionBudgetMs,
     });
     if (unusable !== undefined) return { outcome: 'deny', reason: unusable };
-    const missing = missingScopes(requiredScopes(config.routeScopes, request), token.scopes);
-    if (missing.length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
+    if (missingScopes(route.scopes, token.scopes).length > 0) return { outcome: 'deny', reason: 'insufficient_scope', token };
+    // No answer names a method outside the seven, so the token's answer is still the one to cache.
+    const method = request.presentation?.method;
+    if (!(HTTP_METHODS as readonly (string | undefined)[]).includes(method)) return { outcome: 'deny', reason: 'unknown_method', token };
     return { outcome: 'allow', token };
   }
 
@@ -102,15 +119,19 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
     const started = performance.now();
     const line: DecisionLogLine = { outcome: 'error', reason: 'ERR_INTERNAL' };
     let request: AuthorizerRequest;
+    let route: Route | undefined;
     let decision: Decision;
     try {
       request = readAuthorizerEvent(event);
       line.routeKey = request.routeKey;
+      route = routeOf(request);
       const bearer = parseAuthorizationHeader(request.authorization);
-      if (bearer.ok) {
+      if (!bearer.ok) decision = { outcome: 'deny', reason: bearer.reason };
+      else if (route === undefined) decision = { outcome: 'deny', reason: 'unknown_route' };
+      else {
         const presented = { scheme: bearer.scheme, hash: hash('sha256', bearer.token, 'base64url') };
-        decision = await decide(request, presented, await lookUp(bearer.token, presented.hash, line, started), started);
-      } else decision = { outcome: 'deny', reason: bearer.reason };
+        decision = await decide(request, route, presented, await lookUp(bearer.token, presented.hash, line, started), started);
+      }
     } catch (error) {
       writeDecisionLog({
         ...line,
@@ -124,23 +145,34 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
     line.reason = decision.outcome === 'allow' ? 'ok' : decision.reason;
     line.totalMs = roundMs(performance.now() - started);
     writeDecisionLog(line);
-    if (config.routePolicy !== undefined) {
-      // One answer for every route the cache entry will serve (ROUTE_POLICY, lambda/route-policy.ts).
-      const arn = requestArn(event, request.methodArn);
-      if (decision.token === undefined) return request.format === 'policy' ? denyInvalidToken(request) : denyStage(arn);
-      return routePolicyAnswer(config.routeScopes, config.routePolicy, {
-        arn,
-        routeKey: request.routeKey,
-        allowed: decision.outcome === 'allow',
-        principalId: principal(decision.token),
-        granted: decision.token.scopes,
-        context: context(request, decision.token),
-      });
-    }
-    if (decision.outcome === 'allow') return allow(request, principal(decision.token), context(request, decision.token), perRoute);
-    if (decision.token !== undefined) return denyInsufficientScope(request, principal(decision.token));
-    return denyInvalidToken(request);
+    return respond(event, request, route, decision);
   };
+
+  /**
+   * The answer: with a route table an IAM policy API Gateway may cache for the token across the
+   * route's group (lambda/routes/policy-answer.ts); without one, a policy for REST and payload 1.0
+   * and a simple response for payload 2.0, as the API's own identity sources cache them.
+   */
+  function respond(event: unknown, request: AuthorizerRequest, route: Route | undefined, decision: Decision): AuthorizerResponse {
+    const { token } = decision;
+    if (decision.outcome === 'deny' && decision.reason === 'unknown_route') return denyStage(requestArn(event, request.methodArn));
+    if (token === undefined || route === undefined) {
+      // Not a usable token: invalid on every route (REST answers 401).
+      if (request.format === 'policy' || config.routeTable === undefined) return denyInvalidToken(request);
+      return denyStage(requestArn(event, request.methodArn));
+    }
+    const input = {
+      arn: request.format === 'policy' || config.routeTable !== undefined ? requestArn(event, request.methodArn) : '',
+      // Its scopes allow the route; a method outside the seven is denied by the answer itself.
+      allowed: decision.outcome === 'allow' || decision.reason === 'unknown_method',
+      principalId: principal(token),
+      granted: token.scopes,
+      context: context(request, token),
+    };
+    if (config.routeTable !== undefined && route.entry !== undefined) return tableAnswer(config.routeTable, route.entry, input);
+    if (request.format === 'policy') return scopesAnswer(config.routeScopes, input);
+    return simpleAnswer(decision.outcome === 'allow', input.context);
+  }
 }
 
 function principal(token: ActiveToken): string {

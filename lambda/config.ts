@@ -10,8 +10,8 @@ import {
 } from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
 import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from './metrics-contract.js';
-import { parseRoutePolicy, type RoutePolicy } from './routes/route-policy.js';
 import { parseRouteScopes, type RouteScopes } from './routes/route-scopes.js';
+import { type RouteTable, readRouteTableFile } from './routes/route-table.js';
 
 export interface AuthorizerConfig {
   readonly introspectionEndpoint: URL;
@@ -19,9 +19,10 @@ export interface AuthorizerConfig {
   readonly responseType: IntrospectionResponseType;
   readonly jwksUri: URL | undefined;
   readonly issuer: string | undefined;
+  /** `ROUTE_SCOPES` (functions deployed without the construct); empty with a route table. */
   readonly routeScopes: RouteScopes;
-  /** `ROUTE_POLICY`: policy answers API Gateway may cache across routes; undefined when unset. */
-  readonly routePolicy: RoutePolicy | undefined;
+  /** `ROUTE_TABLE_FILE`'s table: every route, policy answers; undefined when unset. */
+  readonly routeTable: RouteTable | undefined;
   readonly realm: string;
   readonly cacheMaxTtlSeconds: number;
   readonly cacheMaxEntries: number;
@@ -73,8 +74,7 @@ export function loadConfig(env: Environment): AuthorizerConfig {
     responseType: responseType as IntrospectionResponseType,
     jwksUri,
     issuer: env[ENV.issuer] || undefined,
-    routeScopes: parseRouteScopes(env[ENV.routeScopes]),
-    routePolicy: parseRoutePolicy(env[ENV.routePolicy]),
+    ...routes(env),
     realm,
     cacheMaxTtlSeconds: integer(env, 'cacheMaxTtlSeconds'),
     cacheMaxEntries: integer(env, 'cacheMaxEntries'),
@@ -97,6 +97,21 @@ export function loadConfig(env: Environment): AuthorizerConfig {
     dpopPublicBaseUrls: publicBaseUrls(env),
     dpopReplayTable: env[ENV.dpopReplayTable] || undefined,
   };
+}
+
+/** The route table, or `ROUTE_SCOPES` without one; never both, and never the retired `ROUTE_POLICY`. */
+function routes(env: Environment): { routeScopes: RouteScopes; routeTable: RouteTable | undefined } {
+  if (env[ENV.routePolicy]) {
+    throw new ConfigurationInvalidError(
+      `${ENV.routePolicy} is no longer read: the construct now ships the routes in ${ENV.routeTableFile}; redeploy with this version's construct`,
+    );
+  }
+  const file = env[ENV.routeTableFile];
+  if (!file) return { routeScopes: parseRouteScopes(env[ENV.routeScopes]), routeTable: undefined };
+  if (env[ENV.routeScopes]) {
+    throw new ConfigurationInvalidError(`${ENV.routeScopes} and ${ENV.routeTableFile} must not both be set: the table holds the scopes`);
+  }
+  return { routeScopes: new Map(), routeTable: readRouteTableFile(file) };
 }
 
 /** `true` or `false` (default). */

@@ -14,12 +14,18 @@ export const ENV = {
   jwksUri: 'JWKS_URI',
   /** Expected `iss` of RFC 9701 responses; unchecked when unset. */
   issuer: 'ISSUER',
-  /** JSON: route key → the scopes it requires (all of them). */
+  /**
+   * JSON: route key → the scopes it requires (all of them), for functions deployed without the
+   * construct; a route not listed requires none. Not read when `ROUTE_TABLE_FILE` is set.
+   */
   routeScopes: 'ROUTE_SCOPES',
   /**
-   * JSON `{"perRoute":[route keys],"anyExcept":{"ANY /x":[methods]}}`: answer with IAM policies
-   * that hold for every route of the API (see lambda/route-policy.ts); unset: simple responses.
+   * Path of the route table (lambda/routes/route-table.ts) the construct ships with the function
+   * (a layer's file under /opt): every route behind its authorizers, with scopes and the answer
+   * plan. When set, routes not in it are denied and every answer is an IAM policy.
    */
+  routeTableFile: 'ROUTE_TABLE_FILE',
+  /** Read by versions before the route table; now refused, so an old configuration fails loudly (CHANGELOG). */
   routePolicy: 'ROUTE_POLICY',
   /** Realm of `WWW-Authenticate` challenges (default `api`). */
   realm: 'REALM',

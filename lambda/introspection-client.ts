@@ -3,7 +3,7 @@ import type { ClientCredentials, ClientCredentialsProvider } from './client-cred
 import { formEncode } from './client-credentials.js';
 import type { AuthorizerConfig } from './config.js';
 import { type Deadline, settleBy, timeLeft } from './deadline.js';
-import { ENV, MAX_RESPONSE_BYTES, NOT_BEFORE_SKEW_SECONDS, RESPONSE_TYPE_INTROSPECTION_JWT } from './environment.js';
+import { ENV, MAX_RESPONSE_BYTES, NOT_BEFORE_SKEW_SECONDS, RESPONSE_TYPE_INTROSPECTION_JWT, SCOPE_TOKEN_PATTERN } from './environment.js';
 import { ClientCredentialsRejectedError, IntrospectionResponseInvalidError } from './errors.js';
 import { type HttpResponse, httpRequest } from './http-client.js';
 import { loadJose } from './jose-loader.js';
@@ -228,7 +228,7 @@ function checkTimeClaims(claims: Record<string, unknown>, where: string): boolea
 const NUMERIC_DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 
 function activeToken(jwt: string, claims: Record<string, unknown>, where: string): ActiveToken {
-  const scopes = scopeClaim(claims);
+  const scopes = scopeClaim(claims, where);
   return {
     jwt,
     sub: typeof claims.sub === 'string' ? claims.sub : undefined,
@@ -275,15 +275,22 @@ function confirmationClaim(claims: Record<string, unknown>, where: string): Toke
   return { jkt: jkt as string | undefined, x5tS256: x5tS256 as string | undefined };
 }
 
-/** The granted scopes: the `scope` claim (space-separated) or the `scp` claim (array or string). */
-function scopeClaim(claims: Record<string, unknown>): string[] {
-  const claim = claims.scope ?? claims.scp;
-  if (typeof claim === 'string') {
-    const scopes = claim.split(' ');
-    return scopes.includes('') ? scopes.filter((scope) => scope !== '') : scopes;
+/**
+ * The granted scopes: the `scope` claim (space-separated) or the `scp` claim (array or string).
+ * Every value must be an RFC 6749 scope token: a value such as `"admin read"` in an array would
+ * read as one scope here and as two elsewhere, so the response is refused rather than guessed at.
+ */
+function scopeClaim(claims: Record<string, unknown>, where: string): string[] {
+  const name = claims.scope !== undefined ? 'scope' : 'scp';
+  const claim = claims[name];
+  let scopes: unknown[];
+  if (typeof claim === 'string') scopes = claim.split(' ').filter((scope) => scope !== '');
+  else if (Array.isArray(claim)) scopes = claim;
+  else return [];
+  if (!scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN_PATTERN.test(scope))) {
+    throw new IntrospectionResponseInvalidError(`${where}: claim ${name} must hold RFC 6749 scope tokens (printable ASCII, no space, " or \\)`);
   }
-  if (Array.isArray(claim)) return claim.filter((scope): scope is string => typeof scope === 'string' && scope !== '');
-  return [];
+  return scopes as string[];
 }
 
 /**

@@ -30,6 +30,10 @@ export const DENY_REASONS = {
   inactive: 'invalid_token',
   /** An active token without the route's scopes. */
   insufficient_scope: 'insufficient_scope',
+  /** A route the function's route table does not know (a route added without the construct, or a table deployed before it). */
+  unknown_route: 'insufficient_scope',
+  /** A method outside the seven the function knows (`PURGE`, `PROPFIND` …), which no answer allows. */
+  unknown_method: 'insufficient_scope',
   /** Audience and sender-constraint checks (`sender-constraint-reasons.ts`): each an invalid token. */
   ...(Object.fromEntries(SENDER_CONSTRAINT_DENY_REASONS.map((reason) => [reason, 'invalid_token'])) as {
     readonly [reason in SenderConstraintDenyReason]: 'invalid_token';

@@ -1,18 +1,31 @@
 /**
  * Routes as patterns over execute-api ARNs: what a policy resource matches, and what requests a
- * route can receive. Pure data code shared by the function (which writes policy resources) and the
- * construct (which proves at synth time that those resources separate routes exactly).
+ * route can receive. Pure data code shared by the function (which writes policy resources from
+ * its route table) and the construct (which plans that table and proves at synth time that each
+ * cached answer is exact).
  *
  * A request's ARN is `arn:aws:execute-api:region:account:api-id/stage/METHOD/path`. The function
  * writes every resource as that prefix, taken literally from the request's own ARN, followed by a
- * glob over `METHOD/path`. In IAM resource globs `*` matches any run of characters, `/` included,
- * and `?` any one character (IAM JSON policy elements: Resource, "Using wildcards in resource ARNs").
- * So `GET/orders/*` matches `GET /orders/42` and also `GET /orders/42/items`: a glob can reach into
- * routes its own route does not contain, which is what {@link globMeetsRoute} finds out.
+ * glob over `METHOD/path`. Two readings of IAM's resource wildcards are possible (IAM JSON policy
+ * elements: Resource, "Using wildcards in resource ARNs"), and nobody here can check which one API
+ * Gateway applies to authorizer policies:
+ * - *crosses colons*: `*` matches any run of characters, `/` and `:` included; `?` any one;
+ * - *segments*: wildcards match within the colon-separated segments of the ARN; only a `*` that
+ *   ends a segment (followed by `:`, or last) matches across colons.
+ * Every match under *segments* is a match under *crosses colons*, so the proofs here use the
+ * wider reading, and {@link colonVariants} makes a glob match the same requests under both.
+ * `*` crosses `/` under both: `GET/orders/*` matches `GET /orders/42` and also
+ * `GET /orders/42/items`, which is what {@link globMeetsRoute} finds out.
  */
 
-/** The methods an `ANY` route stands for (HTTP API and REST alike). */
+/** The methods a route can name, and the only ones an answer ever allows (HTTP API and REST alike). */
 export const HTTP_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
+
+/**
+ * Most inner `*` (path variables before the end) a glob may have: a denied route with more could
+ * not be denied under both readings without 2^n variants (see {@link colonVariants}).
+ */
+export const MAX_INNER_WILDCARDS = 4;
 
 /** One step of a pattern: a character class, taken once or any number of times (`star`). */
 interface Atom {
@@ -24,7 +37,7 @@ interface Atom {
 const ANY = { any: true } as const;
 const NOT_SLASH = { notSlash: true } as const;
 
-/** `GET /orders/{id}` → `GET /orders/{id}`'s method and path; `$default` → undefined. */
+/** `GET /orders/{id}` → its method and path; `$default` → undefined. */
 export function splitRouteKey(routeKey: string): { readonly method: string; readonly path: string } | undefined {
   if (routeKey === '$default') return undefined;
   const space = routeKey.indexOf(' ');
@@ -36,25 +49,68 @@ function pathGlob(path: string): string {
   return path.replace(/\{[^}]*\}/g, '*');
 }
 
+/** The methods whose requests reach a route: its own; for `ANY` and `$default` every method but `exceptMethods`. */
+function methodsOf(routeKey: string, exceptMethods: readonly string[]): readonly string[] {
+  const route = splitRouteKey(routeKey);
+  if (route !== undefined && route.method !== 'ANY') return [route.method];
+  return HTTP_METHODS.filter((method) => !exceptMethods.includes(method));
+}
+
 /**
- * The globs (after `…/stage/`) that match every request the route can receive: `METHOD/path`
- * with path variables as `*`; for `ANY`, one glob per method except `exceptMethods` (methods that
- * have routes of their own on the same path, which take those requests); `$default`: `*`. A glob
- * that ends in a literal also comes with a trailing `/`: API Gateway sends `/x/` to the route `/x`
- * too, and its ARN may keep the slash.
+ * The globs (after `…/stage/`) that match every request of the route in its canonical spelling,
+ * one per method: `METHOD/path` with path variables as `*`; `ANY` and `$default` one per method of
+ * {@link HTTP_METHODS} except `exceptMethods` (methods with routes of their own on the same path,
+ * which take those requests). A method outside the seven is never in a glob, so never allowed.
  */
 export function routeGlobs(routeKey: string, exceptMethods: readonly string[] = []): string[] {
   const route = splitRouteKey(routeKey);
-  if (route === undefined) return ['*'];
-  const glob = pathGlob(route.path);
-  const methods = route.method === 'ANY' ? HTTP_METHODS.filter((method) => !exceptMethods.includes(method)) : [route.method];
-  return methods.flatMap((method) => {
-    const exact = `${method}${glob}`;
-    return exact.endsWith('*') || exact.endsWith('/') ? [exact] : [exact, `${exact}/`];
-  });
+  const glob = route === undefined ? '/*' : pathGlob(route.path);
+  return methodsOf(routeKey, exceptMethods).map((method) => `${method}${glob}`);
 }
 
-/** A route whose glob matches its own requests and nothing else: one method, no path variable. */
+/**
+ * The same glob for the request's path with a trailing `/` (`GET/orders` → `GET/orders/`); none
+ * when the glob already matches it (ends in `*` or `/`). Whether API Gateway sends `/x/` to the
+ * route `/x`, and whether the ARN keeps the slash, is not documented: answers deny this spelling
+ * wherever they deny the route, and allow it only where no other route could receive it.
+ */
+export function trailingSlashGlob(glob: string): string | undefined {
+  return glob.endsWith('*') || glob.endsWith('/') ? undefined : `${glob}/`;
+}
+
+/** The positions of a glob's inner `*` (every `*` but a last one). */
+function innerStars(glob: string): number[] {
+  const positions: number[] = [];
+  for (let i = 0; i < glob.length - 1; i += 1) if (glob[i] === '*') positions.push(i);
+  return positions;
+}
+
+/**
+ * The glob and its colon variants: for every non-empty set of its inner `*`, the glob with each of
+ * them written `*:*`. Under *segments* an inner `*` matches no `:`, while `*:*` matches a run that
+ * holds at least one (its first `*` ends a segment); under *crosses colons* a variant matches a
+ * subset of what the glob matches. Together they match, under either reading, exactly the requests
+ * the glob matches under *crosses colons*. Throws past {@link MAX_INNER_WILDCARDS}.
+ */
+export function colonVariants(glob: string): string[] {
+  const stars = innerStars(glob);
+  if (stars.length > MAX_INNER_WILDCARDS) {
+    throw new RangeError(`a route glob may have at most ${MAX_INNER_WILDCARDS} inner wildcards; received ${JSON.stringify(glob)}`);
+  }
+  const variants = [glob];
+  for (let mask = 1; mask < 2 ** stars.length; mask += 1) {
+    let variant = '';
+    let from = 0;
+    stars.forEach((position, i) => {
+      variant += glob.slice(from, position + 1) + (mask & (1 << i) ? ':*' : '');
+      from = position + 1;
+    });
+    variants.push(variant + glob.slice(from));
+  }
+  return variants;
+}
+
+/** A route whose canonical glob matches its own requests and nothing else: one method, no path variable. */
 export function isLiteralRoute(routeKey: string): boolean {
   const route = splitRouteKey(routeKey);
   return route !== undefined && route.method !== 'ANY' && !route.path.includes('{');
@@ -65,14 +121,13 @@ function globAtoms(glob: string): Atom[] {
 }
 
 /**
- * The requests a route can receive, as `METHOD/path` strings, one atom list per method: literal
- * segments as they are, `{name}` one or more characters other than `/`, `{name+}` one or more of
- * any; `$default` any method and any path; `ANY` every method but `exceptMethods`.
+ * The requests a route can receive, as `METHOD/path` strings, atom lists: literal segments as
+ * they are, `{name}` one or more characters other than `/`, `{name+}` one or more of any, and each
+ * also with a trailing `/`; `$default` any method and any path; `ANY` every method but
+ * `exceptMethods`. Methods outside {@link HTTP_METHODS} are left out: no glob names them.
  */
 function routeAtoms(routeKey: string, exceptMethods: readonly string[]): Atom[][] {
   const route = splitRouteKey(routeKey);
-  const methods =
-    route === undefined || route.method === 'ANY' ? HTTP_METHODS.filter((method) => !exceptMethods.includes(method)) : [route.method];
   const path: Atom[] = [];
   if (route === undefined) path.push({ cls: '/', star: false }, { cls: ANY, star: true });
   else {
@@ -86,7 +141,10 @@ function routeAtoms(routeKey: string, exceptMethods: readonly string[]): Atom[][
       }
     }
   }
-  return methods.map((method) => [...[...method].map((char) => ({ cls: char, star: false })), ...path]);
+  const spellings = route === undefined || route.path.endsWith('/') ? [path] : [path, [...path, { cls: '/', star: false }]];
+  return methodsOf(routeKey, exceptMethods).flatMap((method) =>
+    spellings.map((spelling) => [...[...method].map((char) => ({ cls: char, star: false })), ...spelling]),
+  );
 }
 
 /** Whether one character belongs to both classes. */
@@ -117,15 +175,16 @@ function intersect(a: readonly Atom[], b: readonly Atom[]): boolean {
 }
 
 /**
- * Whether the glob (after `…/stage/`) matches some request the route can receive; for an `ANY`
- * route, `exceptMethods` are the methods with routes of their own on its path, which take those requests.
+ * Whether the glob (after `…/stage/`) matches, under *crosses colons*, some request the route can
+ * receive (with or without a trailing `/`); for an `ANY` route, `exceptMethods` are the methods
+ * with routes of their own on its path, which take those requests.
  */
 export function globMeetsRoute(glob: string, routeKey: string, exceptMethods: readonly string[] = []): boolean {
   const atoms = globAtoms(glob);
   return routeAtoms(routeKey, exceptMethods).some((route) => intersect(atoms, route));
 }
 
-/** Whether the glob matches `METHOD/path` (the local gateway and tests use this; IAM's own rule). */
+/** Whether the glob matches `METHOD/path` under *crosses colons* (IAM's wider reading). */
 export function globMatches(glob: string, value: string): boolean {
   return intersect(
     globAtoms(glob),

@@ -1,0 +1,185 @@
+import type { AuthorizerContext, PolicyResponse } from '../authorizer-response.js';
+import { AuthorizerEventInvalidError, ConfigurationInvalidError } from '../errors.js';
+import { colonVariants, globMatches, HTTP_METHODS, routeGlobs, trailingSlashGlob } from './route-patterns.js';
+import type { RouteScopes } from './route-scopes.js';
+import type { RouteTable, TableRoute } from './route-table.js';
+
+/**
+ * The largest answer the function returns, in bytes of JSON. API Gateway documents no limit for
+ * authorizer answers; authorizer policies that grew past IAM's policy size have been reported to
+ * fail every request. The construct plans the table so that no token's policy exceeds
+ * `POLICY_BUDGET_BYTES` (lib/route-table-plan.ts); this is the function's own last check.
+ */
+export const MAX_ANSWER_BYTES = 8_192;
+
+/** What the construct allows a policy document at most, leaving the rest of the answer to the principal and context (the JWT). */
+export const POLICY_BUDGET_BYTES = 6_144;
+
+/** What the answer needs to know about the token and the request. */
+export interface PolicyAnswerInput {
+  /** The request's execute-api ARN (`routeArn` or `methodArn`). */
+  readonly arn: string;
+  /**
+   * Whether the token may use the request's route (its scopes, audience and binding). A request
+   * with a method outside the seven is denied all the same: no answer names such a method.
+   */
+  readonly allowed: boolean;
+  readonly principalId: string;
+  readonly granted: readonly string[];
+  readonly context: AuthorizerContext;
+}
+
+/**
+ * The answer for an active token and a route of the table, which API Gateway caches for the
+ * token and reuses on every route of the same group:
+ * - a route cached per route: Allow every known method of the stage (with the context), or Deny the stage;
+ * - a shared group: Allow the globs of every route of the group the token may use, and Deny the
+ *   globs of each route it may not use that one of those Allow globs also reaches. Nothing else
+ *   is allowed, so a route the group does not know, or a method outside the seven, is denied.
+ * The construct proved at synth time that this is exact on the group's requests. Fails closed:
+ * should the answer contradict the decision for the request at hand, it is a Deny of the stage.
+ */
+export function tableAnswer(table: RouteTable, route: TableRoute, input: PolicyAnswerInput): PolicyResponse {
+  const prefix = arnPrefix(input.arn);
+  if (route.group === 'route') {
+    return input.allowed ? answer(input.principalId, prefix, EVERY_METHOD, [], input.context) : denyStage(input.arn, input.principalId);
+  }
+  const { allow, deny } = groupPolicy(table, route.group, input.granted);
+  const suffix = input.arn.slice(prefix.length);
+  if (!input.allowed && allow.some((glob) => globMatches(glob, suffix)) && !deny.some((glob) => globMatches(glob, suffix))) {
+    return denyStage(input.arn, input.principalId);
+  }
+  return answer(input.principalId, prefix, allow, deny, input.context);
+}
+
+/**
+ * Without a route table (a function deployed without the construct, `ROUTE_SCOPES` only), for REST
+ * and payload 1.0: Allow every method the function knows on the stage, Deny every spelling of each
+ * route whose scopes the token lacks (with its colon variants, so under both readings of IAM
+ * wildcards). Never allows a route the token may not use, whatever the API's identity sources;
+ * where routes overlap, a Deny may also cover requests of a route the token may use (fail closed).
+ */
+export function scopesAnswer(routes: RouteScopes, input: PolicyAnswerInput): PolicyResponse {
+  const prefix = arnPrefix(input.arn);
+  const deny = memo(routes, `\n${scopeSetKey(input.granted)}`, () => {
+    const globs = new Set<string>();
+    for (const [routeKey, scopes] of routes) {
+      if (scopes.every((scope) => input.granted.includes(scope))) continue;
+      for (const glob of routeGlobs(routeKey)) for (const spelling of spellings(glob)) globs.add(spelling);
+    }
+    return { allow: EVERY_METHOD, deny: [...globs].sort() };
+  });
+  if (!input.allowed && !deny.deny.some((glob) => globMatches(glob, input.arn.slice(prefix.length)))) {
+    return denyStage(input.arn, input.principalId);
+  }
+  return answer(input.principalId, prefix, deny.allow, deny.deny, input.context);
+}
+
+/** Every request of the stage with a method the function knows. */
+const EVERY_METHOD = HTTP_METHODS.map((method) => `${method}/*`);
+
+/** Every glob that denies a route's requests under both readings: each spelling, with its colon variants. */
+function spellings(glob: string): string[] {
+  const slash = trailingSlashGlob(glob);
+  return [glob, ...(slash === undefined ? [] : [slash])].flatMap(colonVariants);
+}
+
+/** A Deny of the whole stage: an invalid token (invalid on every route), or a route the table does not know. */
+export function denyStage(arn: string, principalId = 'unknown'): PolicyResponse {
+  return answer(principalId, arnPrefix(arn), [], ['*'], undefined);
+}
+
+interface GroupPolicy {
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+/** The allow and deny globs of one shared group for a set of granted scopes (memoized per scope set). */
+export function groupPolicy(table: RouteTable, group: number, granted: readonly string[]): GroupPolicy {
+  return memo(table, `${group}\n${scopeSetKey(granted)}`, () => {
+    const routes = table.groups.get(group) ?? [];
+    const may = new Set(routes.filter((route) => route.scopes.every((scope) => granted.includes(scope))).map((route) => route.routeKey));
+    const allow = new Set<string>();
+    const deny = new Set<string>();
+    for (const route of routes) {
+      if (may.has(route.routeKey)) for (const glob of route.allow) allow.add(glob);
+      else if (route.reachedBy.some((key) => may.has(key))) for (const glob of route.deny) deny.add(glob);
+    }
+    return { allow: [...allow], deny: [...deny] };
+  });
+}
+
+/**
+ * The memo's key of a scope set: the distinct scopes, sorted, as a JSON array. Scopes are RFC 6749
+ * scope tokens (the introspection client refuses others), but the key does not depend on it: two
+ * different sets never share a key.
+ */
+function scopeSetKey(granted: readonly string[]): string {
+  return JSON.stringify([...new Set(granted)].sort());
+}
+
+/** Per table (one per configuration): group and scope set → its globs, at most 256 sets. */
+const memos = new WeakMap<object, Map<string, GroupPolicy>>();
+const MEMO_ENTRIES = 256;
+
+function memo(owner: object, key: string, compute: () => GroupPolicy): GroupPolicy {
+  let cache = memos.get(owner);
+  if (cache === undefined) {
+    cache = new Map();
+    memos.set(owner, cache);
+  }
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  const computed = compute();
+  if (cache.size >= MEMO_ENTRIES) cache.delete(cache.keys().next().value as string);
+  cache.set(key, computed);
+  return computed;
+}
+
+/**
+ * One statement per effect, each a list of resources: `prefix` + glob. Allow nothing: a Deny of
+ * `prefix*` alone. Throws past {@link MAX_ANSWER_BYTES} (a 500, not cached), which the construct's
+ * plan rules out.
+ */
+function answer(
+  principalId: string,
+  prefix: string,
+  allow: readonly string[],
+  deny: readonly string[],
+  context: AuthorizerContext | undefined,
+): PolicyResponse {
+  const statements: PolicyResponse['policyDocument']['Statement'][number][] = [];
+  if (allow.length > 0) statements.push({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: allow.map((glob) => prefix + glob) });
+  if (deny.length > 0 || allow.length === 0) {
+    statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: (deny.length > 0 ? deny : ['*']).map((glob) => prefix + glob) });
+  }
+  const response: PolicyResponse = {
+    principalId,
+    policyDocument: { Version: '2012-10-17' as const, Statement: statements },
+    ...(context === undefined ? {} : { context }),
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(response));
+  if (bytes > MAX_ANSWER_BYTES) {
+    throw new ConfigurationInvalidError(
+      `the authorizer answer would be ${bytes} bytes, over ${MAX_ANSWER_BYTES}: the route table's groups are too large for this stage's ARNs`,
+    );
+  }
+  return response;
+}
+
+/** `arn:…:api-id/stage/` of a request ARN `arn:…:api-id/stage/METHOD/path`. */
+export function arnPrefix(arn: string): string {
+  const apiEnd = arn.indexOf('/');
+  const stageEnd = arn.indexOf('/', apiEnd + 1);
+  if (!arn.startsWith('arn:') || apiEnd < 0 || stageEnd < 0) {
+    throw new AuthorizerEventInvalidError(`authorizer event ARN must be arn:…:api-id/stage/METHOD/path; received ${JSON.stringify(arn)}`);
+  }
+  return arn.slice(0, stageEnd + 1);
+}
+
+/** The request's ARN: `methodArn` (REST, payload 1.0) or `routeArn` (payload 2.0). */
+export function requestArn(event: unknown, methodArn: string | undefined): string {
+  const arn = methodArn ?? (event as { routeArn?: unknown }).routeArn;
+  if (typeof arn !== 'string') throw new AuthorizerEventInvalidError('authorizer event must carry routeArn (payload 2.0) or methodArn');
+  return arn;
+}
