@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeServer, listen } from './http-server.js';
-import { type PolicyStatement, policyAllows, readPolicy } from './iam-policy.js';
+import { type PolicyStatement, policyAllows, readPolicy, type WildcardReading } from './iam-policy.js';
 import type { LambdaRunner } from './lambda-runner.js';
 import { authorizerEventV1, proxyEventV1 } from './payload-v1.js';
 import { selectRoute } from './route-selection.js';
@@ -26,6 +26,12 @@ export interface GatewayOptions {
   readonly runners: ReadonlyMap<string, LambdaRunner>;
   readonly port?: number;
   readonly region?: string;
+  /**
+   * How `*` and `?` in an IAM policy answer's Resource and Action match: across colons, or within
+   * ARN segments as IAM documents (see iam-policy.ts).
+   * @default 'crosses-colons'
+   */
+  readonly wildcardReading?: WildcardReading;
 }
 
 /** API Gateway's limit on a Lambda authorizer invocation. */
@@ -268,7 +274,8 @@ export class LocalHttpApiGateway {
       answer = read;
       if (cacheable) this.decisions.set(key, { ...read, expiresAt: Date.now() + authorizer.resultTtlSeconds * 1000 });
     }
-    const isAuthorized = answer.policy === undefined ? answer.isAuthorized === true : policyAllows(answer.policy, arn);
+    const isAuthorized =
+      answer.policy === undefined ? answer.isAuthorized === true : policyAllows(answer.policy, arn, this.options.wildcardReading);
     return { isAuthorized, context: answer.context, ...(answer.principalId === undefined ? {} : { principalId: answer.principalId }) };
   }
 

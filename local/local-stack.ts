@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { LocalHttpApiGateway } from './http-api-gateway.js';
+import type { WildcardReading } from './iam-policy.js';
 import { LocalFunctionUrl } from './lambda-function-url.js';
 import { LambdaRunner } from './lambda-runner.js';
 import {
@@ -41,6 +42,8 @@ export interface LocalStackOptions {
   readonly introspectionResponseType?: 'application/jwt' | 'application/token-introspection+jwt';
   /** The sample app with `senderConstrainedTokens` (DPoP-bound tokens allowed, no gateway decision cache). @default false */
   readonly senderConstrainedTokens?: boolean;
+  /** How both gateways match `*` and `?` in the authorizer's IAM policy answers (see iam-policy.ts). @default 'crosses-colons' */
+  readonly wildcardReading?: WildcardReading;
 }
 
 export interface LocalStack {
@@ -124,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       api: readHttpApi(assemblyDir, STACK_NAME, 'us-east-1', attributes),
       runners,
       port: options.port ?? 3000,
+      wildcardReading: options.wildcardReading,
     });
     const url = await gateway.start();
     cleanup.push(() => gateway.close());
@@ -131,6 +135,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       api: readRestApi(assemblyDir, STACK_NAME, 'us-east-1', attributes),
       runners,
       port: options.restPort ?? 3002,
+      wildcardReading: options.wildcardReading,
     });
     const restUrl = await restGateway.start();
     cleanup.push(() => restGateway.close());

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type GatewayRequest, readRequest } from './http-api-gateway.js';
 import { closeServer, listen } from './http-server.js';
-import { type PolicyStatement, policyDecision, readPolicy } from './iam-policy.js';
+import { type PolicyStatement, policyDecision, readPolicy, type WildcardReading } from './iam-policy.js';
 import type { LambdaRunner } from './lambda-runner.js';
 import { headerOf, type RestEventContext, restAuthorizerEvent, restHeaderValues, restProxyEvent } from './rest-events.js';
 import type { LocalRestApi, LocalRestAuthorizer, LocalRestIntegration, LocalRestMethod } from './rest-template.js';
@@ -36,6 +36,12 @@ export interface RestGatewayOptions {
   readonly runners: ReadonlyMap<string, LambdaRunner>;
   readonly port?: number;
   readonly region?: string;
+  /**
+   * How `*` and `?` in an IAM policy answer's Resource and Action match: across colons, or within
+   * ARN segments as IAM documents (see iam-policy.ts).
+   * @default 'crosses-colons'
+   */
+  readonly wildcardReading?: WildcardReading;
 }
 
 const ACCOUNT_ID = '000000000000';
@@ -198,7 +204,7 @@ export class LocalRestApiGateway {
       answer = { ...read, expiresAt: Date.now() + authorizer.resultTtlSeconds * 1000 };
       if (authorizer.resultTtlSeconds > 0) this.cache.set(key, answer);
     }
-    const decision = policyDecision(answer.policy, methodArn);
+    const decision = policyDecision(answer.policy, methodArn, this.options.wildcardReading);
     if (decision === 'explicit-deny')
       return {
         outcome: 'response',

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { closeServer, listen } from './http-server.js';
+import { isWildcardReading, WILDCARD_READINGS } from './iam-policy.js';
 import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
 import { MetricsSummary } from './metrics-summary.js';
 
@@ -9,7 +10,9 @@ import { MetricsSummary } from './metrics-summary.js';
  * backend. Ports: PORT (3000, HTTP API), OAUTH_PORT (3001) and REST_PORT (3002, REST API);
  * LOCAL_OUTDIR (cdk.out.local) is where the sample app is synthesized;
  * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses;
- * SENDER_CONSTRAINED_TOKENS=true allows DPoP-bound tokens (scripts/dpop-example.ts).
+ * SENDER_CONSTRAINED_TOKENS=true allows DPoP-bound tokens (scripts/dpop-example.ts);
+ * IAM_WILDCARD_READING (crosses-colons, or segments) is how both gateways match `*` and `?` in the
+ * authorizer's IAM policy answers (local/iam-policy.ts).
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
@@ -17,6 +20,15 @@ async function main(): Promise<void> {
   const restPort = Number(process.env.REST_PORT ?? 3002);
   const started = Date.now();
   const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  // Checked before anything starts: a misspelt reading must not quietly run the default.
+  const wildcardReading = process.env.IAM_WILDCARD_READING ?? 'crosses-colons';
+  if (!isWildcardReading(wildcardReading)) {
+    process.stderr.write(
+      `error: IAM_WILDCARD_READING must be one of ${WILDCARD_READINGS.join(', ')} (default crosses-colons); received ${JSON.stringify(wildcardReading)}.\n`,
+    );
+    process.exit(1);
+  }
 
   /** Fails fast, before the synth, when a port is taken. */
   async function assertFree(portToCheck: number): Promise<void> {
@@ -45,6 +57,7 @@ async function main(): Promise<void> {
           ? 'application/token-introspection+jwt'
           : 'application/jwt',
       senderConstrainedTokens: process.env.SENDER_CONSTRAINED_TOKENS === 'true',
+      wildcardReading,
       onProgress: (message) => say(`… ${message}`),
       onLog: (source, line) => {
         metrics.observe(line);
@@ -74,6 +87,7 @@ Phantom token flow, running on 127.0.0.1 (ready in ${((Date.now() - started) / 1
   Introspection (authorizer)     ${process.env.INTROSPECTION_RESPONSE_TYPE === 'application/token-introspection+jwt' ? `${stack.oauth.introspectionEndpoint} (RFC 9701 signed responses)` : `${stack.oauth.phantomIntrospectionEndpoint} (Curity-compatible phantom endpoint)`}
   Local HTTP API gateway         ${stack.url}   GET /echo (read), POST /echo (write), GET /backend (read), GET /public
   Local REST API gateway         ${stack.restUrl}   the same methods, under the stage
+  IAM policy wildcards           ${wildcardReading}   both gateways (IAM_WILDCARD_READING: ${WILDCARD_READINGS.join(' or ')})
   HTTP backend (function URL)    ${stack.backendUrl}   verifies the JWT against the OAuth server's JWKS
   Demo client                    ${id} / ${secret}   scopes: read write
 
