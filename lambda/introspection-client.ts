@@ -288,7 +288,9 @@ function scopeClaim(claims: Record<string, unknown>, where: string): string[] {
   else if (Array.isArray(claim)) scopes = claim;
   else return [];
   if (!scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN_PATTERN.test(scope))) {
-    throw new IntrospectionResponseInvalidError(`${where}: claim ${name} must hold RFC 6749 scope tokens (printable ASCII, no space, " or \\)`);
+    throw new IntrospectionResponseInvalidError(
+      `${where}: claim ${name} must hold RFC 6749 scope tokens (printable ASCII, no space, " or \\)`,
+    );
   }
   return scopes as string[];
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Arn, ArnFormat, Duration, Lazy, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import { type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -24,13 +24,9 @@ export interface AuthorizerFunction {
 
 /**
  * The authorizer function with its log group, its own role and read access to the client-credentials
- * secret. `routeScopesJson` is read at synth time, when every route has declared its scopes.
+ * secret. The routes reach it as a file (lib/route-table-layer.ts), not in the environment.
  */
-export function createAuthorizerFunction(
-  scope: Construct,
-  props: PhantomTokenAuthorizerProps,
-  routeScopesJson: () => string,
-): AuthorizerFunction {
+export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAuthorizerProps): AuthorizerFunction {
   const secret = resolveSecret(scope, props.clientCredentialsSecret);
   const introspectionTimeout = props.introspectionTimeout ?? Duration.millis(DEFAULTS.introspectionTimeoutMs);
   const metrics = metricsTarget(scope, props);
@@ -44,7 +40,6 @@ export function createAuthorizerFunction(
     [ENV.negativeCacheTtlSeconds]: String(seconds(props.negativeCacheTtl, DEFAULTS.negativeCacheTtlSeconds)),
     [ENV.introspectionTimeoutMs]: String(introspectionTimeout.toMilliseconds()),
     [ENV.secretRefreshSeconds]: String(seconds(props.secretRefreshInterval, DEFAULTS.secretRefreshSeconds)),
-    [ENV.routeScopes]: Lazy.string({ produce: routeScopesJson }),
     [ENV.metricsNamespace]: metrics.namespace,
     [ENV.serviceName]: metrics.service,
     ...senderConstraintEnvironment(props),

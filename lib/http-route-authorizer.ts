@@ -13,32 +13,34 @@ import {
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { RoutePolicyPlanner } from './route-policy-plan.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
+import { groupSuffix, type RouteTablePlanner } from './route-table-plan.js';
 
 /** What the HTTP API wiring needs of the construct. */
 export interface HttpWiringContext {
   readonly handler: IFunction;
   readonly routeScopes: RouteScopeRegistry;
-  /** Decides whether each API's cached answers may serve all its routes (lib/route-policy-plan.ts). */
-  readonly routePolicy: RoutePolicyPlanner;
+  /** Decides which authorizer of each API answers each route (lib/route-table-plan.ts). */
+  readonly routePolicy: RouteTablePlanner;
   readonly resultsCacheTtl: Duration;
   readonly authorizerName: string;
 }
 
-/** The resources of one HTTP API, and the routes bound to its authorizer. */
+/** The resources of one HTTP API, and the routes bound to its authorizers. */
 interface HttpApiWiring {
-  readonly authorizer: HttpAuthorizer;
+  /** Group → its authorizer; group 0's exists from the first route on, the others from synthesis. */
+  readonly authorizers: Map<number | 'route', HttpAuthorizer>;
   readonly protectedRoutes: IHttpRoute[];
 }
 
 /**
- * The construct's HTTP API wiring: one route authorizer per API (REQUEST, payload 2.0, IAM policy
+ * The construct's HTTP API wiring: route authorizers per API (REQUEST, payload 2.0, IAM policy
  * answers), all invoking the one function. The function answers a token with a policy that holds
- * for every route of the API, so the identity source is the `Authorization` header alone and one
- * cached answer serves every route; where the construct cannot prove at synth time that the
- * policy's globs separate the API's routes exactly, `$context.routeKey` joins the identity sources
- * (one answer per token and route) and a synth warning names the routes ({@link httpIdentitySources}).
+ * for every route of the route's group (lib/route-table-plan.ts), so a group's identity source is
+ * the `Authorization` header alone and one cached answer serves all its routes. Most APIs have one
+ * group; routes the plan had to move get the authorizer of their group, made at synthesis, or the
+ * one with `$context.routeKey` among its identity sources ({@link httpIdentitySources}), and a synth
+ * note names them.
  *
  * As aws-cdk-lib's `HttpLambdaAuthorizer` does, an API's authorizer and its invoke permission
  * are created when the first route of that API binds, in the API's scope: with the function in
@@ -80,7 +82,17 @@ export class HttpAuthorizerWiring {
   private bindRoute(options: HttpRouteAuthorizerBindOptions): HttpRouteAuthorizerConfig {
     const wiring = this.wiringOf(options.route.httpApi);
     wiring.protectedRoutes.push(options.route);
-    return { authorizationType: 'CUSTOM', authorizerId: wiring.authorizer.authorizerId };
+    const { routePolicy } = this.context;
+    // The route's group is known at synthesis, when every route exists.
+    const authorizerId = Lazy.string({
+      produce: () => {
+        const group = routePolicy.plan().groups.get((options.route.node.defaultChild as CfnRoute).routeKey) ?? 0;
+        const authorizer = wiring.authorizers.get(group);
+        if (authorizer === undefined) throw new Error(`no authorizer of group ${group} on ${options.route.httpApi.node.path}`);
+        return authorizer.authorizerId;
+      },
+    });
+    return { authorizationType: 'CUSTOM', authorizerId };
   }
 
   private wiringOf(httpApi: IHttpApi): HttpApiWiring {
@@ -91,29 +103,41 @@ export class HttpAuthorizerWiring {
     const { routePolicy } = this.context;
     routePolicy.addApi(() => {
       // Route keys are read at synth time: bind() runs before the route's CfnRoute exists.
-      const protectedRouteKeys = protectedRoutes.map((route) => (route.node.defaultChild as CfnRoute).routeKey);
-      return { name, protectedRouteKeys, allRouteKeys: new Set([...routeKeysOf(httpApi), ...protectedRouteKeys]), lookup: 'http' };
+      const guardedRouteKeys = protectedRoutes.map((route) => (route.node.defaultChild as CfnRoute).routeKey);
+      return { name, guardedRouteKeys, allRouteKeys: new Set([...routeKeysOf(httpApi), ...guardedRouteKeys]), lookup: 'http' };
     });
-    const identitySource = Lazy.list({ produce: () => httpIdentitySources(routePolicy.cachesPerRoute(name)) });
     const scope = new Construct(httpApi, childIdFor(httpApi, this.owner));
+    const authorizers = new Map<number | 'route', HttpAuthorizer>();
+    const add = (group: number | 'route') => authorizers.set(group, this.createAuthorizer(scope, httpApi, group));
+    add(0);
     Aspects.of(scope).add({
       visit: (node) => {
-        const warning = node === scope ? routePolicy.warningFor(name) : undefined;
-        if (warning !== undefined) Annotations.of(httpApi).addWarningV2('cdk-phantom-token:per-route-caching', warning);
+        if (node !== scope) return;
+        for (const group of routePolicy.freeze().apiGroups.get(name) ?? []) if (!authorizers.has(group)) add(group);
+        const note = routePolicy.noteFor(name);
+        if (note !== undefined) Annotations.of(httpApi).addInfo(note);
       },
     });
+    const wiring = { authorizers, protectedRoutes };
+    this.apis.set(httpApi, wiring);
+    return wiring;
+  }
+
+  /** The authorizer of one group on one API, and the function's invoke permission for it. */
+  private createAuthorizer(scope: Construct, httpApi: IHttpApi, group: number | 'route'): HttpAuthorizer {
     const stack = Stack.of(scope);
-    const authorizer = new HttpAuthorizer(scope, 'Authorizer', {
+    const suffix = groupSuffix(group);
+    const authorizer = new HttpAuthorizer(scope, `Authorizer${suffix}`, {
       httpApi,
-      authorizerName: this.context.authorizerName,
+      authorizerName: `${this.context.authorizerName}${suffix === '' ? '' : `-${suffix.toLowerCase()}`}`,
       type: HttpAuthorizerType.LAMBDA,
-      identitySource,
+      identitySource: httpIdentitySources(group === 'route'),
       payloadFormatVersion: AuthorizerPayloadVersion.VERSION_2_0,
       enableSimpleResponses: false,
       authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.context.handler.functionArn}/invocations`,
       resultsCacheTtl: this.context.resultsCacheTtl,
     });
-    this.context.handler.addPermission('Invoke', {
+    this.context.handler.addPermission(`Invoke${suffix}`, {
       scope,
       principal: new ServicePrincipal('apigateway.amazonaws.com'),
       sourceArn: stack.formatArn({
@@ -122,16 +146,14 @@ export class HttpAuthorizerWiring {
         resourceName: `authorizers/${authorizer.authorizerId}`,
       }),
     });
-    const wiring = { authorizer, protectedRoutes };
-    this.apis.set(httpApi, wiring);
-    return wiring;
+    return authorizer;
   }
 }
 
 /**
- * The identity sources of an API's authorizer, the cache key of its answers: the `Authorization`
- * header, whose answer (an IAM policy) holds for every route of the API; plus `$context.routeKey`
- * when the API must cache per route.
+ * The identity sources of an authorizer, the cache key of its answers: the `Authorization` header,
+ * whose answer (an IAM policy) holds for every route of its group; plus `$context.routeKey` for the
+ * authorizer that caches per route.
  */
 export function httpIdentitySources(perRoute: boolean): string[] {
   return perRoute ? ['$request.header.Authorization', '$context.routeKey'] : ['$request.header.Authorization'];

@@ -7,7 +7,7 @@ import {
   type IHttpApi,
   type IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { JwtForwardingHttpIntegration } from './jwt-forwarding.js';
+import { JwtForwardingHttpIntegrations } from './jwt-forwarding.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
 
 /** Options of {@link PhantomTokenAuthorizer.addHttpRoutes}. */
@@ -33,7 +33,9 @@ export interface PhantomTokenHttpRouteOptions {
  * the JWT mapped into `jwtHeaderName` for HTTP and private integrations. `ANY` routes get an
  * unauthenticated `OPTIONS` twin for CORS preflight; the unauthenticated routes this adds remove
  * `jwtHeaderName` instead (no authorizer ran, so there is no JWT, and a value the client sent in
- * that header must never reach the backend).
+ * that header must never reach the backend). The integration wrappers come from `wrappers`, so
+ * calls that pass the same integration for the same API share one `AWS::ApiGatewayV2::Integration`
+ * per JWT delivery (the default, a cache of this call only, shares nothing across calls).
  */
 export function addProtectedHttpRoutes(
   httpApi: IHttpApi,
@@ -41,14 +43,9 @@ export function addProtectedHttpRoutes(
   jwtHeaderName: string,
   authorizer: IHttpRouteAuthorizer,
   routeScopes: RouteScopeRegistry,
+  wrappers: JwtForwardingHttpIntegrations = new JwtForwardingHttpIntegrations(),
 ): HttpRoute[] {
   const methods = options.methods ?? [HttpMethod.ANY];
-  const forwarding = new JwtForwardingHttpIntegration(options.integration, jwtHeaderName);
-  let unauthenticatedIntegration: HttpRouteIntegration | undefined;
-  const unauthenticated = () => {
-    unauthenticatedIntegration ??= new JwtForwardingHttpIntegration(options.integration, jwtHeaderName, 'remove');
-    return unauthenticatedIntegration;
-  };
   const routes: HttpRoute[] = [];
   const addRoute = (method: HttpMethod) => {
     const open = method === HttpMethod.OPTIONS;
@@ -57,7 +54,7 @@ export function addProtectedHttpRoutes(
       new HttpRoute(httpApi, `${method}${options.path}`, {
         httpApi,
         routeKey: HttpRouteKey.with(options.path, method),
-        integration: open ? unauthenticated() : forwarding,
+        integration: wrappers.wrap(options.integration, httpApi, jwtHeaderName, open ? 'remove' : 'forward'),
         authorizer: open ? new HttpNoneAuthorizer() : authorizer,
       }),
     );

@@ -5,6 +5,7 @@ import {
   HttpRouteIntegration,
   type HttpRouteIntegrationBindOptions,
   type HttpRouteIntegrationConfig,
+  type IHttpApi,
   MappingValue,
   ParameterMapping,
 } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -62,6 +63,42 @@ export class JwtForwardingHttpIntegration extends HttpRouteIntegration {
   protected override completeBind(options: HttpRouteIntegrationBindOptions): void {
     // The wrapped integration may finish its own binding here (a Lambda integration grants invoke).
     (this.inner as unknown as { completeBind(o: HttpRouteIntegrationBindOptions): void }).completeBind(options);
+  }
+}
+
+/**
+ * The {@link JwtForwardingHttpIntegration}s made so far, one per wrapped integration, HTTP API,
+ * {@link JwtDelivery} and header name, so that every route given the same integration shares one
+ * `AWS::ApiGatewayV2::Integration`: a wrapper, like any `HttpRouteIntegration`, creates its
+ * integration on the first route it binds to and reuses it on the next ones. The API is part of
+ * the key because an `HttpRouteIntegration` bound to a second API throws (`A single integration
+ * cannot be associated with multiple APIs`): one integration on two APIs gets a wrapper on each.
+ * Held by whoever adds the routes (one per `PhantomTokenAuthorizer`), not by the module; keyed
+ * weakly by the wrapped integration.
+ */
+export class JwtForwardingHttpIntegrations {
+  private readonly wrappers = new WeakMap<HttpRouteIntegration, Map<string, JwtForwardingHttpIntegration>>();
+
+  /** The wrapper of `inner` for routes of `httpApi`: the one made before for the same key, or a new one. */
+  wrap(
+    inner: HttpRouteIntegration,
+    httpApi: IHttpApi,
+    headerName: string,
+    delivery: JwtDelivery = 'forward',
+  ): JwtForwardingHttpIntegration {
+    let byKey = this.wrappers.get(inner);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.wrappers.set(inner, byKey);
+    }
+    // node.addr identifies the API as HttpRouteIntegration's own check does.
+    const key = JSON.stringify([httpApi.node.addr, delivery, headerName]);
+    let wrapper = byKey.get(key);
+    if (wrapper === undefined) {
+      wrapper = new JwtForwardingHttpIntegration(inner, headerName, delivery);
+      byKey.set(key, wrapper);
+    }
+    return wrapper;
   }
 }
 

@@ -1,4 +1,3 @@
-import { Lazy } from 'aws-cdk-lib';
 import type { IAuthorizer, Integration, IResource, IRestApi, Method, RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpRoute, HttpRouteIntegration, IHttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
@@ -7,18 +6,19 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DEFAULT_JWT_HEADER_NAME, DEFAULTS, ENV } from '../lambda/environment.js';
+import { DEFAULT_JWT_HEADER_NAME, DEFAULTS } from '../lambda/environment.js';
 import { AuthorizerAlarms } from './alarms.js';
 import { createAuthorizerFunction } from './authorizer-function.js';
 import { addAccessLogWidgets, createAuthorizerDashboard } from './dashboard.js';
 import { DecisionMetrics, metricsTarget } from './decision-metrics.js';
 import { HttpAuthorizerWiring } from './http-route-authorizer.js';
 import { addProtectedHttpRoutes, type PhantomTokenHttpRouteOptions } from './http-routes.js';
-import { JwtForwardingHttpIntegration, JwtForwardingRestIntegration } from './jwt-forwarding.js';
+import { JwtForwardingHttpIntegration, JwtForwardingHttpIntegrations, JwtForwardingRestIntegration } from './jwt-forwarding.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 import { addProtectedRestMethod, type PhantomTokenRestMethodOptions, RestAuthorizerWiring } from './rest-authorizer.js';
-import { RoutePolicyPlanner } from './route-policy-plan.js';
 import { RouteScopeRegistry } from './route-scope-registry.js';
+import { attachRouteTable } from './route-table-layer.js';
+import { RouteTablePlanner } from './route-table-plan.js';
 import { dpopChallenge, gatewayCacheTtl } from './sender-constrained-tokens.js';
 import { validateProps } from './validate-props.js';
 
@@ -69,7 +69,8 @@ export class PhantomTokenAuthorizer extends Construct {
   readonly dashboard?: Dashboard;
 
   private readonly routeScopes = new RouteScopeRegistry();
-  private readonly routePolicy = new RoutePolicyPlanner(this.routeScopes);
+  private readonly routePolicy = new RouteTablePlanner(() => this.routeScopes.declarations);
+  private readonly httpIntegrations = new JwtForwardingHttpIntegrations();
   private readonly httpWiring: HttpAuthorizerWiring;
   private readonly restWiring: RestAuthorizerWiring;
 
@@ -78,12 +79,12 @@ export class PhantomTokenAuthorizer extends Construct {
     validateProps(props, this.node.path);
     const resultsCacheTtl = gatewayCacheTtl(props);
     this.jwtHeaderName = (props.jwtHeaderName ?? DEFAULT_JWT_HEADER_NAME).toLowerCase();
-    const built = createAuthorizerFunction(this, props, () => this.routeScopes.toJson());
+    const built = createAuthorizerFunction(this, props);
     this.function = built.function;
     this.role = built.role;
     this.logGroup = built.logGroup;
     this.clientCredentialsSecret = built.clientCredentialsSecret;
-    this.function.addEnvironment(ENV.routePolicy, Lazy.string({ produce: () => this.routePolicy.plan().json }));
+    attachRouteTable(this, this.function, this.routePolicy);
     const { namespace, service } = metricsTarget(this, props);
     const metrics = new DecisionMetrics(namespace, service);
     this.alarms =
@@ -110,16 +111,6 @@ export class PhantomTokenAuthorizer extends Construct {
       dpopChallenge: dpopChallenge(props),
       gatewayResponses: props.restGatewayResponses ?? true,
       gatewayResponseHeaders: props.restGatewayResponseHeaders ?? {},
-    });
-
-    this.node.addValidation({
-      validate: () => {
-        const json = this.routeScopes.toJson();
-        // Lambda allows 4 KB of environment in all; leave room for the other variables.
-        return json.length > 3_000
-          ? [`the aggregated route scopes are ${json.length} characters of JSON; ROUTE_SCOPES is limited to 3000`]
-          : [];
-      },
     });
   }
 
@@ -168,7 +159,14 @@ export class PhantomTokenAuthorizer extends Construct {
    * whose integration removes {@link jwtHeaderName} (no authorizer ran there).
    */
   addHttpRoutes(httpApi: IHttpApi, options: PhantomTokenHttpRouteOptions): HttpRoute[] {
-    return addProtectedHttpRoutes(httpApi, options, this.jwtHeaderName, this.httpRouteAuthorizer(httpApi), this.routeScopes);
+    return addProtectedHttpRoutes(
+      httpApi,
+      options,
+      this.jwtHeaderName,
+      this.httpRouteAuthorizer(httpApi),
+      this.routeScopes,
+      this.httpIntegrations,
+    );
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Annotations, AspectPriority, Aspects, type Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, AspectPriority, Aspects, type Duration, Stack, Token } from 'aws-cdk-lib';
 import {
   AuthorizationType,
   CfnGatewayResponse,
@@ -17,8 +17,8 @@ import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lamb
 import { Construct, type IConstruct } from 'constructs';
 import { childIdFor } from './http-route-authorizer.js';
 import { JwtForwardingRestIntegration } from './jwt-forwarding.js';
-import type { RoutePolicyPlanner } from './route-policy-plan.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
+import { groupSuffix, type RouteTablePlanner } from './route-table-plan.js';
 
 /** Options of {@link PhantomTokenAuthorizer.addRestMethod}. */
 export interface PhantomTokenRestMethodOptions {
@@ -38,8 +38,8 @@ export interface PhantomTokenRestMethodOptions {
 export interface RestWiringContext {
   readonly handler: IFunction;
   readonly routeScopes: RouteScopeRegistry;
-  /** Decides whether each API's cached answers may serve all its methods (lib/route-policy-plan.ts). */
-  readonly routePolicy: RoutePolicyPlanner;
+  /** Decides which authorizer of each API answers each method (lib/route-table-plan.ts). */
+  readonly routePolicy: RouteTablePlanner;
   readonly resultsCacheTtl: Duration;
   readonly authorizerName: string;
   readonly realm: string;
@@ -61,9 +61,9 @@ const CONSTRUCT_RESPONSES = new WeakSet<IConstruct>();
  * The construct's REST API wiring: one REQUEST authorizer per API, with gateway responses so
  * that 401 carries `WWW-Authenticate: Bearer realm="…"` and a 403 for insufficient scope carries
  * `error="insufficient_scope"` (RFC 6750 §3). The function answers a token with a policy that
- * holds for every method of the API, cached by the `Authorization` header alone; where the
- * construct cannot prove that exact, the method and resource path join the identity sources
- * ({@link restIdentitySources}) and a synth warning names the methods.
+ * holds for every method of the method's group (lib/route-table-plan.ts), cached by the
+ * `Authorization` header alone; methods the plan had to move get their group's authorizer, made
+ * at synthesis, or the one keyed by method and resource path too ({@link restIdentitySources}).
  *
  * An API's authorizer, its invoke permission and its gateway responses live in the API's scope
  * (the function is referenced there by ARN), so an API stack depends on the function's stack and
@@ -92,31 +92,57 @@ export class RestAuthorizerWiring {
     });
     const name = restApi.node.path;
     const { routePolicy } = context;
-    const authorizer = new RequestAuthorizer(scope, 'Authorizer', {
-      authorizerName: context.authorizerName,
-      handler,
-      resultsCacheTtl: context.resultsCacheTtl,
-      identitySources: [Lazy.string({ produce: () => restIdentitySources(routePolicy.cachesPerRoute(name)).join(',') })],
-    });
-    routePolicy.addApi(() => {
-      const methods = methodsOf(restApi);
+    const create = (group: number | 'route') => {
+      const suffix = groupSuffix(group);
+      return new RequestAuthorizer(scope, `Authorizer${suffix}`, {
+        authorizerName: `${context.authorizerName}${suffix === '' ? '' : `-${suffix.toLowerCase()}`}`,
+        handler,
+        resultsCacheTtl: context.resultsCacheTtl,
+        identitySources: restIdentitySources(group === 'route'),
+      });
+    };
+    const authorizer = create(0);
+    // Methods moved to another group's authorizer at synthesis (their AuthorizerId no longer names group 0's).
+    const moved = new WeakSet<CfnMethod>();
+    const guardedMethods = () => {
       const stack = Stack.of(restApi);
       const ours = JSON.stringify(stack.resolve(authorizer.authorizerId));
-      const guarded = methods.filter(({ method }) => {
-        const authorizerId = (method.node.defaultChild as CfnMethod).authorizerId;
-        return authorizerId !== undefined && JSON.stringify(stack.resolve(authorizerId)) === ours;
+      return methodsOf(restApi).filter(({ method }) => {
+        const cfn = method.node.defaultChild as CfnMethod;
+        return moved.has(cfn) || (cfn.authorizerId !== undefined && JSON.stringify(stack.resolve(cfn.authorizerId)) === ours);
       });
+    };
+    routePolicy.addApi(() => {
+      const guarded = guardedMethods().map(({ routeKey }) => routeKey);
+      // An ANY method of the construct gets an OPTIONS method (its twin or CORS preflight) at synthesis: count it now.
+      const twins = guarded.filter((key) => key.startsWith('ANY ')).map((key) => `OPTIONS ${key.slice(4)}`);
       return {
         name,
-        protectedRouteKeys: guarded.map(({ routeKey }) => routeKey),
-        allRouteKeys: new Set(methods.map(({ routeKey }) => routeKey)),
+        guardedRouteKeys: guarded,
+        allRouteKeys: new Set([...methodsOf(restApi).map(({ routeKey }) => routeKey), ...twins]),
         lookup: 'rest',
       };
     });
     Aspects.of(scope).add({
       visit: (node) => {
-        const warning = node === scope ? routePolicy.warningFor(name) : undefined;
-        if (warning !== undefined) Annotations.of(restApi).addWarningV2('cdk-phantom-token:per-route-caching', warning);
+        if (node !== scope) return;
+        const plan = routePolicy.freeze();
+        const authorizers = new Map<number | 'route', RequestAuthorizer>([[0, authorizer]]);
+        for (const { method, routeKey } of guardedMethods()) {
+          const group = plan.groups.get(routeKey) ?? 0;
+          if (group === 0) continue;
+          let target = authorizers.get(group);
+          if (target === undefined) {
+            target = create(group);
+            target._attachToApi(restApi);
+            authorizers.set(group, target);
+          }
+          const cfn = method.node.defaultChild as CfnMethod;
+          moved.add(cfn);
+          cfn.authorizerId = target.authorizerId;
+        }
+        const note = routePolicy.noteFor(name);
+        if (note !== undefined) Annotations.of(restApi).addInfo(note);
       },
     });
     if (context.gatewayResponses) {
@@ -147,8 +173,8 @@ export class RestAuthorizerWiring {
 
 /**
  * The identity sources of a REST API's authorizer, the cache key of its answers: the
- * `Authorization` header, whose answer (an IAM policy) holds for every method of the API; plus
- * the method and resource path when the API must cache per method.
+ * `Authorization` header, whose answer (an IAM policy) holds for every method of its group; plus
+ * the method and resource path for the authorizer that caches per method.
  */
 export function restIdentitySources(perRoute: boolean): string[] {
   const header = IdentitySource.header('Authorization');

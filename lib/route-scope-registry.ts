@@ -2,7 +2,7 @@ import { ROUTE_KEY_PATTERN, SCOPE_TOKEN_PATTERN } from '../lambda/environment.js
 
 /**
  * The scopes each route requires, declared where routes are added and aggregated at synth time
- * into the function's `ROUTE_SCOPES`. One function may serve several APIs; a route key declared
+ * into the function's route table (lib/route-table-plan.ts). One function may serve several APIs; a route key declared
  * twice with different scopes is a conflict the function could not resolve, so it is rejected.
  */
 export class RouteScopeRegistry {
@@ -41,28 +41,5 @@ export class RouteScopeRegistry {
   /** Every declaration: route key → its scopes (sorted, unique). */
   get declarations(): ReadonlyMap<string, readonly string[]> {
     return this.routes;
-  }
-
-  get isEmpty(): boolean {
-    return [...this.routes.values()].every((scopes) => scopes.length === 0);
-  }
-
-  /**
-   * The `ROUTE_SCOPES` value, keys sorted for a stable template: every route that requires
-   * something, and every method declared with no scopes whose path also has an `ANY` route that
-   * requires some. The authorizer applies `ANY /x` to a REST (or payload 1.0) `GET /x` request
-   * when `GET /x` is not in `ROUTE_SCOPES`, so `"GET /x": []` must be kept there; other routes
-   * with no scopes are left out, to save the variable's room.
-   */
-  toJson(): string {
-    const entries = [...this.routes.entries()]
-      .filter(([routeKey, scopes]) => scopes.length > 0 || this.shadowsAny(routeKey))
-      .sort(([a], [b]) => a.localeCompare(b));
-    return JSON.stringify(Object.fromEntries(entries));
-  }
-
-  /** Whether an `ANY` route on the same path requires scopes (an `ANY` route is never its own shadow: it has none then). */
-  private shadowsAny(routeKey: string): boolean {
-    return this.scopesOf(`ANY ${routeKey.slice(routeKey.indexOf(' ') + 1)}`).length > 0;
   }
 }

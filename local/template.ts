@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -90,17 +90,38 @@ export function readFunctions(
       string,
       unknown
     >;
+    const layers = layerDirs(resources, props.Layers, assemblyDir);
     functions.set(logicalId, {
       logicalId,
       assetDir: join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`),
       handler: String(props.Handler ?? 'index.handler'),
       environment: Object.fromEntries(
-        Object.entries(variables).map(([name, value]) => [name, resolveIntrinsic(value, region, attributes)]),
+        Object.entries(variables).map(([name, value]) => [name, onLayers(resolveIntrinsic(value, region, attributes), layers)]),
       ),
       timeoutSeconds: Number(props.Timeout ?? 3),
     });
   }
   return functions;
+}
+
+/** The asset directories of a function's layers (`AWS::Lambda::LayerVersion` of this template), in order. */
+function layerDirs(resources: Resources, layers: unknown, assemblyDir: string): string[] {
+  if (!Array.isArray(layers)) return [];
+  return layers.flatMap((layer) => {
+    const id = (layer as { Ref?: unknown }).Ref;
+    const content = typeof id === 'string' ? (resources[id]?.Properties?.Content as { S3Key?: string } | undefined) : undefined;
+    return content?.S3Key === undefined ? [] : [join(assemblyDir, `asset.${content.S3Key.replace(/\.zip$/, '')}`)];
+  });
+}
+
+/**
+ * A path under /opt, where Lambda extracts a function's layers, as the file in the layer that
+ * holds it (the last layer wins, as Lambda extracts them in order); any other value as it is.
+ */
+function onLayers(value: string, layers: readonly string[]): string {
+  if (!value.startsWith('/opt/')) return value;
+  const found = [...layers].reverse().map((dir) => join(dir, value.slice('/opt/'.length)));
+  return found.find((path) => existsSync(path)) ?? value;
 }
 
 /** A Lambda function URL of the template (`AWS::Lambda::Url`). */

@@ -5,15 +5,16 @@ import type { RouteScopes } from './route-scopes.js';
 import type { RouteTable, TableRoute } from './route-table.js';
 
 /**
- * The largest answer the function returns, in bytes of JSON. API Gateway documents no limit for
- * authorizer answers; authorizer policies that grew past IAM's policy size have been reported to
- * fail every request. The construct plans the table so that no token's policy exceeds
- * `POLICY_BUDGET_BYTES` (lib/route-table-plan.ts); this is the function's own last check.
+ * The largest policy document the function returns, in bytes of JSON. API Gateway documents no
+ * limit for authorizer answers; authorizer policies that grew past IAM's policy size have been
+ * reported to fail every request. The construct plans the table so that no token's policy exceeds
+ * {@link POLICY_BUDGET_BYTES} at its prefix bound (lib/route-table-plan.ts); this is the function's
+ * own last check. The context (the JWT, as the identity server made it) comes on top.
  */
-export const MAX_ANSWER_BYTES = 8_192;
+export const MAX_POLICY_BYTES = 8_192;
 
-/** What the construct allows a policy document at most, leaving the rest of the answer to the principal and context (the JWT). */
-export const POLICY_BUDGET_BYTES = 6_144;
+/** The most a policy document may take in the construct's plan, counting each resource's ARN prefix at its bound. */
+export const POLICY_BUDGET_BYTES = 7_168;
 
 /** What the answer needs to know about the token and the request. */
 export interface PolicyAnswerInput {
@@ -138,7 +139,7 @@ function memo(owner: object, key: string, compute: () => GroupPolicy): GroupPoli
 
 /**
  * One statement per effect, each a list of resources: `prefix` + glob. Allow nothing: a Deny of
- * `prefix*` alone. Throws past {@link MAX_ANSWER_BYTES} (a 500, not cached), which the construct's
+ * `prefix*` alone. Throws past {@link MAX_POLICY_BYTES} (a 500, not cached), which the construct's
  * plan rules out.
  */
 function answer(
@@ -151,20 +152,21 @@ function answer(
   const statements: PolicyResponse['policyDocument']['Statement'][number][] = [];
   if (allow.length > 0) statements.push({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: allow.map((glob) => prefix + glob) });
   if (deny.length > 0 || allow.length === 0) {
-    statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: (deny.length > 0 ? deny : ['*']).map((glob) => prefix + glob) });
+    statements.push({
+      Action: 'execute-api:Invoke',
+      Effect: 'Deny',
+      Resource: (deny.length > 0 ? deny : ['*']).map((glob) => prefix + glob),
+    });
   }
-  const response: PolicyResponse = {
-    principalId,
-    policyDocument: { Version: '2012-10-17' as const, Statement: statements },
-    ...(context === undefined ? {} : { context }),
-  };
-  const bytes = Buffer.byteLength(JSON.stringify(response));
-  if (bytes > MAX_ANSWER_BYTES) {
+  const policyDocument = { Version: '2012-10-17' as const, Statement: statements };
+  // Resources are printable ASCII: a string's length is its bytes.
+  const bytes = JSON.stringify(policyDocument).length;
+  if (bytes > MAX_POLICY_BYTES) {
     throw new ConfigurationInvalidError(
-      `the authorizer answer would be ${bytes} bytes, over ${MAX_ANSWER_BYTES}: the route table's groups are too large for this stage's ARNs`,
+      `the authorizer's policy would be ${bytes} bytes, over ${MAX_POLICY_BYTES}: the route table's groups are too large for this stage's ARNs`,
     );
   }
-  return response;
+  return { principalId, policyDocument, ...(context === undefined ? {} : { context }) };
 }
 
 /** `arn:…:api-id/stage/` of a request ARN `arn:…:api-id/stage/METHOD/path`. */

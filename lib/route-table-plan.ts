@@ -1,0 +1,380 @@
+import { POLICY_BUDGET_BYTES } from '../lambda/routes/policy-answer.js';
+import {
+  colonVariants,
+  globMeetsRoute,
+  HTTP_METHODS,
+  isLiteralRoute,
+  MAX_INNER_WILDCARDS,
+  routeGlobs,
+  splitRouteKey,
+  trailingSlashGlob,
+} from '../lambda/routes/route-patterns.js';
+import { ROUTE_TABLE_VERSION, type TableRoute } from '../lambda/routes/route-table.js';
+
+/** One API as the plan sees it. */
+export interface PlannedApi {
+  /** A name for messages and for looking the API up in the plan (its construct path). */
+  readonly name: string;
+  /** The route keys of the routes behind the construct's authorizers on this API. */
+  readonly guardedRouteKeys: readonly string[];
+  /** Every route key of the API, guarded or not (a request that matches one never reaches a less specific route). */
+  readonly allRouteKeys: ReadonlySet<string>;
+  /** How events name routes: `http` (payload 2.0: the route) or `rest` (the method and resource, `ANY /x` as `GET /x`). */
+  readonly lookup: 'http' | 'rest';
+}
+
+/** A group's answer may not list this route's Deny: why it left the group. */
+export interface RouteConflict {
+  /** The route that needed a Deny. */
+  readonly denied: string;
+  /** The route whose Allow reaches it. */
+  readonly reachedBy: string;
+  /** The route whose requests that Deny would also match, although it needs other scopes (or `undefined`: too many inner wildcards). */
+  readonly hit: string | undefined;
+}
+
+export interface RouteTablePlan {
+  /** The route table file's JSON (lambda/routes/route-table.ts). */
+  readonly json: string;
+  /** Route key → its group (a shared authorizer) or `route` (the authorizer that caches per route). */
+  readonly groups: ReadonlyMap<string, number | 'route'>;
+  /** API name → the groups its guarded routes use, ascending, `route` last. */
+  readonly apiGroups: ReadonlyMap<string, readonly (number | 'route')[]>;
+  /** Why routes left group 0, per API. */
+  readonly conflicts: ReadonlyMap<string, readonly RouteConflict[]>;
+  /** Shared group → the largest policy document any token can get there, in bytes (at the prefix bound). */
+  readonly worstCaseBytes: ReadonlyMap<number, number>;
+  /** Declarations that name no guarded route, and other plans the function could not follow. */
+  readonly errors: readonly string[];
+}
+
+/** Shared groups per function at most: each is an authorizer on an API (quota 10 per API), with one more for per-route caching. */
+export const MAX_SHARED_GROUPS = 7;
+
+/**
+ * Bytes a resource's `arn:…:api-id/stage/` prefix is counted at: partition `aws-us-gov`, a
+ * 14-character region and a 16-character stage name (67 bytes and the stage name). A longer
+ * prefix takes from the 1 KiB the function's own limit (MAX_ANSWER_BYTES) leaves for the
+ * principal and the context (the JWT), never a larger answer: past that limit the function fails
+ * the request (500) rather than answer.
+ */
+export const PREFIX_BOUND_BYTES = 83;
+
+/** A policy document's bytes besides its resources: statements, version, principal. */
+const POLICY_OVERHEAD_BYTES = 256;
+
+/**
+ * Plans the route table (see lambda/routes/policy-answer.ts for how the function answers from
+ * it). A token's answer in a shared group allows the globs of the group's routes it may use and
+ * denies those of each route it may not use that one of those Allows reaches; API Gateway caches
+ * it by the `Authorization` header and evaluates it only on requests of that group's routes. That
+ * is exact when, for every API and every pair of its routes in the group, a route `u` reached by
+ * the Allow of a route `c` (a token may use `c` and not `u`) can be denied without the Deny
+ * matching a request of any route of the group that a token lacking `u`'s scopes may use. The
+ * plan places routes, in order, into the first group where that holds and the worst-case answer
+ * fits {@link POLICY_BUDGET_BYTES}; past {@link MAX_SHARED_GROUPS}, a route is cached per route.
+ *
+ * Requests are modelled as API Gateway routes them: a path goes to the most specific route that
+ * matches it, so the canonical glob of a literal route (one method, no variable) matches that
+ * route's own requests only. Where AWS does not document a request's route or ARN (a trailing
+ * slash), a route's Allow leaves the spelling out unless no other route of any API could receive
+ * it, and its Deny keeps it: a wrong guess denies (fails closed), never allows.
+ */
+export function planRouteTable(declarations: ReadonlyMap<string, readonly string[]>, apis: readonly PlannedApi[]): RouteTablePlan {
+  const errors = [...undeclaredRoutes(declarations, apis), ...ambiguousRestLookups(apis)];
+  const scopes = (key: string) => declarations.get(key) ?? [];
+  const keys = [...new Set(apis.flatMap((api) => api.guardedRouteKeys))].sort();
+  const except = exceptedMethods(keys, apis);
+  const globs = new Map(keys.map((key) => [key, routeGlobs(key, except.get(key))]));
+  const slashSafe = (key: string, slash: string) =>
+    apis.every(
+      (api) =>
+        !api.guardedRouteKeys.includes(key) ||
+        [...api.allRouteKeys].every((other) => other === key || !globMeetsRoute(slash, other, ownMethods(api, other))),
+    );
+  const tableRoutes = new Map<string, Omit<TableRoute, 'group' | 'reachedBy'>>();
+  for (const key of keys) {
+    const base = globs.get(key) ?? [];
+    const slashes = base.map(trailingSlashGlob).filter((glob): glob is string => glob !== undefined);
+    const variants = (list: readonly string[]) =>
+      list.every((glob) => innerStarCount(glob) <= MAX_INNER_WILDCARDS) ? list.flatMap(colonVariants) : list;
+    tableRoutes.set(key, {
+      routeKey: key,
+      scopes: scopes(key),
+      allow: variants([...base, ...slashes.filter((slash) => slashSafe(key, slash))]),
+      deny: variants([...base, ...slashes]),
+    });
+  }
+
+  // Pair relations per API, memoized: "c's Allow reaches u" and "u's Deny hits c".
+  const memo = new Map<string, boolean>();
+  const cached = (key: string, compute: () => boolean) => {
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    const value = compute();
+    memo.set(key, value);
+    return value;
+  };
+  const lacks = (u: string, c: string) => !scopes(u).every((scope) => scopes(c).includes(scope));
+  const reaches = (api: PlannedApi, c: string, u: string) =>
+    c !== u &&
+    lacks(u, c) &&
+    cached(`r\n${api.name}\n${c}\n${u}`, () => {
+      const own = isLiteralRoute(c) && api.allRouteKeys.has(c) ? c.replace(' ', '') : undefined;
+      return (globs.get(c) ?? []).some((glob) => glob !== own && globMeetsRoute(glob, u, ownMethods(api, u)));
+    });
+  const hits = (api: PlannedApi, u: string, c: string) =>
+    c !== u &&
+    lacks(u, c) &&
+    cached(`h\n${api.name}\n${u}\n${c}`, () => {
+      // A literal route's canonical glob: its own requests only. A trailing-slash spelling: at worst a wrong deny.
+      const own = isLiteralRoute(u) && api.allRouteKeys.has(u) ? u.replace(' ', '') : undefined;
+      return (globs.get(u) ?? []).some((glob) => glob !== own && globMeetsRoute(glob, c, ownMethods(api, c)));
+    });
+  const deniable = (u: string) => (globs.get(u) ?? []).every((glob) => innerStarCount(glob) <= MAX_INNER_WILDCARDS);
+
+  /** A group of one API: its routes, and those of them some other member's Allow reaches (they need a Deny). */
+  interface Members {
+    readonly routes: string[];
+    readonly needy: Set<string>;
+  }
+  /** The routes of the group that `key` would make need a Deny, or why `key` cannot join; works in O(members). */
+  const join = (api: PlannedApi, group: Members, key: string): { readonly needy: string[] } | RouteConflict => {
+    const needy = group.routes.filter((u) => !group.needy.has(u) && reaches(api, key, u));
+    const reacher = group.routes.find((c) => reaches(api, c, key));
+    if (reacher !== undefined) needy.push(key);
+    for (const u of needy) {
+      // u needs a Deny: it must not match requests of a route of the group a token lacking u's scopes may use.
+      const by = u === key ? (reacher as string) : key;
+      if (!deniable(u)) return { denied: u, reachedBy: by, hit: undefined };
+      const hit = [...group.routes, key].find((c) => hits(api, u, c));
+      if (hit !== undefined) return { denied: u, reachedBy: by, hit };
+    }
+    for (const u of group.needy) {
+      if (hits(api, u, key)) return { denied: u, reachedBy: group.routes.find((c) => reaches(api, c, u)) as string, hit: key };
+    }
+    return { needy };
+  };
+
+  const groups = new Map<string, number | 'route'>();
+  const members = new Map<string, Map<number, Members>>(apis.map((api) => [api.name, new Map()]));
+  const membersOf = (api: PlannedApi, group: number): Members => {
+    const byGroup = members.get(api.name) as Map<number, Members>;
+    let found = byGroup.get(group);
+    if (found === undefined) {
+      found = { routes: [], needy: new Set() };
+      byGroup.set(group, found);
+    }
+    return found;
+  };
+  const bytes = new Map<number, number>();
+  const conflicts = new Map<string, RouteConflict[]>();
+  for (const key of keys) {
+    const holders = apis.filter((api) => api.guardedRouteKeys.includes(key));
+    const size = (tableRoutes.get(key)?.deny ?? []).reduce((sum, glob) => sum + PREFIX_BOUND_BYTES + glob.length + 3, 0);
+    let placed: number | 'route' = 'route';
+    for (let group = 0; group < MAX_SHARED_GROUPS && placed === 'route'; group += 1) {
+      if ((bytes.get(group) ?? POLICY_OVERHEAD_BYTES) + size > POLICY_BUDGET_BYTES) continue;
+      const joins = holders.map((api) => [api, join(api, membersOf(api, group), key)] as const);
+      const blocking = joins.filter(([, result]) => !('needy' in result));
+      if (group === 0) {
+        for (const [api, conflict] of blocking) conflicts.set(api.name, [...(conflicts.get(api.name) ?? []), conflict as RouteConflict]);
+      }
+      if (blocking.length > 0) continue;
+      placed = group;
+      bytes.set(group, (bytes.get(group) ?? POLICY_OVERHEAD_BYTES) + size);
+      for (const [api, result] of joins) {
+        const group_ = membersOf(api, group);
+        group_.routes.push(key);
+        for (const u of (result as { readonly needy: string[] }).needy) group_.needy.add(u);
+      }
+    }
+    groups.set(key, placed);
+  }
+
+  const routes: TableRoute[] = keys.map((key) => {
+    const group = groups.get(key) as number | 'route';
+    const reachedBy =
+      group === 'route'
+        ? []
+        : keys.filter(
+            (c) =>
+              groups.get(c) === group &&
+              apis.some((api) => api.guardedRouteKeys.includes(c) && api.guardedRouteKeys.includes(key) && reaches(api, c, key)),
+          );
+    return { ...(tableRoutes.get(key) as Omit<TableRoute, 'group' | 'reachedBy'>), group, reachedBy };
+  });
+  const apiGroups = new Map(
+    apis.map((api) => {
+      const used = [...new Set(api.guardedRouteKeys.map((key) => groups.get(key) as number | 'route'))];
+      return [api.name, used.sort((a, b) => (a === 'route' ? 1 : b === 'route' ? -1 : a - b))] as const;
+    }),
+  );
+  return {
+    json: JSON.stringify({ version: ROUTE_TABLE_VERSION, routes }),
+    groups,
+    apiGroups,
+    conflicts,
+    worstCaseBytes: bytes,
+    errors,
+  };
+}
+
+function innerStarCount(glob: string): number {
+  return [...glob.slice(0, -1)].filter((char) => char === '*').length;
+}
+
+/** For an `ANY` route of the API: the methods with routes of their own on its path, which take those requests. */
+function ownMethods(api: PlannedApi, routeKey: string): string[] {
+  const route = splitRouteKey(routeKey);
+  if (route?.method !== 'ANY') return [];
+  return HTTP_METHODS.filter((method) => api.allRouteKeys.has(`${method} ${route.path}`));
+}
+
+/** For each guarded `ANY /x`: the methods that have routes of their own on `/x` in every API that guards it; its globs leave them out. */
+function exceptedMethods(keys: readonly string[], apis: readonly PlannedApi[]): Map<string, string[]> {
+  const except = new Map<string, string[]>();
+  for (const key of keys) {
+    const holders = apis.filter((api) => api.guardedRouteKeys.includes(key));
+    const methods = HTTP_METHODS.filter((method) => holders.every((api) => ownMethods(api, key).includes(method)));
+    if (methods.length > 0) except.set(key, methods);
+  }
+  return except;
+}
+
+/** A scope declaration that names no guarded route would protect nothing: an error naming the nearest route keys. */
+function undeclaredRoutes(declarations: ReadonlyMap<string, readonly string[]>, apis: readonly PlannedApi[]): string[] {
+  const guarded = [...new Set(apis.flatMap((api) => api.guardedRouteKeys))];
+  const errors: string[] = [];
+  for (const [key, scopes] of declarations) {
+    if (guarded.includes(key)) continue;
+    const nearest = [...guarded].sort((a, b) => distance(key, a) - distance(key, b) || a.localeCompare(b)).slice(0, 3);
+    errors.push(
+      `the scopes [${scopes.join(', ')}] are declared for route ${key}, which no route behind this authorizer has` +
+        (nearest.length > 0 ? `; nearest route keys: ${nearest.join(', ')}` : '; no route uses this authorizer yet') +
+        '. Declare them with the route key as API Gateway writes it (REST: METHOD and the resource path, with the path variables as the resource names them).',
+    );
+  }
+  return errors;
+}
+
+/**
+ * REST events name an `ANY /x` method's requests `GET /x` …; if another API of the function guards
+ * `GET /x` itself, the function would read that route's scopes for them.
+ */
+function ambiguousRestLookups(apis: readonly PlannedApi[]): string[] {
+  const errors: string[] = [];
+  for (const api of apis.filter((candidate) => candidate.lookup === 'rest')) {
+    for (const key of api.guardedRouteKeys) {
+      const route = splitRouteKey(key);
+      if (route?.method !== 'ANY') continue;
+      for (const method of HTTP_METHODS) {
+        const own = `${method} ${route.path}`;
+        if (api.allRouteKeys.has(own)) continue;
+        const other = apis.find((candidate) => candidate !== api && candidate.guardedRouteKeys.includes(own));
+        if (other !== undefined) {
+          errors.push(
+            `${api.name} guards ${key}, whose ${method} requests REST names ${own}, a route ${other.name} guards too: ` +
+              'the function could not tell them apart. Use one PhantomTokenAuthorizer per API.',
+          );
+        }
+      }
+    }
+  }
+  return errors;
+}
+
+/** The id and name suffix of a group's authorizer: none for group 0, `G1` …, `PerRoute`. */
+export function groupSuffix(group: number | 'route'): string {
+  return group === 0 ? '' : group === 'route' ? 'PerRoute' : `G${group}`;
+}
+
+/** Levenshtein distance, for naming the nearest route keys. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * The construct's plan, computed at synth time from the scope declarations and the APIs the
+ * wirings register (each as a function read when the plan is needed, after every route exists),
+ * memoized on its inputs.
+ */
+export class RouteTablePlanner {
+  private readonly apis: (() => PlannedApi)[] = [];
+  private memo: { readonly key: string; readonly plan: RouteTablePlan } | undefined;
+  private frozen: string | undefined;
+
+  constructor(private readonly declarations: () => ReadonlyMap<string, readonly string[]>) {}
+
+  addApi(api: () => PlannedApi): void {
+    this.apis.push(api);
+  }
+
+  plan(): RouteTablePlan {
+    const apis = this.apis.map((api) => api());
+    const declarations = this.declarations();
+    const key = JSON.stringify([
+      [...declarations],
+      apis.map((api) => [api.name, api.guardedRouteKeys, [...api.allRouteKeys].sort(), api.lookup]),
+    ]);
+    if (this.memo?.key !== key) this.memo = { key, plan: planRouteTable(declarations, apis) };
+    if (this.frozen !== undefined && this.frozen !== this.memo.plan.json) {
+      throw new Error(
+        'the routes behind the PhantomTokenAuthorizer changed after its route table was written (during synthesis, by an aspect?): ' +
+          'add routes and scope declarations before synthesis',
+      );
+    }
+    return this.memo.plan;
+  }
+
+  /**
+   * The plan, from now on final: the route table file and the authorizers are made from it
+   * during synthesis, so a later change of the routes would make them disagree (then plan() throws).
+   */
+  freeze(): RouteTablePlan {
+    const plan = this.plan();
+    this.frozen = plan.json;
+    return plan;
+  }
+
+  /** The groups an API's guarded routes use. */
+  groupsOf(name: string): readonly (number | 'route')[] {
+    return this.plan().apiGroups.get(name) ?? [];
+  }
+
+  /** The synth note for an API whose routes do not all share group 0: which routes, and why. */
+  noteFor(name: string): string | undefined {
+    const plan = this.plan();
+    const used = plan.apiGroups.get(name) ?? [];
+    if (used.length <= 1) return undefined;
+    const found = plan.conflicts.get(name) ?? [];
+    const why = found
+      .slice(0, 5)
+      .map((c) =>
+        c.hit === undefined
+          ? `${c.denied} (reached by ${c.reachedBy}) has more than ${MAX_INNER_WILDCARDS} path variables before its end`
+          : `${c.denied} is reached by the Allow of ${c.reachedBy}, and its Deny would also match requests of ${c.hit}`,
+      )
+      .join('; ');
+    return (
+      `${name}: its routes are answered by ${used.length} authorizers (${used.map((group) => (group === 'route' ? 'one per route' : `group ${group}`)).join(', ')}), ` +
+      'so a token costs up to that many authorizer invocations (plus one per route cached per route) within resultsCacheTtl. ' +
+      (why === ''
+        ? `The answers of one group would exceed ${POLICY_BUDGET_BYTES} bytes.`
+        : `Because ${why}${found.length > 5 ? `; and ${found.length - 5} more` : ''}.`) +
+      ' Decisions stay exact.'
+    );
+  }
+}
