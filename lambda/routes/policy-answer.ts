@@ -66,7 +66,7 @@ export function scopesAnswer(routes: RouteScopes, input: PolicyAnswerInput): Pol
     const globs = new Set<string>();
     for (const [routeKey, scopes] of routes) {
       if (scopes.every((scope) => input.granted.includes(scope))) continue;
-      for (const glob of routeGlobs(routeKey)) for (const spelling of spellings(glob)) globs.add(spelling);
+      for (const glob of routeGlobs(routeKey, declaredMethods(routes, routeKey))) for (const spelling of spellings(glob)) globs.add(spelling);
     }
     return { allow: EVERY_METHOD, deny: [...globs].sort() };
   });
@@ -78,6 +78,12 @@ export function scopesAnswer(routes: RouteScopes, input: PolicyAnswerInput): Pol
 
 /** Every request of the stage with a method the function knows. */
 const EVERY_METHOD = HTTP_METHODS.map((method) => `${method}/*`);
+
+/** For `ANY /x`: the methods declared on `/x` themselves (`"GET /x": []`), whose requests their own declaration decides. */
+function declaredMethods(routes: RouteScopes, routeKey: string): string[] {
+  const path = routeKey.slice(routeKey.indexOf(' ') + 1);
+  return routeKey.startsWith('ANY ') ? HTTP_METHODS.filter((method) => routes.has(`${method} ${path}`)) : [];
+}
 
 /** Every glob that denies a route's requests under both readings: each spelling, with its colon variants. */
 function spellings(glob: string): string[] {
@@ -150,13 +156,10 @@ function answer(
   context: AuthorizerContext | undefined,
 ): PolicyResponse {
   const statements: PolicyResponse['policyDocument']['Statement'][number][] = [];
-  if (allow.length > 0) statements.push({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: allow.map((glob) => prefix + glob) });
+  const resources = (globs: readonly string[]) => (globs.length === 1 ? prefix + globs[0] : globs.map((glob) => prefix + glob));
+  if (allow.length > 0) statements.push({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resources(allow) });
   if (deny.length > 0 || allow.length === 0) {
-    statements.push({
-      Action: 'execute-api:Invoke',
-      Effect: 'Deny',
-      Resource: (deny.length > 0 ? deny : ['*']).map((glob) => prefix + glob),
-    });
+    statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: resources(deny.length > 0 ? deny : ['*']) });
   }
   const policyDocument = { Version: '2012-10-17' as const, Statement: statements };
   // Resources are printable ASCII: a string's length is its bytes.

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse, SimpleResponse } from '../../lambda/authorizer-response.js';
+import { HTTP_METHODS } from '../../lambda/routes/route-patterns.js';
+import { policyDecision, readPolicy, WILDCARD_READINGS } from '../../local/iam-policy.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
 import { decisionLines, decisionLinesNow, rememberSecret, warningLines } from '../support/log-capture.js';
 import { type Peers, startPeers } from '../support/peers.js';
@@ -41,31 +43,48 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
     expect(response.context).not.toHaveProperty('authorization');
   });
 
-  it('answers REST with an Allow policy and the whole Authorization header value in one context key', async () => {
+  it('answers REST, without a route table, by allowing the seven methods and denying each route the token lacks, with the whole Authorization header value in one context key', async () => {
     const token = await peers.token('read');
     const response = (await peers.authorizer()(restEvent(`Bearer ${token}`, 'GET', '/echo'))) as PolicyResponse;
     expect(response.principalId).toBe('demo-client');
+    const stage = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/';
     expect(response.policyDocument.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/GET/echo' },
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: HTTP_METHODS.map((method) => `${stage}${method}/*`) },
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}POST/echo`, `${stage}POST/echo/`] },
     ]);
     const jwt = rememberSecret(response.context?.jwt as string);
     expect(response.context?.authorization).toBe(`Bearer ${jwt}`);
   });
 
-  it('names a REST route with path parameters by its template, so a cached policy holds for every id', async () => {
+  it('denies, without a route table, every request of a REST route the token lacks under both readings of IAM wildcards, and nothing else', async () => {
     const token = await peers.token('read');
-    const authorizer = peers.authorizer({ ROUTE_SCOPES: JSON.stringify({ 'GET /orders/{id}': ['read'] }) });
+    const authorizer = peers.authorizer({ ROUTE_SCOPES: JSON.stringify({ 'GET /orders/{id}/items': ['admin'] }) });
     const response = (await authorizer(restEvent(`Bearer ${token}`, 'GET', '/orders/{id}', '/orders/42'))) as PolicyResponse;
-    expect(response.policyDocument.Statement[0]?.Resource).toBe('arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/GET/orders/*');
+    rememberSecret(response.context?.jwt as string);
+    const statements = readPolicy(response) ?? [];
+    const stage = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/';
+    for (const reading of WILDCARD_READINGS) {
+      const decide = (request: string) => policyDecision(statements, `${stage}${request}`, reading);
+      expect(decide('GET/orders/42/items')).toBe('explicit-deny');
+      expect(decide('GET/orders/a:b/items')).toBe('explicit-deny');
+      expect(decide('GET/orders/a:b:c/items/')).toBe('explicit-deny');
+      expect(decide('GET/orders/42')).toBe('allow');
+      expect(decide('GET/orders/a:b')).toBe('allow');
+      expect(decide('PURGE/orders/42')).toBe('implicit-deny');
+    }
   });
 
-  it('allows the whole REST stage when no route has scopes, so a token-keyed cached policy fits every route', async () => {
+  it('allows every known method of the REST stage when no route has scopes, and no other method', async () => {
     const token = await peers.token('read');
     const response = (await peers.authorizer({ ROUTE_SCOPES: '' })(restEvent(`Bearer ${token}`))) as PolicyResponse;
-    expect(response.policyDocument.Statement[0]).toMatchObject({
-      Effect: 'Allow',
-      Resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*',
-    });
+    rememberSecret(response.context?.jwt as string);
+    expect(response.policyDocument.Statement).toEqual([
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: HTTP_METHODS.map((method) => `arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/${method}/*`),
+      },
+    ]);
   });
 
   it('answers an HTTP API payload 1.0 event with a policy', async () => {
@@ -75,14 +94,15 @@ describe('application/jwt mode (Curity-compatible endpoint)', () => {
     rememberSecret(response.context?.jwt as string);
   });
 
-  it('denies a token that lacks the route scope: HTTP API false, REST a Deny policy', async () => {
+  it('denies a token that lacks the route scope: HTTP API false, REST a policy that denies the request explicitly', async () => {
     const token = await peers.token('read', 'reader');
     const authorizer = peers.authorizer();
     expect(await authorizer(httpApiEvent(`Bearer ${token}`, 'POST /echo'))).toEqual({ isAuthorized: false });
     expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'insufficient_scope', routeKey: 'POST /echo' });
-    const policy = (await authorizer(restEvent(`Bearer ${token}`, 'POST', '/echo'))) as PolicyResponse;
-    expect(policy.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
-    expect(policy.context).toBeUndefined();
+    const event = restEvent(`Bearer ${token}`, 'POST', '/echo') as { methodArn: string };
+    const policy = (await authorizer(event)) as PolicyResponse;
+    rememberSecret(policy.context?.jwt as string);
+    expect(policyDecision(readPolicy(policy) ?? [], event.methodArn)).toBe('explicit-deny');
   });
 
   it('checks scopes per request against cached claims, so one introspection serves many routes correctly', async () => {

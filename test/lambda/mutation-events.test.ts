@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
-import { allow, denyInsufficientScope, denyInvalidToken, type PolicyResponse } from '../../lambda/authorizer-response.js';
+import { denyInvalidToken, simpleAnswer } from '../../lambda/authorizer-response.js';
 import { loadConfig, redactUserinfo } from '../../lambda/config.js';
 import { roundMs, writeDecisionLog } from '../../lambda/decision-log.js';
 import {
@@ -54,7 +54,7 @@ describe('readAuthorizerEvent', () => {
       apiId: 'api-id',
       presentation: {
         dpop: undefined,
-        method: 'ANY',
+        method: 'GET',
         domainName: 'id.execute-api.us-east-1.amazonaws.com',
         path: '/x',
         clientCertPem: 'CERT_CONTENT',
@@ -102,49 +102,14 @@ describe('readAuthorizerEvent', () => {
 });
 
 describe('authorizer answers', () => {
-  const rest = (method: string, resource: string) => readAuthorizerEvent(restEvent('Bearer abc', method, resource));
   const context = { jwt: 'h.p.s' };
 
-  it('allows just the route when routes have scopes, with ANY as every method and path parameters as *', () => {
-    const resource = (method: string, path: string) =>
-      (allow(rest(method, path), 'alice', context, true) as PolicyResponse).policyDocument.Statement[0]?.Resource;
-    const api = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test';
-    expect(resource('GET', '/orders/{id}/items/{item}')).toBe(`${api}/GET/orders/*/items/*`);
-    expect(resource('ANY', '/x/{proxy+}')).toBe(`${api}/*/x/*`);
-  });
-
-  it('answers a whole policy: principal, version, one statement, the context', () => {
-    expect(allow(rest('GET', '/x'), 'alice', context, false)).toEqual({
-      principalId: 'alice',
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*' },
-        ],
-      },
-      context,
-    });
-    expect(denyInsufficientScope(rest('DELETE', '/x/{id}'), 'alice')).toStrictEqual({
-      principalId: 'alice',
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Action: 'execute-api:Invoke',
-            Effect: 'Deny',
-            Resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/DELETE/x/*',
-          },
-        ],
-      },
-    });
-  });
-
-  it('answers HTTP API payload 2.0 with simple responses', () => {
+  it('answers HTTP API payload 2.0 without a route table with simple responses, and an invalid REST token with Unauthorized', () => {
     const request = readAuthorizerEvent(httpApiEvent('Bearer abc'));
-    expect(allow(request, 'alice', context, true)).toEqual({ isAuthorized: true, context });
-    expect(denyInsufficientScope(request, 'alice')).toEqual({ isAuthorized: false });
+    expect(simpleAnswer(true, context)).toEqual({ isAuthorized: true, context });
+    expect(simpleAnswer(false, context)).toStrictEqual({ isAuthorized: false });
     expect(denyInvalidToken(request)).toEqual({ isAuthorized: false });
-    expect(() => denyInvalidToken(rest('GET', '/x'))).toThrow(/^Unauthorized$/);
+    expect(() => denyInvalidToken(readAuthorizerEvent(restEvent('Bearer abc', 'GET', '/x')))).toThrow(/^Unauthorized$/);
   });
 });
 

@@ -84,8 +84,15 @@ describe('scopes are compared as whole tokens', () => {
     expect((await decisionLines()).at(-1)).toMatchObject({ outcome: 'deny', reason: 'insufficient_scope' });
   });
 
-  it('reads the scopes of an scp claim, as an array or a string, and skips empty entries', async () => {
-    reply = jwtReply({ sub: 'alice', scp: ['', 'read', 7] });
+  it('refuses an scp array holding anything but scope tokens, so that no two tokens read the same scopes differently', async () => {
+    for (const scp of [['admin read'], ['', 'read'], ['read', 7], ['réad']]) {
+      reply = jwtReply({ sub: 'alice', scp });
+      await expect(authorizer()(httpApiEvent(`Bearer scp-${scp.length}`))).rejects.toThrow(/claim scp must hold RFC 6749 scope tokens/);
+    }
+  });
+
+  it('reads the scopes of an scp claim, as an array or a string, and skips repeated spaces in a string', async () => {
+    reply = jwtReply({ sub: 'alice', scp: ['read'] });
     expect(await authorizer()(httpApiEvent('Bearer scp-array'))).toMatchObject({ isAuthorized: true, context: { scope: 'read' } });
     reply = jwtReply({ sub: 'alice', scp: 'write  read' });
     expect(await authorizer()(httpApiEvent('Bearer scp-string'))).toMatchObject({

@@ -23,7 +23,9 @@ export function httpApiEvent(
   for (const [name, value] of Object.entries({ ...(event.headers as Record<string, string>), ...extraHeaders }))
     headers[name.toLowerCase()] = value;
   if (authorization !== undefined) headers.authorization = authorization;
-  const [method, path] = routeKey.split(' ');
+  const [routeMethod, path] = routeKey.split(' ');
+  // The request's own method: an ANY route receives a concrete one (GET here).
+  const method = routeMethod === 'ANY' ? 'GET' : routeMethod;
   return {
     ...event,
     routeKey,
