@@ -123,11 +123,11 @@ export class RestAuthorizerWiring {
         lookup: 'rest',
       };
     });
+    const authorizers = new Map<number | 'route', RequestAuthorizer>([[0, authorizer]]);
     Aspects.of(scope).add({
       visit: (node) => {
         if (node !== scope) return;
         const plan = routePolicy.freeze();
-        const authorizers = new Map<number | 'route', RequestAuthorizer>([[0, authorizer]]);
         for (const { method, routeKey } of guardedMethods()) {
           const group = plan.groups.get(routeKey) ?? 0;
           if (group === 0) continue;

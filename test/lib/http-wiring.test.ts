@@ -3,7 +3,7 @@ import { HttpApi, HttpMethod, MappingValue, ParameterMapping } from 'aws-cdk-lib
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { describe, expect, it } from 'vitest';
 import { RESERVED_HEADERS } from '../../lib/validate-props.js';
-import { authorizerIn, template, unbundledStack } from './stacks.js';
+import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
 const orders = () => new HttpUrlIntegration('Orders', 'https://orders.example.com');
 
@@ -35,17 +35,19 @@ describe('HTTP API wiring', () => {
       }
     });
 
-    it('counts routes bound through defaultAuthorizer when deciding on $context.routeKey', () => {
+    it('ships routes bound through defaultAuthorizer in the route table, and moves one whose Deny would hit a proxy to a group of its own', () => {
       const stack = unbundledStack();
       const phantomToken = authorizerIn(stack);
       const api = new HttpApi(stack, 'Api', { defaultAuthorizer: phantomToken.httpAuthorizer });
-      api.addRoutes({ path: '/a/{id}', methods: [HttpMethod.GET], integration: orders() });
-      // Open to every token, and reached by the glob GET/a/* of GET /a/{id}, which needs admin.
-      api.addRoutes({ path: '/a/{id}/b', methods: [HttpMethod.GET], integration: orders() });
-      phantomToken.requireScopes('GET /a/{id}', ['admin']);
-      template(stack).hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-        IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
-      });
+      api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration: orders() });
+      // Its Deny GET/admin/* would also match proxy requests such as GET /admin/7/x: not in group 0.
+      api.addRoutes({ path: '/admin/{id}', methods: [HttpMethod.GET], integration: orders() });
+      phantomToken.requireScopes('GET /admin/{id}', ['admin']);
+      expect(routeTableOf(stack)).toEqual([
+        { routeKey: 'ANY /{proxy+}', scopes: [], group: 0 },
+        { routeKey: 'GET /admin/{id}', scopes: ['admin'], group: 1 },
+      ]);
+      template(stack).resourceCountIs('AWS::ApiGatewayV2::Authorizer', 2);
     });
 
     it('keeps the token as the only identity source when the default-guarded routes need the same scopes', () => {

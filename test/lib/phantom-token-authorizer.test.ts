@@ -1,5 +1,5 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Cors, HttpIntegration, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, MappingValue, ParameterMapping } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -9,7 +9,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { IntrospectionResponseType } from '../../lib/index.js';
-import { authorizerIn, template, unbundledStack } from './stacks.js';
+import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
 const backend = (stack: Stack) =>
   new LambdaFunction(stack, 'Backend', {
@@ -55,7 +55,7 @@ describe('the authorizer function', () => {
           NEGATIVE_CACHE_TTL_SECONDS: '0',
           INTROSPECTION_TIMEOUT_MS: '1500',
           SECRET_REFRESH_SECONDS: '300',
-          ROUTE_SCOPES: '{}',
+          ROUTE_TABLE_FILE: '/opt/phantom-token/route-table.json',
         },
       },
     });
@@ -182,11 +182,11 @@ describe('HTTP API', () => {
       IdentitySource: ['$request.header.Authorization'],
       AuthorizerResultTtlInSeconds: 300,
     });
-    t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({ ROUTE_SCOPES: JSON.stringify({ 'GET /orders': ['read'], 'POST /orders': ['write'] }) }),
-      },
-    });
+    expect(routeTableOf(stack)).toEqual([
+      { routeKey: 'GET /orders', scopes: ['read'], group: 0 },
+      { routeKey: 'POST /orders', scopes: ['write'], group: 0 },
+    ]);
+    t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
   });
 
   it('keeps the token as the only identity source when all routes need the same scopes', () => {
@@ -199,16 +199,56 @@ describe('HTTP API', () => {
     template(stack).hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { IdentitySource: ['$request.header.Authorization'] });
   });
 
-  it('counts a protected route without declared scopes as different from a scoped one', () => {
+  it('ships every route bound to its authorizers in the table, with or without scopes, and keeps one cached answer where the globs allow it', () => {
     const stack = unbundledStack();
     const api = new HttpApi(stack, 'Api');
     const authorizer = authorizerIn(stack);
     const integration = new HttpUrlIntegration('Orders', 'https://orders.example.com');
     authorizer.addHttpRoutes(api, { path: '/a/{id}', methods: [HttpMethod.GET], integration, scopes: ['admin'] });
     api.addRoutes({ path: '/a/{id}/b', methods: [HttpMethod.GET], integration, authorizer: authorizer.httpRouteAuthorizer(api) });
-    template(stack).hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
+    template(stack).hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { IdentitySource: ['$request.header.Authorization'] });
+    expect(routeTableOf(stack)).toEqual([
+      { routeKey: 'GET /a/{id}', scopes: ['admin'], group: 0 },
+      { routeKey: 'GET /a/{id}/b', scopes: [], group: 0 },
+    ]);
+  });
+
+  it('gives a route that cannot share the cached answer (a proxy beside a scoped route under it) an authorizer of its own group, keyed by the token alone', () => {
+    const stack = unbundledStack();
+    const api = new HttpApi(stack, 'Api');
+    const authorizer = authorizerIn(stack);
+    const integration = new HttpUrlIntegration('Orders', 'https://orders.example.com');
+    authorizer.addHttpRoutes(api, { path: '/{proxy+}', integration });
+    authorizer.addHttpRoutes(api, { path: '/admin/users/{id}', methods: [HttpMethod.GET], integration, scopes: ['admin'] });
+    const t = template(stack);
+    const authorizers = t.findResources('AWS::ApiGatewayV2::Authorizer');
+    expect(Object.values(authorizers).map((resource) => [resource.Properties.Name, resource.Properties.IdentitySource])).toEqual([
+      ['PhantomToken-phantom-token', ['$request.header.Authorization']],
+      ['PhantomToken-phantom-token-g1', ['$request.header.Authorization']],
+    ]);
+    const [, second] = Object.keys(authorizers);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /admin/users/{id}', AuthorizerId: { Ref: second } });
+    t.resourceCountIs('AWS::Lambda::Permission', 2);
+    expect(routeTableOf(stack).map(({ routeKey, group }) => [routeKey, group])).toEqual([
+      ['ANY /{proxy+}', 0],
+      ['GET /admin/users/{id}', 1],
+    ]);
+    Annotations.fromStack(stack).hasInfo('/Test/Api', Match.stringLikeRegexp('answered by 2 authorizers \\(group 0, group 1\\)'));
+  });
+
+  it('fails synthesis on scopes declared for a route no authorizer of it guards, naming the nearest route keys', () => {
+    const stack = unbundledStack();
+    const api = new HttpApi(stack, 'Api');
+    const authorizer = authorizerIn(stack);
+    authorizer.addHttpRoutes(api, {
+      path: '/orders/{id}',
+      methods: [HttpMethod.GET],
+      integration: new HttpUrlIntegration('Orders', 'https://orders.example.com'),
     });
+    authorizer.requireScopes('GET /orders/{orderId}', ['orders:read']);
+    expect(() => template(stack)).toThrow(
+      /declared for route GET \/orders\/\{orderId\}, which no route behind this authorizer has; nearest route keys: GET \/orders\/\{id\}/,
+    );
   });
 
   it('maps the JWT into x-phantom-jwt with overwrite for HTTP integrations, keeping their own mappings', () => {

@@ -2,7 +2,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Cors, HttpIntegration, LambdaIntegration, ResponseType, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { authorizerIn, template, unbundledStack } from './stacks.js';
+import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
 const backend = () => new HttpIntegration('https://orders.example.com', { proxy: true });
 const CORS_HEADERS = { 'Access-Control-Allow-Origin': "'*'", 'Access-Control-Allow-Headers': "'Authorization,Content-Type'" };
@@ -196,7 +196,7 @@ describe('REST API wiring', () => {
     });
   });
 
-  describe('one cached answer per token (#10)', () => {
+  describe('one cached answer per token and group (#10, #20)', () => {
     it('caches by the Authorization header alone when the globs of its methods separate them, whatever their scopes', () => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
@@ -205,31 +205,36 @@ describe('REST API wiring', () => {
       phantomToken.addRestMethod(orders, 'GET', backend(), { scopes: ['read'] });
       phantomToken.addRestMethod(orders, 'POST', backend(), { scopes: ['write'] });
       phantomToken.addRestMethod(orders.addResource('{id}'), 'DELETE', backend(), { scopes: ['admin'] });
-      const t = template(stack);
-      t.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization' });
-      t.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ ROUTE_POLICY: JSON.stringify({ perRoute: [], anyExcept: {} }) }) },
-      });
-      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cached per route'))).toEqual([]);
-    });
-
-    it('caches per method and resource, with a warning naming the methods, when a glob reaches a method that needs other scopes', () => {
-      const stack = unbundledStack();
-      const api = new RestApi(stack, 'Api');
-      const phantomToken = authorizerIn(stack);
-      const order = api.root.addResource('orders').addResource('{id}');
+      const order = orders.addResource('{order}');
       phantomToken.addRestMethod(order, 'GET', backend(), { scopes: ['read'] });
       phantomToken.addRestMethod(order.addResource('items'), 'GET', backend(), { scopes: ['items'] });
       const t = template(stack);
-      t.hasResourceProperties('AWS::ApiGateway::Authorizer', {
-        IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
-      });
-      t.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ ROUTE_POLICY: JSON.stringify({ perRoute: ['*'], anyExcept: {} }) }) },
-      });
-      Annotations.fromStack(stack).hasWarning(
+      t.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+      t.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization' });
+      expect(routeTableOf(stack).every(({ group }) => group === 0)).toBe(true);
+      expect(Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('answered by'))).toEqual([]);
+    });
+
+    it('moves a method whose Deny would hit a proxy method to the authorizer of its own group, and says why at synth', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      const phantomToken = authorizerIn(stack);
+      phantomToken.addRestMethod(api.root.addResource('{proxy+}'), 'ANY', backend());
+      const user = api.root.addResource('admin').addResource('{id}');
+      phantomToken.addRestMethod(user, 'GET', backend(), { scopes: ['admin'] });
+      const t = template(stack);
+      const authorizers = t.findResources('AWS::ApiGateway::Authorizer');
+      expect(Object.values(authorizers).map((resource) => [resource.Properties.Name, resource.Properties.IdentitySource])).toEqual([
+        ['PhantomToken-phantom-token', 'method.request.header.Authorization'],
+        ['PhantomToken-phantom-token-g1', 'method.request.header.Authorization'],
+      ]);
+      const [, second] = Object.keys(authorizers);
+      t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: second } });
+      Annotations.fromStack(stack).hasInfo(
         '/Test/Api',
-        Match.stringLikeRegexp('GET /orders/\\{id\\} \\(glob GET/orders/\\*\\) also matches requests of GET /orders/\\{id\\}/items'),
+        Match.stringLikeRegexp(
+          'GET /admin/\\{id\\} is reached by the Allow of ANY /\\{proxy\\+\\}, and its Deny would also match requests of ANY /\\{proxy\\+\\}',
+        ),
       );
     });
 
@@ -239,19 +244,9 @@ describe('REST API wiring', () => {
       const phantomToken = authorizerIn(stack);
       const order = api.root.addResource('orders').addResource('{id}');
       phantomToken.addRestMethod(order, 'GET', backend(), { scopes: ['read'] });
-      // Undeclared, so open to every token, and reached by the glob GET/orders/* of GET /orders/{id}.
       order.addResource('items').addMethod('GET', backend(), { authorizer: phantomToken.restAuthorizer(api) });
-      template(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
-        IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
-      });
-
-      const other = unbundledStack();
-      const otherApi = new RestApi(other, 'Api');
-      const otherToken = authorizerIn(other);
-      const otherOrder = otherApi.root.addResource('orders').addResource('{id}');
-      otherToken.addRestMethod(otherOrder, 'GET', backend(), { scopes: ['read'] });
-      otherOrder.addResource('items').addMethod('GET', backend());
-      template(other).hasResourceProperties('AWS::ApiGateway::Authorizer', { IdentitySource: 'method.request.header.Authorization' });
+      order.addResource('notes').addMethod('GET', backend());
+      expect(routeTableOf(stack).map(({ routeKey }) => routeKey)).toEqual(['GET /orders/{id}', 'GET /orders/{id}/items']);
     });
   });
 });

@@ -6,6 +6,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../bin/sample-app.js';
+import { routeTableOf } from './stacks.js';
 
 describe('the sample app', () => {
   // The one test that bundles for real: the authorizer with the project's own esbuild, no Docker.
@@ -30,11 +31,11 @@ describe('the sample app', () => {
   it('has GET /echo (read), POST /echo (write), GET /backend (read) and GET /public (no token) on both APIs, with the URLs as outputs', () => {
     const { stack } = createSampleApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
     const t = Template.fromStack(stack);
-    t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: { ROUTE_SCOPES: JSON.stringify({ 'GET /backend': ['read'], 'GET /echo': ['read'], 'POST /echo': ['write'] }) },
-      },
-    });
+    expect(routeTableOf(stack)).toEqual([
+      { routeKey: 'GET /backend', scopes: ['read'], group: 0 },
+      { routeKey: 'GET /echo', scopes: ['read'], group: 0 },
+      { routeKey: 'POST /echo', scopes: ['write'], group: 0 },
+    ]);
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /echo', AuthorizationType: 'CUSTOM' });
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /echo', AuthorizationType: 'CUSTOM' });
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /public', AuthorizationType: 'NONE' });
@@ -92,7 +93,7 @@ describe('the sample app', () => {
       });
       const variables = Object.values(fns)
         .map((fn) => fn.Properties.Environment.Variables)
-        .find((v) => v.ROUTE_SCOPES === undefined);
+        .find((v) => v.ROUTE_TABLE_FILE === undefined);
       return { JWKS_URI: variables.JWKS_URI, ISSUER: variables.ISSUER };
     };
     expect(jwks({ jwksUri: 'https://idp.example.org/jwks', issuer: 'https://idp.example.org' })).toEqual({

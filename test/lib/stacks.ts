@@ -1,5 +1,7 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack, Stage } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PhantomTokenAuthorizer, type PhantomTokenAuthorizerProps } from '../../lib/index.js';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -25,4 +27,30 @@ export function authorizerIn(stack: Stack, props: Partial<PhantomTokenAuthorizer
 
 export function template(stack: Stack): Template {
   return Template.fromStack(stack);
+}
+
+/** One route of the table the construct ships with its function (lambda/routes/route-table.ts). */
+export interface ShippedRoute {
+  readonly routeKey: string;
+  readonly scopes: readonly string[];
+  readonly group: number | 'route';
+}
+
+/**
+ * The route table of the stack's authorizer function, as synthesized: the file in the function's
+ * route-table layer (its asset, staged in the app's cloud assembly).
+ */
+export function routeTableOf(stack: Stack): ShippedRoute[] {
+  const layers = Template.fromStack(stack).findResources('AWS::Lambda::LayerVersion', {
+    Properties: { Description: Match.stringLikeRegexp('^Phantom token route table') },
+  });
+  const [layer, more] = Object.values(layers);
+  if (layer === undefined || more !== undefined) throw new Error(`expected one route-table layer in ${stack.node.path}`);
+  const assetDir = `asset.${(layer.Properties.Content.S3Key as string).replace(/\.zip$/, '')}`;
+  const file = join(Stage.of(stack)?.outdir ?? '', assetDir, 'phantom-token', 'route-table.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { routes: ShippedRoute[] }).routes.map(({ routeKey, scopes, group }) => ({
+    routeKey,
+    scopes,
+    group,
+  }));
 }
