@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionLog } from '../../lambda/decision-log.js';
 import { metricsSettings } from '../../lambda/emf.js';
@@ -51,6 +54,10 @@ describe('the construct watches the metrics the function writes', () => {
     await authorizer(httpApiEvent(`Bearer ${read}`)); // allow, miss (and this process's cold start)
     await authorizer(httpApiEvent(`Bearer ${read}`)); // allow, hit
     await authorizer(httpApiEvent(`Bearer ${read}`, 'POST /echo')); // insufficient_scope, hit
+    await authorizer(httpApiEvent(`Bearer ${read}`, 'PURGE /echo')); // unknown_method, hit
+    const table = join(mkdtempSync(join(tmpdir(), 'metrics-table-')), 'route-table.json');
+    writeFileSync(table, JSON.stringify({ version: 1, routes: [] }));
+    await peers.authorizer({ ...metricsEnv, ROUTE_SCOPES: '', ROUTE_TABLE_FILE: table })(httpApiEvent(`Bearer ${read}`)); // unknown_route
     await authorizer(httpApiEvent('Bearer not-a-token-the-server-issued')); // inactive, miss
     await authorizer(httpApiEvent('Bearer not-a-token-the-server-issued')); // inactive, negative
     await authorizer(httpApiEvent(undefined)); // missing

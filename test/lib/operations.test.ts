@@ -63,9 +63,14 @@ describe('alarms', () => {
       .filter(([, kind]) => kind === 'invalid_token')
       .map(([reason]) => reason);
     expect(invalidTokenReasons).toEqual(expect.arrayContaining(['missing', 'not_bearer', 'malformed', 'too_long', 'inactive']));
-    // Every deny is an invalid token but insufficient_scope, so "deny - insufficient_scope" counts
-    // them with 2 metrics, whatever their number (a metric-math alarm may reference 10 at most).
-    expect(Object.keys(DENY_REASONS).filter((reason) => !invalidTokenReasons.includes(reason))).toEqual(['insufficient_scope']);
+    // Every deny is an invalid token but the three that say the token cannot be used here (scopes,
+    // a route or method the function does not know), so "deny - those" counts them with 4 metrics,
+    // whatever their number (a metric-math alarm may reference 10 at most).
+    expect(Object.keys(DENY_REASONS).filter((reason) => !invalidTokenReasons.includes(reason))).toEqual([
+      'insufficient_scope',
+      'unknown_route',
+      'unknown_method',
+    ]);
     expect(invalidTokenReasons.length).toBeGreaterThan(10);
     for (const alarm of templateAlarms(template(stack))) expect(alarm.metrics.length).toBeLessThanOrEqual(10);
     expect(read).toEqual([
@@ -75,10 +80,12 @@ describe('alarms', () => {
       { threshold: 1000, expression: undefined, metrics: [`PhantomToken totalMs {${service}} p99`] },
       {
         threshold: 100,
-        expression: 'FILL(deny, 0) - FILL(m0, 0)',
+        expression: 'FILL(deny, 0) - FILL(m0, 0) - FILL(m1, 0) - FILL(m2, 0)',
         metrics: [
           `PhantomToken Decisions {"outcome":"deny",${service}} Sum`,
           `PhantomToken Decisions {"reason":"insufficient_scope",${service}} Sum`,
+          `PhantomToken Decisions {"reason":"unknown_route",${service}} Sum`,
+          `PhantomToken Decisions {"reason":"unknown_method",${service}} Sum`,
         ],
       },
     ]);

@@ -234,6 +234,7 @@ interface Ledger {
  * `Authorization` header the event carries), so a wrong decision can be shown with its policy.
  */
 function countingRunner(fn: LocalFunction, ledgers: Map<string, Ledger>): LambdaRunner {
+  // The peers' default ROUTE_SCOPES would clash with the table (the function refuses both): the template sets none.
   const handler = peers.authorizer({ ...fn.environment, CLIENT_CREDENTIALS_SECRET: peers.secretArn, ROUTE_SCOPES: '' });
   return {
     invoke: async (event: { headers?: Record<string, string> }) => {
