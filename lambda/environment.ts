@@ -147,6 +147,18 @@ export const DECISION_BUDGET_EXTRA_MS = 500;
  */
 export const NOT_BEFORE_SKEW_SECONDS = 60;
 
+/**
+ * The largest policy document the function returns, in bytes of JSON. API Gateway documents no
+ * limit for authorizer answers; authorizer policies that grew past IAM's policy size have been
+ * reported to fail every request. The construct plans the table so that no token's policy exceeds
+ * {@link POLICY_BUDGET_BYTES} at its prefix bound (lib/route-table-plan.ts; the answers: lambda/routes/policy-answer.ts); this is the function's
+ * own last check. The context (the JWT, as the identity server made it) comes on top.
+ */
+export const MAX_POLICY_BYTES = 8_192;
+
+/** The most a policy document may take in the construct's plan, counting each resource's ARN prefix at its bound. */
+export const POLICY_BUDGET_BYTES = 7_680;
+
 /** RFC 6749 §3.3 scope-token: one or more of %x21 / %x23-5B / %x5D-7E. */
 export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 

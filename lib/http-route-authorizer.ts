@@ -2,6 +2,7 @@ import { Annotations, Aspects, type Duration, Lazy, Names, Stack, Token } from '
 import {
   AuthorizerPayloadVersion,
   CfnRoute,
+  CfnStage,
   HttpAuthorizer,
   HttpAuthorizerType,
   type HttpRouteAuthorizerBindOptions,
@@ -14,7 +15,7 @@ import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
-import { groupSuffix, type RouteTablePlanner } from './route-table-plan.js';
+import { apiPrefixBytes, groupSuffix, type RouteTablePlanner } from './route-table-plan.js';
 
 /** What the HTTP API wiring needs of the construct. */
 export interface HttpWiringContext {
@@ -104,7 +105,17 @@ export class HttpAuthorizerWiring {
     routePolicy.addApi(() => {
       // Route keys are read at synth time: bind() runs before the route's CfnRoute exists.
       const guardedRouteKeys = protectedRoutes.map((route) => (route.node.defaultChild as CfnRoute).routeKey);
-      return { name, guardedRouteKeys, allRouteKeys: new Set([...routeKeysOf(httpApi), ...guardedRouteKeys]), lookup: 'http' };
+      const stages = httpApi.node.findAll().filter((node): node is CfnStage => node instanceof CfnStage);
+      return {
+        name,
+        guardedRouteKeys,
+        allRouteKeys: new Set([...routeKeysOf(httpApi), ...guardedRouteKeys]),
+        lookup: 'http',
+        prefixBytes: apiPrefixBytes(
+          httpApi,
+          stages.map((stage) => stage.stageName),
+        ),
+      };
     });
     const scope = new Construct(httpApi, childIdFor(httpApi, this.owner));
     const authorizers = new Map<number | 'route', HttpAuthorizer>();

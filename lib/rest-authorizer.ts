@@ -3,6 +3,7 @@ import {
   AuthorizationType,
   CfnGatewayResponse,
   type CfnMethod,
+  CfnStage,
   GatewayResponse,
   IdentitySource,
   type Integration,
@@ -18,7 +19,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { childIdFor } from './http-route-authorizer.js';
 import { JwtForwardingRestIntegration } from './jwt-forwarding.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
-import { groupSuffix, type RouteTablePlanner } from './route-table-plan.js';
+import { apiPrefixBytes, groupSuffix, type RouteTablePlanner } from './route-table-plan.js';
 
 /** Options of {@link PhantomTokenAuthorizer.addRestMethod}. */
 export interface PhantomTokenRestMethodOptions {
@@ -121,6 +122,10 @@ export class RestAuthorizerWiring {
         guardedRouteKeys: guarded,
         allRouteKeys: new Set([...methodsOf(restApi).map(({ routeKey }) => routeKey), ...twins]),
         lookup: 'rest',
+        prefixBytes: apiPrefixBytes(
+          restApi,
+          restApi.node.findAll().flatMap((node) => (node instanceof CfnStage ? [node.stageName] : [])),
+        ),
       };
     });
     const authorizers = new Map<number | 'route', RequestAuthorizer>([[0, authorizer]]);

@@ -1,4 +1,6 @@
-import { POLICY_BUDGET_BYTES } from '../lambda/routes/policy-answer.js';
+import { Stack, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { POLICY_BUDGET_BYTES } from '../lambda/environment.js';
 import {
   colonVariants,
   globMeetsRoute,
@@ -9,7 +11,7 @@ import {
   splitRouteKey,
   trailingSlashGlob,
 } from '../lambda/routes/route-patterns.js';
-import { ROUTE_TABLE_VERSION, type TableRoute } from '../lambda/routes/route-table.js';
+import { ROUTE_TABLE_VERSION, type TableRoute } from '../lambda/routes/route-table-format.js';
 
 /** One API as the plan sees it. */
 export interface PlannedApi {
@@ -21,6 +23,11 @@ export interface PlannedApi {
   readonly allRouteKeys: ReadonlySet<string>;
   /** How events name routes: `http` (payload 2.0: the route) or `rest` (the method and resource, `ANY /x` as `GET /x`). */
   readonly lookup: 'http' | 'rest';
+  /**
+   * The longest `arn:…:api-id/stage/` prefix of this API's request ARNs, in bytes ({@link arnPrefixBytes}).
+   * @default PREFIX_BOUND_BYTES
+   */
+  readonly prefixBytes?: number;
 }
 
 /** A group's answer may not list this route's Deny: why it left the group. */
@@ -52,13 +59,24 @@ export interface RouteTablePlan {
 export const MAX_SHARED_GROUPS = 7;
 
 /**
- * Bytes a resource's `arn:…:api-id/stage/` prefix is counted at: partition `aws-us-gov`, a
- * 14-character region and a 16-character stage name (67 bytes and the stage name). A longer
- * prefix takes from the 1 KiB the function's own limit (MAX_ANSWER_BYTES) leaves for the
- * principal and the context (the JWT), never a larger answer: past that limit the function fails
- * the request (500) rather than answer.
+ * Bytes a resource's `arn:…:api-id/stage/` prefix is counted at when the API's partition, region,
+ * account or stage names are not known at synth: `aws-us-gov`, a 14-character region, a
+ * 16-character stage name. A longer prefix (a longer stage name) takes from the room the
+ * function's own limit (MAX_POLICY_BYTES) leaves; past that limit the function fails the request
+ * (500) rather than answer.
  */
 export const PREFIX_BOUND_BYTES = 83;
+
+/**
+ * The bytes of an API's `arn:{partition}:execute-api:{region}:{account}:{api-id}/{stage}/` prefix:
+ * each part as given when known at synth, else at its longest (API ids are 10 characters).
+ */
+export function arnPrefixBytes(region: string | undefined, account: string | undefined, stageNames: readonly string[]): number {
+  const partition =
+    region === undefined ? 'aws-us-gov' : region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+  const stage = stageNames.length === 0 ? 16 : Math.max(...stageNames.map((name) => name.length));
+  return `arn:${partition}:execute-api:`.length + (region?.length ?? 14) + 1 + (account?.length ?? 12) + 1 + 10 + 1 + stage + 1;
+}
 
 /** A policy document's bytes besides its resources: statements, version, principal. */
 const POLICY_OVERHEAD_BYTES = 256;
@@ -171,7 +189,8 @@ export function planRouteTable(declarations: ReadonlyMap<string, readonly string
   const conflicts = new Map<string, RouteConflict[]>();
   for (const key of keys) {
     const holders = apis.filter((api) => api.guardedRouteKeys.includes(key));
-    const size = (tableRoutes.get(key)?.deny ?? []).reduce((sum, glob) => sum + PREFIX_BOUND_BYTES + glob.length + 3, 0);
+    const prefix = Math.max(...holders.map((api) => api.prefixBytes ?? PREFIX_BOUND_BYTES));
+    const size = (tableRoutes.get(key)?.deny ?? []).reduce((sum, glob) => sum + prefix + glob.length + 3, 0);
     let placed: number | 'route' = 'route';
     for (let group = 0; group < MAX_SHARED_GROUPS && placed === 'route'; group += 1) {
       if ((bytes.get(group) ?? POLICY_OVERHEAD_BYTES) + size > POLICY_BUDGET_BYTES) continue;
@@ -282,6 +301,14 @@ function ambiguousRestLookups(apis: readonly PlannedApi[]): string[] {
     }
   }
   return errors;
+}
+
+/** The ARN prefix bound of an API (its stack's region and account, the stage names found in its scope). */
+export function apiPrefixBytes(api: IConstruct, stageNames: readonly (string | undefined)[]): number {
+  const stack = Stack.of(api);
+  const known = (value: string) => (Token.isUnresolved(value) ? undefined : value);
+  const names = stageNames.filter((name): name is string => name !== undefined && !Token.isUnresolved(name));
+  return arnPrefixBytes(known(stack.region), known(stack.account), names.length === stageNames.length ? names : []);
 }
 
 /** The id and name suffix of a group's authorizer: none for group 0, `G1` …, `PerRoute`. */

@@ -1,20 +1,9 @@
 import type { AuthorizerContext, PolicyResponse } from '../authorizer-response.js';
+import { MAX_POLICY_BYTES } from '../environment.js';
 import { AuthorizerEventInvalidError, ConfigurationInvalidError } from '../errors.js';
 import { colonVariants, globMatches, HTTP_METHODS, routeGlobs, trailingSlashGlob } from './route-patterns.js';
 import type { RouteScopes } from './route-scopes.js';
 import type { RouteTable, TableRoute } from './route-table.js';
-
-/**
- * The largest policy document the function returns, in bytes of JSON. API Gateway documents no
- * limit for authorizer answers; authorizer policies that grew past IAM's policy size have been
- * reported to fail every request. The construct plans the table so that no token's policy exceeds
- * {@link POLICY_BUDGET_BYTES} at its prefix bound (lib/route-table-plan.ts); this is the function's
- * own last check. The context (the JWT, as the identity server made it) comes on top.
- */
-export const MAX_POLICY_BYTES = 8_192;
-
-/** The most a policy document may take in the construct's plan, counting each resource's ARN prefix at its bound. */
-export const POLICY_BUDGET_BYTES = 7_168;
 
 /** What the answer needs to know about the token and the request. */
 export interface PolicyAnswerInput {
@@ -66,7 +55,8 @@ export function scopesAnswer(routes: RouteScopes, input: PolicyAnswerInput): Pol
     const globs = new Set<string>();
     for (const [routeKey, scopes] of routes) {
       if (scopes.every((scope) => input.granted.includes(scope))) continue;
-      for (const glob of routeGlobs(routeKey, declaredMethods(routes, routeKey))) for (const spelling of spellings(glob)) globs.add(spelling);
+      for (const glob of routeGlobs(routeKey, declaredMethods(routes, routeKey)))
+        for (const spelling of spellings(glob)) globs.add(spelling);
     }
     return { allow: EVERY_METHOD, deny: [...globs].sort() };
   });

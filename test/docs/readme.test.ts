@@ -42,7 +42,10 @@ describe('the README is the tested code and the whole contract', () => {
       ...Object.entries(example.durations).map(([prop, [factory, amount]]) => `${snakeCase(prop)}=Duration.${factory}(${amount}),`),
       `path="${example.route.path}",`,
       `methods=[HttpMethod.${example.route.method}],`,
-      `integration=HttpUrlIntegration(${example.route.integration.map((arg) => `"${arg}"`).join(', ')}),`,
+      `orders = HttpUrlIntegration(${example.route.integration.map((arg) => `"${arg}"`).join(', ')})`,
+      'integration=orders,',
+      `methods=[HttpMethod.${example.ownRoute.method}],`,
+      'authorizer=phantom_token.http_route_authorizer(api),',
       `scopes=${JSON.stringify(example.route.scopes)},`,
       `phantom_token.require_scopes("${example.requireScopes[0]}", ${JSON.stringify(example.requireScopes[1])})`,
     ];

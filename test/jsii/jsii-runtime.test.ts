@@ -38,6 +38,7 @@ let work: string;
 let client: JsiiRuntimeClient;
 const loaded: Record<string, number> = {};
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+let outdirOf: string;
 let routeRefs: unknown;
 let jwtHeaderName: unknown;
 let invalidPropsError: unknown;
@@ -103,10 +104,19 @@ beforeAll(async () => {
       scopes: example.route.scopes,
     }),
   ]);
+  await client.invoke(api, 'addRoutes', [
+    struct('aws-cdk-lib.aws_apigatewayv2.AddRoutesOptions', {
+      path: example.ownRoute.path,
+      methods: [enumMember('aws-cdk-lib.aws_apigatewayv2.HttpMethod', example.ownRoute.method)],
+      integration: await client.invoke(phantomToken, 'forwardJwt', [integration]),
+      authorizer: await client.invoke(phantomToken, 'httpRouteAuthorizer', [api]),
+    }),
+  ]);
   await client.invoke(phantomToken, 'requireScopes', [...example.requireScopes]);
   jwtHeaderName = await client.get(phantomToken, 'jwtHeaderName');
   await client.invoke(app as ObjRef, 'synth');
   template = JSON.parse(readFileSync(join(outdir, 'OrdersApi.template.json'), 'utf8'));
+  outdirOf = outdir;
 
   invalidPropsError = await client
     .create('cdk-phantom-token.PhantomTokenAuthorizer', [
@@ -170,17 +180,26 @@ describe('the construct driven through the jsii runtime, as a Python, Java, .NET
       AuthorizerResultTtlInSeconds: 30,
     });
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map((route) => route.Properties);
-    expect(routes).toEqual([expect.objectContaining({ RouteKey: 'GET /orders', AuthorizationType: 'CUSTOM' })]);
+    expect(routes).toEqual([
+      expect.objectContaining({ RouteKey: 'GET /orders', AuthorizationType: 'CUSTOM' }),
+      expect.objectContaining({ RouteKey: 'POST /orders', AuthorizationType: 'CUSTOM' }),
+    ]);
     const [integration] = resourcesOf('AWS::ApiGatewayV2::Integration');
     expect(integration?.Properties.RequestParameters).toEqual({ 'overwrite:header.x-phantom-jwt': '$context.authorizer.jwt' });
     expect(jwtHeaderName).toBe('x-phantom-jwt');
   });
 
-  it('hands the scopes of addHttpRoutes and requireScopes to the function', (context) => {
+  it('hands the routes and scopes of addHttpRoutes and requireScopes to the function in its route table', (context) => {
     if (skipReason !== undefined) return context.skip(skipReason);
-    const [fn] = resourcesOf('AWS::Lambda::Function');
-    const variables = (fn?.Properties.Environment as { Variables: Record<string, string> } | undefined)?.Variables;
-    expect(JSON.parse(variables?.ROUTE_SCOPES ?? 'null')).toEqual({ 'GET /orders': ['orders:read'], 'POST /orders': ['orders:write'] });
+    const [layer] = resourcesOf('AWS::Lambda::LayerVersion');
+    const assetDir = `asset.${String((layer?.Properties.Content as { S3Key: string }).S3Key).replace(/\.zip$/, '')}`;
+    const table = JSON.parse(readFileSync(join(outdirOf, assetDir, 'phantom-token', 'route-table.json'), 'utf8')) as {
+      routes: { routeKey: string; scopes: string[] }[];
+    };
+    expect(table.routes.map(({ routeKey, scopes }) => [routeKey, scopes])).toEqual([
+      ['GET /orders', ['orders:read']],
+      ['POST /orders', ['orders:write']],
+    ]);
   });
 
   it("reports invalid props to the calling language as a runtime error carrying the construct's message", (context) => {

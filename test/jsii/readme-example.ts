@@ -23,6 +23,8 @@ export const README_EXAMPLE = {
     integration: ['Orders', 'https://orders.internal.example.com/orders'],
     scopes: ['orders:read'],
   },
+  /** A route added with aws-cdk-lib's own addRoutes, guarded by the construct's authorizer; its scopes declared with requireScopes. */
+  ownRoute: { path: '/orders', method: 'POST' },
   requireScopes: ['POST /orders', ['orders:write']],
 } as const;
 

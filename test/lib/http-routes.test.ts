@@ -1,9 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { HttpIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { describe, expect, it } from 'vitest';
 import { JwtForwardingHttpIntegrations } from '../../lib/jwt-forwarding.js';
-import { authorizerIn, template, unbundledStack } from './stacks.js';
+import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
 const FORWARD = { 'overwrite:header.x-phantom-jwt': '$context.authorizer.jwt' };
 const REMOVE = { 'remove:header.x-phantom-jwt': '' };
@@ -103,8 +104,7 @@ describe('addHttpRoutes integrations', () => {
     expect(resourceCount(t)).toBeLessThan(80);
   });
 
-  // enabled once the route table leaves the environment (#20)
-  it.skip('synthesizes 300 scoped routes sharing one integration into one stack of fewer than 500 resources', () => {
+  it('synthesizes 300 scoped routes sharing one integration into one stack of fewer than 500 resources, the environment within 4 KB', () => {
     const stack = unbundledStack();
     const phantomToken = authorizerIn(stack);
     const api = new HttpApi(stack, 'Api');
@@ -121,6 +121,33 @@ describe('addHttpRoutes integrations', () => {
     t.resourceCountIs('AWS::ApiGatewayV2::Route', 300);
     t.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
     expect(resourceCount(t)).toBeLessThan(500);
+    const table = routeTableOf(stack);
+    expect(table).toHaveLength(300);
+    // Every route in a shared group (the answers fit), one authorizer per group.
+    const groups = new Set(table.map(({ group }) => group));
+    expect([...groups].every((group) => group !== 'route')).toBe(true);
+    t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', groups.size);
+    const [fn] = Object.values(t.findResources('AWS::Lambda::Function'));
+    expect(JSON.stringify(fn?.Properties.Environment.Variables).length).toBeLessThan(4_096);
+  });
+
+  it('synthesizes a 300-method REST API (100 resources × GET, PUT, DELETE, each its own scope) into one stack of fewer than 500 resources', () => {
+    const stack = unbundledStack();
+    const phantomToken = authorizerIn(stack);
+    const api = new RestApi(stack, 'Api');
+    const items = api.root.addResource('items');
+    const integration = new HttpIntegration('https://catalog.internal.example.com');
+    for (let i = 0; i < 100; i++) {
+      const resource = items.addResource(`r${i}`);
+      for (const method of ['GET', 'PUT', 'DELETE'])
+        phantomToken.addRestMethod(resource, method, integration, { scopes: [`items:${method.toLowerCase()}${i}`] });
+    }
+    const t = template(stack);
+    t.resourceCountIs('AWS::ApiGateway::Method', 300);
+    expect(resourceCount(t)).toBeLessThan(500);
+    const table = routeTableOf(stack);
+    expect(table).toHaveLength(300);
+    expect(table.every(({ group }) => group !== 'route')).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { POLICY_BUDGET_BYTES } from '../../lambda/routes/policy-answer.js';
+import { POLICY_BUDGET_BYTES } from '../../lambda/environment.js';
 import { MAX_SHARED_GROUPS, type PlannedApi, planRouteTable } from '../../lib/route-table-plan.js';
 
 const api = (name: string, guarded: string[], others: string[] = [], lookup: 'http' | 'rest' = 'http'): PlannedApi => ({
