@@ -124,31 +124,29 @@ export function planRouteTable(declarations: ReadonlyMap<string, readonly string
     });
   }
 
-  // Pair relations per API, memoized: "c's Allow reaches u" and "u's Deny hits c".
+  /**
+   * Whether a canonical glob of route `a` matches a request API Gateway sends to route `b` of this
+   * API (memoized). A literal route's canonical glob matches its own requests only; trailing-slash
+   * spellings are left out: an Allow lists one only where no other route could receive it, and a
+   * Deny that also matched another route's `/x/` could at worst deny it (fail closed).
+   */
   const memo = new Map<string, boolean>();
-  const cached = (key: string, compute: () => boolean) => {
-    const known = memo.get(key);
-    if (known !== undefined) return known;
-    const value = compute();
-    memo.set(key, value);
-    return value;
+  const meets = (api: PlannedApi, a: string, b: string) => {
+    const key = `${api.name}\n${a}\n${b}`;
+    let known = memo.get(key);
+    if (known === undefined) {
+      const own = isLiteralRoute(a) && api.allRouteKeys.has(a) ? a.replace(' ', '') : undefined;
+      known = (globs.get(a) ?? []).some((glob) => glob !== own && globMeetsRoute(glob, b, ownMethods(api, b)));
+      memo.set(key, known);
+    }
+    return known;
   };
-  const lacks = (u: string, c: string) => !scopes(u).every((scope) => scopes(c).includes(scope));
-  const reaches = (api: PlannedApi, c: string, u: string) =>
-    c !== u &&
-    lacks(u, c) &&
-    cached(`r\n${api.name}\n${c}\n${u}`, () => {
-      const own = isLiteralRoute(c) && api.allRouteKeys.has(c) ? c.replace(' ', '') : undefined;
-      return (globs.get(c) ?? []).some((glob) => glob !== own && globMeetsRoute(glob, u, ownMethods(api, u)));
-    });
-  const hits = (api: PlannedApi, u: string, c: string) =>
-    c !== u &&
-    lacks(u, c) &&
-    cached(`h\n${api.name}\n${u}\n${c}`, () => {
-      // A literal route's canonical glob: its own requests only. A trailing-slash spelling: at worst a wrong deny.
-      const own = isLiteralRoute(u) && api.allRouteKeys.has(u) ? u.replace(' ', '') : undefined;
-      return (globs.get(u) ?? []).some((glob) => glob !== own && globMeetsRoute(glob, c, ownMethods(api, c)));
-    });
+  /** A token may use `c` and not `u`. */
+  const lacks = (u: string, c: string) => u !== c && !scopes(u).every((scope) => scopes(c).includes(scope));
+  /** `c`'s Allow reaches a request of `u`, for a token that may use `c` and not `u`: `u` needs a Deny. */
+  const reaches = (api: PlannedApi, c: string, u: string) => lacks(u, c) && meets(api, c, u);
+  /** `u`'s Deny would also match a request of `c`, which a token lacking `u`'s scopes may use. */
+  const hits = (api: PlannedApi, u: string, c: string) => lacks(u, c) && meets(api, u, c);
   const deniable = (u: string) => (globs.get(u) ?? []).every((glob) => innerStarCount(glob) <= MAX_INNER_WILDCARDS);
 
   /** A group of one API: its routes, and those of them some other member's Allow reaches (they need a Deny). */
