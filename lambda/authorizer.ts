@@ -1,22 +1,22 @@
 import { hash } from 'node:crypto';
 import { type AuthorizerRequest, readAuthorizerEvent } from './authorizer-event.js';
 import { type AuthorizerContext, type AuthorizerResponse, denyInvalidToken, simpleAnswer } from './authorizer-response.js';
+import type { SecretReader } from './aws/secrets-manager.js';
 import { parseAuthorizationHeader } from './bearer-token.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
 import { type AuthorizerConfig, loadConfig } from './config.js';
-import { type DecisionLogLine, decisionLog, roundMs, writeStartupFailureLog } from './decision-log.js';
-import { metricsSettings } from './emf.js';
 import { CONTEXT_KEYS } from './environment.js';
 import { errorCode } from './errors.js';
 import { type ActiveToken, IntrospectionClient } from './introspection-client.js';
-import type { DenyReason } from './metrics-contract.js';
-import { createReplayStore } from './replay-store.js';
+import { type DecisionLogLine, decisionLog, roundMs, writeStartupFailureLog } from './observability/decision-log.js';
+import { metricsSettings } from './observability/emf.js';
+import type { DenyReason } from './observability/metrics-contract.js';
 import { denyStage, requestArn, scopesAnswer, tableAnswer } from './routes/policy-answer.js';
 import { HTTP_METHODS } from './routes/route-patterns.js';
 import { missingScopes, requiredScopes } from './routes/route-scopes.js';
 import { findRoute, type TableRoute } from './routes/route-table.js';
-import type { SecretReader } from './secrets-manager.js';
-import { type PresentedToken, SenderConstraints } from './sender-constraint.js';
+import { createReplayStore } from './sender-constraints/replay-store.js';
+import { type PresentedToken, SenderConstraints } from './sender-constraints/sender-constraint.js';
 import { TokenCache } from './token-cache.js';
 
 export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;

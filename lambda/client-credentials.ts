@@ -1,6 +1,6 @@
+import { type SecretReader, SecretsManagerReader } from './aws/secrets-manager.js';
 import { withTimeout } from './deadline.js';
 import { ClientCredentialsUnavailableError } from './errors.js';
-import { type SecretReader, SecretsManagerReader } from './secrets-manager.js';
 
 export interface ClientCredentials {
   readonly clientId: string;

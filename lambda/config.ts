@@ -9,7 +9,7 @@ import {
   RESPONSE_TYPES,
 } from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
-import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from './metrics-contract.js';
+import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from './observability/metrics-contract.js';
 import { parseRouteScopes, type RouteScopes } from './routes/route-scopes.js';
 import { type RouteTable, readRouteTableFile } from './routes/route-table.js';
 

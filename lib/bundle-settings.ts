@@ -17,7 +17,7 @@ export const AUTHORIZER_BUNDLE = {
   mainFields: ['module', 'main'],
   /**
    * Bundle everything: the bundle is tested as shipped. There is no AWS SDK to leave out: the two
-   * AWS calls (GetSecretValue, DynamoDB PutItem) are signed by the function (lambda/aws-json-client.ts).
+   * AWS calls (GetSecretValue, DynamoDB PutItem) are signed by the function (lambda/aws/aws-json-client.ts).
    */
   external: [] as string[],
 } as const;

@@ -3,7 +3,7 @@ import { Dashboard, GraphWidget, type IMetric, LogQueryWidget } from 'aws-cdk-li
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { CACHE_OUTCOMES, DENY_REASONS, OUTCOMES } from '../lambda/metrics-contract.js';
+import { CACHE_OUTCOMES, DENY_REASONS, OUTCOMES } from '../lambda/observability/metrics-contract.js';
 import type { DecisionMetrics } from './decision-metrics.js';
 
 /**

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IConstruct } from 'constructs';
 import { DEFAULTS } from '../lambda/environment.js';
-import { CACHE_OUTCOMES, DENY_REASONS, DIMENSIONS, ERROR_REASONS, METRICS } from '../lambda/metrics-contract.js';
+import { CACHE_OUTCOMES, DENY_REASONS, DIMENSIONS, ERROR_REASONS, METRICS } from '../lambda/observability/metrics-contract.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 
 /** The namespace and `service` dimension of a construct's metrics: the props, else the defaults (the service: the construct's path). */
@@ -12,7 +12,7 @@ export function metricsTarget(scope: IConstruct, props: PhantomTokenAuthorizerPr
 
 /**
  * The metrics the function's decision lines carry, as CloudWatch `Metric`s for alarms and the
- * dashboard: names, dimensions and reasons all come from `lambda/metrics-contract.ts`, the module
+ * dashboard: names, dimensions and reasons all come from `lambda/observability/metrics-contract.ts`, the module
  * the function writes them from.
  */
 export class DecisionMetrics {

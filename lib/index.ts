@@ -6,8 +6,10 @@
  * `props.ts` its props and `validate-props.ts` their synth-time checks; `authorizer-function.ts`
  * the function, its role, log group, secret and bundling; `introspection-response-type.ts` the enum
  * of `introspectionResponseType`; `http-route-authorizer.ts` and
- * `rest-authorizer.ts` the wiring into each kind of API; `jwt-forwarding.ts` the JWT's delivery
- * to integrations; `route-scope-registry.ts` the per-route scopes handed to the function;
+ * `rest-authorizer.ts` the wiring into each kind of API (`http-routes.ts`: `addHttpRoutes`);
+ * `jwt-forwarding.ts` the JWT's delivery to integrations; `route-scope-registry.ts` the per-route
+ * scopes, `route-table-plan.ts` the route table planned from them and the APIs' routes (groups,
+ * globs, the proof), `route-table-layer.ts` the table shipped with the function;
  * `decision-metrics.ts` the metrics of the function's decision lines, which `alarms.ts` and
  * `dashboard.ts` watch; `access-log-format.ts` the stages' access-log formats.
  */

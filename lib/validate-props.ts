@@ -1,6 +1,6 @@
 import { type Duration, Token } from 'aws-cdk-lib';
 import { DEFAULTS, LIMITS, RESPONSE_TYPE_INTROSPECTION_JWT, RESPONSE_TYPES } from '../lambda/environment.js';
-import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from '../lambda/metrics-contract.js';
+import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from '../lambda/observability/metrics-contract.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 import { validateSenderConstraintProps } from './sender-constrained-tokens.js';
 

@@ -17,7 +17,7 @@ afterAll(() => {
 });
 
 describe('the deployed bundle', () => {
-  it('carries no AWS SDK: Secrets Manager and DynamoDB are called by lambda/aws-json-client.ts (README, "Cold start")', () => {
+  it('carries no AWS SDK: Secrets Manager and DynamoDB are called by lambda/aws/aws-json-client.ts (README, "Cold start")', () => {
     expect(code).not.toMatch(/@aws-sdk|@smithy|SecretsManagerClient|GetSecretValueCommand|DynamoDBClient|PutItemCommand/);
     // The X-Amz-Target is composed at run time (`<prefix>.<operation>`): the services' endpoint variables show the calls are in.
     expect(code).toContain('AWS_ENDPOINT_URL_SECRETS_MANAGER');

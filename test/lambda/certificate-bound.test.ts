@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
-import { checkClientCertificate } from '../../lambda/sender-constraint-certificate.js';
+import { checkClientCertificate } from '../../lambda/sender-constraints/certificate.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 import { dpopKey, dpopProof } from '../support/dpop.js';
 import { type FaultServer, fakeJwt, startFaultServer } from '../support/fault-server.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config.js';
-import { decisionLog, writeDecisionLog } from '../../lambda/decision-log.js';
-import { EmfFormatter, metricsSettings } from '../../lambda/emf.js';
 import { DEFAULTS } from '../../lambda/environment.js';
 import * as errors from '../../lambda/errors.js';
-import { DENY_REASONS, ERROR_REASONS, METRIC_REASONS } from '../../lambda/metrics-contract.js';
+import { decisionLog, writeDecisionLog } from '../../lambda/observability/decision-log.js';
+import { EmfFormatter, metricsSettings } from '../../lambda/observability/emf.js';
+import { DENY_REASONS, ERROR_REASONS, METRIC_REASONS } from '../../lambda/observability/metrics-contract.js';
 import { emfProblems, extractMetrics } from '../../local/emf-validator.js';
 import { httpApiEvent } from '../support/fixtures.js';
 import { emfLines } from '../support/log-capture.js';

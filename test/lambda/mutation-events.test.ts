@@ -3,7 +3,6 @@ import { createAuthorizer } from '../../lambda/authorizer.js';
 import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
 import { denyInvalidToken, simpleAnswer } from '../../lambda/authorizer-response.js';
 import { loadConfig, redactUserinfo } from '../../lambda/config.js';
-import { roundMs, writeDecisionLog } from '../../lambda/decision-log.js';
 import {
   AuthorizerEventInvalidError,
   ClientCredentialsRejectedError,
@@ -13,6 +12,7 @@ import {
   IntrospectionRequestFailedError,
   IntrospectionResponseInvalidError,
 } from '../../lambda/errors.js';
+import { roundMs, writeDecisionLog } from '../../lambda/observability/decision-log.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
 import { decisionLines } from '../support/log-capture.js';
 

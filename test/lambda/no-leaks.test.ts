@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmfFormatter } from '../../lambda/emf.js';
+import { EmfFormatter } from '../../lambda/observability/emf.js';
 import { emfLineProblems, leakedSecrets } from '../support/log-capture.js';
 
 // Every test file ends with this check over all it printed (test/support/setup.ts); here it is

@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
-import { DynamoDbReplayStore, dynamoDbEndpoint } from '../../lambda/replay-dynamodb.js';
+import { DynamoDbReplayStore, dynamoDbEndpoint } from '../../lambda/sender-constraints/replay-dynamodb.js';
 import { closeServer, listen, readBody } from '../../local/http-server.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 import { dpopKey, dpopProof } from '../support/dpop.js';

@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretsManagerReader, secretsManagerEndpoint } from '../../lambda/aws/secrets-manager.js';
 import { ClientCredentialsProvider } from '../../lambda/client-credentials.js';
-import { SecretsManagerReader, secretsManagerEndpoint } from '../../lambda/secrets-manager.js';
 import { closeServer, listen, readBody } from '../../local/http-server.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 

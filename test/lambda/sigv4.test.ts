@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AwsCredentials, signRequest } from '../../lambda/sigv4.js';
+import { type AwsCredentials, signRequest } from '../../lambda/aws/sigv4.js';
 
 /** The signer's hash, from node:crypto: SHA-256, or HMAC-SHA256 when given a key. */
 class Sha256 {

@@ -5,7 +5,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { createSampleApp } from '../../bin/sample-app.js';
-import { DENY_REASONS } from '../../lambda/metrics-contract.js';
+import { DENY_REASONS } from '../../lambda/observability/metrics-contract.js';
 import { PhantomTokenAccessLogFormat, type PhantomTokenAuthorizerProps } from '../../lib/index.js';
 import { templateAlarms } from '../support/template-metrics.js';
 import { authorizerIn, template, unbundledStack } from './stacks.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmfFormatter } from '../../lambda/emf.js';
+import { EmfFormatter } from '../../lambda/observability/emf.js';
 import { MetricsSummary } from '../../local/metrics-summary.js';
 
 describe('the local metrics summary', () => {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
-import { DynamoDbReplayStore } from '../../lambda/replay-dynamodb.js';
+import { DynamoDbReplayStore } from '../../lambda/sender-constraints/replay-dynamodb.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 import { dpopKey, dpopProof } from '../support/dpop.js';
 import { type FaultServer, fakeJwt, startFaultServer } from '../support/fault-server.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbReplayStore } from '../../lambda/replay-dynamodb.js';
+import { DynamoDbReplayStore } from '../../lambda/sender-constraints/replay-dynamodb.js';
 import { MOTO_REGION, MOTO_SETUP_KEYS, type MotoKeys, MotoWithIam } from '../support/moto-iam.js';
 
 /**

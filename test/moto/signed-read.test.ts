@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretsManagerReader } from '../../lambda/aws/secrets-manager.js';
 import { ClientCredentialsProvider } from '../../lambda/client-credentials.js';
-import { SecretsManagerReader } from '../../lambda/secrets-manager.js';
 import { MOTO_REGION, MOTO_SETUP_KEYS, type MotoKeys, MotoWithIam } from '../support/moto-iam.js';
 
 /**

@@ -1,5 +1,5 @@
 import { format } from 'node:util';
-import { DIMENSIONS, METRICS } from '../../lambda/metrics-contract.js';
+import { DIMENSIONS, METRICS } from '../../lambda/observability/metrics-contract.js';
 import { emfProblems } from '../../local/emf-validator.js';
 
 /**

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { signRequest } from '../../lambda/aws/sigv4.js';
 import { httpRequest } from '../../lambda/http-client.js';
-import { signRequest } from '../../lambda/sigv4.js';
 
 /** Keys of a moto IAM user (or the setup's, which any call may use before IAM checks are on). */
 export interface MotoKeys {

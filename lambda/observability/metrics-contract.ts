@@ -8,7 +8,7 @@
  * `outcome` (3), `reason` (the lists below) and `cache` (3).
  */
 
-import { SENDER_CONSTRAINT_DENY_REASONS } from './sender-constraint-reasons.js';
+import { SENDER_CONSTRAINT_DENY_REASONS } from '../sender-constraints/reasons.js';
 
 type SenderConstraintDenyReason = (typeof SENDER_CONSTRAINT_DENY_REASONS)[number];
 

@@ -1,4 +1,4 @@
-import { httpRequest } from './http-client.js';
+import { httpRequest } from '../http-client.js';
 import { type AwsCredentials, signRequest } from './sigv4.js';
 
 /**

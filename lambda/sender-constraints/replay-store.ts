@@ -1,5 +1,5 @@
-import type { AuthorizerConfig } from './config.js';
-import { DPOP_REPLAY_CACHE_MAX_ENTRIES } from './environment.js';
+import type { AuthorizerConfig } from '../config.js';
+import { DPOP_REPLAY_CACHE_MAX_ENTRIES } from '../environment.js';
 import { ReplayCache } from './replay-cache.js';
 import { DynamoDbReplayStore } from './replay-dynamodb.js';
 

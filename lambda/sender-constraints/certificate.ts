@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import type { SenderConstraintDenyReason } from './sender-constraint-reasons.js';
+import type { SenderConstraintDenyReason } from './reasons.js';
 
 /**
  * RFC 8705 §3: a certificate-bound token is used only over mutual TLS with the certificate it is

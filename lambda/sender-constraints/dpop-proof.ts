@@ -1,8 +1,8 @@
 import { hash } from 'node:crypto';
 import type { CryptoKey, FlattenedJWSInput, JWK, JWTHeaderParameters } from 'jose';
-import { MAX_DPOP_PROOF_LENGTH } from './environment.js';
-import { loadJose } from './jose-loader.js';
-import type { SenderConstraintDenyReason } from './sender-constraint-reasons.js';
+import { MAX_DPOP_PROOF_LENGTH } from '../environment.js';
+import { loadJose } from '../jose-loader.js';
+import type { SenderConstraintDenyReason } from './reasons.js';
 
 /** What a proof is checked against: the request as the client made it, and the token it comes with. */
 export interface ProofExpectations {

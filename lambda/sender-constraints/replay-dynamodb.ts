@@ -1,6 +1,6 @@
-import { AwsJsonClient, type AwsJsonService, AwsRequestError, awsEndpoint, type Environment } from './aws-json-client.js';
-import { withTimeout } from './deadline.js';
-import { ReplayStoreUnavailableError } from './errors.js';
+import { AwsJsonClient, type AwsJsonService, AwsRequestError, awsEndpoint, type Environment } from '../aws/aws-json-client.js';
+import { withTimeout } from '../deadline.js';
+import { ReplayStoreUnavailableError } from '../errors.js';
 import type { ReplayStore } from './replay-store.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { AuthorizerRequest } from './authorizer-event.js';
-import type { ActiveToken } from './introspection-client.js';
+import type { AuthorizerRequest } from '../authorizer-event.js';
+import type { ActiveToken } from '../introspection-client.js';
 
 /**
  * The audience a request's token must hold: the API's own (`API_AUDIENCES`, by the event's

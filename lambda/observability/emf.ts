@@ -1,4 +1,4 @@
-import { DEFAULTS, ENV } from './environment.js';
+import { DEFAULTS, ENV } from '../environment.js';
 import { DIMENSIONS, METRIC_REASONS, METRICS, NAMESPACE_PATTERN, SECRET_READ_FAILURE, SERVICE_NAME_PATTERN } from './metrics-contract.js';
 
 /** Where the metrics go: the CloudWatch namespace and the `service` dimension. */

@@ -1,4 +1,4 @@
-import type { RequestPresentation } from './authorizer-event.js';
+import type { RequestPresentation } from '../authorizer-event.js';
 import { normalizeHtu } from './dpop-proof.js';
 
 /** A host as API Gateway reports it: a DNS name or IPv4 address, or a bracketed IPv6 one, with an optional port. */

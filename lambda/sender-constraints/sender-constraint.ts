@@ -1,14 +1,14 @@
+import type { AuthorizerRequest, RequestPresentation } from '../authorizer-event.js';
+import type { TokenScheme } from '../bearer-token.js';
+import type { AuthorizerConfig } from '../config.js';
+import { type Deadline, settleBy } from '../deadline.js';
+import type { ActiveToken } from '../introspection-client.js';
 import { holdsAudience } from './audience.js';
-import type { AuthorizerRequest, RequestPresentation } from './authorizer-event.js';
-import type { TokenScheme } from './bearer-token.js';
-import type { AuthorizerConfig } from './config.js';
-import { type Deadline, settleBy } from './deadline.js';
+import { checkClientCertificate } from './certificate.js';
 import { ExpectedHtu } from './dpop-htu.js';
 import { checkDpopProof, type ProofPolicy } from './dpop-proof.js';
-import type { ActiveToken } from './introspection-client.js';
+import type { SenderConstraintDenyReason } from './reasons.js';
 import type { ReplayStore } from './replay-store.js';
-import { checkClientCertificate } from './sender-constraint-certificate.js';
-import type { SenderConstraintDenyReason } from './sender-constraint-reasons.js';
 
 /** How tokens must be used: the parts of the configuration these checks read. */
 export type SenderConstraintConfig = Pick<
