@@ -349,7 +349,9 @@ export async function readRequest(incoming: http.IncomingMessage): Promise<Gatew
   }
   if (size > REQUEST_LINE_AND_HEADER_VALUES_LIMIT) return { status: 431, message: 'Request Header Fields Too Large' };
   if (received > PAYLOAD_LIMIT) return { status: 413, message: 'Request Entity Too Large' };
-  const url = new URL(incoming.url ?? '/', 'http://local');
+  // The request target as sent: a path that starts with // is a path, not a host (WHATWG URL would read `//x` as one).
+  const target = incoming.url ?? '/';
+  const url = target.startsWith('/') ? new URL(`http://local${target}`) : new URL(target, 'http://local');
   let path: string;
   try {
     path = decodeURIComponent(url.pathname);

@@ -180,6 +180,7 @@ const D: Shape = {
       probe('PROPFIND /elsewhere', '$default'),
       spelling('GET /admin/'),
       spelling('GET /admin//users'),
+      spelling('GET //admin/users'),
     ],
   },
   rest: {
