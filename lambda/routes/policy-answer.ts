@@ -32,14 +32,14 @@ export interface PolicyAnswerInput {
 export function tableAnswer(table: RouteTable, route: TableRoute, input: PolicyAnswerInput): PolicyResponse {
   const prefix = arnPrefix(input.arn);
   if (route.group === 'route') {
-    return input.allowed ? answer(input.principalId, prefix, EVERY_METHOD, [], input.context) : denyStage(input.arn, input.principalId);
+    return input.allowed ? answer(input.principalId, prefix, EVERY_METHOD_POLICY, input.context) : denyStage(input.arn, input.principalId);
   }
-  const { allow, deny } = groupPolicy(table, route.group, input.granted);
+  const globs = groupPolicy(table, route.group, input.granted);
   const suffix = input.arn.slice(prefix.length);
-  if (!input.allowed && allow.some((glob) => globMatches(glob, suffix)) && !deny.some((glob) => globMatches(glob, suffix))) {
+  if (!input.allowed && globs.allow.some((glob) => globMatches(glob, suffix)) && !globs.deny.some((glob) => globMatches(glob, suffix))) {
     return denyStage(input.arn, input.principalId);
   }
-  return answer(input.principalId, prefix, allow, deny, input.context);
+  return answer(input.principalId, prefix, globs, input.context);
 }
 
 /**
@@ -51,23 +51,24 @@ export function tableAnswer(table: RouteTable, route: TableRoute, input: PolicyA
  */
 export function scopesAnswer(routes: RouteScopes, input: PolicyAnswerInput): PolicyResponse {
   const prefix = arnPrefix(input.arn);
-  const deny = memo(routes, `\n${scopeSetKey(input.granted)}`, () => {
+  const globs = memo(routes, `\n${scopeSetKey(input.granted)}`, () => {
     const globs = new Set<string>();
     for (const [routeKey, scopes] of routes) {
       if (scopes.every((scope) => input.granted.includes(scope))) continue;
       for (const glob of routeGlobs(routeKey, declaredMethods(routes, routeKey)))
         for (const spelling of spellings(glob)) globs.add(spelling);
     }
-    return { allow: EVERY_METHOD, deny: [...globs].sort() };
+    return groupPolicyOf(EVERY_METHOD, [...globs].sort());
   });
-  if (!input.allowed && !deny.deny.some((glob) => globMatches(glob, input.arn.slice(prefix.length)))) {
+  if (!input.allowed && !globs.deny.some((glob) => globMatches(glob, input.arn.slice(prefix.length)))) {
     return denyStage(input.arn, input.principalId);
   }
-  return answer(input.principalId, prefix, deny.allow, deny.deny, input.context);
+  return answer(input.principalId, prefix, globs, input.context);
 }
 
 /** Every request of the stage with a method the function knows. */
 const EVERY_METHOD = HTTP_METHODS.map((method) => `${method}/*`);
+const EVERY_METHOD_POLICY = groupPolicyOf(EVERY_METHOD, []);
 
 /** For `ANY /x`: the methods declared on `/x` themselves (`"GET /x": []`), whose requests their own declaration decides. */
 function declaredMethods(routes: RouteScopes, routeKey: string): string[] {
@@ -83,12 +84,20 @@ function spellings(glob: string): string[] {
 
 /** A Deny of the whole stage: an invalid token (invalid on every route), or a route the table does not know. */
 export function denyStage(arn: string, principalId = 'unknown'): PolicyResponse {
-  return answer(principalId, arnPrefix(arn), [], ['*'], undefined);
+  return answer(principalId, arnPrefix(arn), DENY_STAGE, undefined);
 }
+
+const DENY_STAGE = groupPolicyOf([], ['*']);
 
 interface GroupPolicy {
   readonly allow: readonly string[];
   readonly deny: readonly string[];
+  /** The characters of all its globs, for the size check without serializing the answer. */
+  readonly globChars: number;
+}
+
+function groupPolicyOf(allow: readonly string[], deny: readonly string[]): GroupPolicy {
+  return { allow, deny, globChars: [...allow, ...deny].reduce((sum, glob) => sum + glob.length, 0) };
 }
 
 /** The allow and deny globs of one shared group for a set of granted scopes (memoized per scope set). */
@@ -102,7 +111,7 @@ export function groupPolicy(table: RouteTable, group: number, granted: readonly 
       if (may.has(route.routeKey)) for (const glob of route.allow) allow.add(glob);
       else if (route.reachedBy.some((key) => may.has(key))) for (const glob of route.deny) deny.add(glob);
     }
-    return { allow: [...allow], deny: [...deny] };
+    return groupPolicyOf([...allow], [...deny]);
   });
 }
 
@@ -138,29 +147,29 @@ function memo(owner: object, key: string, compute: () => GroupPolicy): GroupPoli
  * `prefix*` alone. Throws past {@link MAX_POLICY_BYTES} (a 500, not cached), which the construct's
  * plan rules out.
  */
-function answer(
-  principalId: string,
-  prefix: string,
-  allow: readonly string[],
-  deny: readonly string[],
-  context: AuthorizerContext | undefined,
-): PolicyResponse {
+function answer(principalId: string, prefix: string, globs: GroupPolicy, context: AuthorizerContext | undefined): PolicyResponse {
+  const { allow, deny } = globs;
   const statements: PolicyResponse['policyDocument']['Statement'][number][] = [];
-  const resources = (globs: readonly string[]) => (globs.length === 1 ? prefix + globs[0] : globs.map((glob) => prefix + glob));
+  const resources = (list: readonly string[]) => (list.length === 1 ? prefix + list[0] : list.map((glob) => prefix + glob));
   if (allow.length > 0) statements.push({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resources(allow) });
-  if (deny.length > 0 || allow.length === 0) {
-    statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: resources(deny.length > 0 ? deny : ['*']) });
-  }
-  const policyDocument = { Version: '2012-10-17' as const, Statement: statements };
-  // Resources are printable ASCII: a string's length is its bytes.
-  const bytes = JSON.stringify(policyDocument).length;
+  if (deny.length > 0) statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: resources(deny) });
+  if (statements.length === 0) statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: `${prefix}*` });
+  // An upper bound of the document's JSON without writing it (resources are printable ASCII, each quoted and comma-separated).
+  const bytes = POLICY_FRAME_BYTES + globs.globChars + (allow.length + deny.length) * (prefix.length + 3);
   if (bytes > MAX_POLICY_BYTES) {
     throw new ConfigurationInvalidError(
       `the authorizer's policy would be ${bytes} bytes, over ${MAX_POLICY_BYTES}: the route table's groups are too large for this stage's ARNs`,
     );
   }
-  return { principalId, policyDocument, ...(context === undefined ? {} : { context }) };
+  return {
+    principalId,
+    policyDocument: { Version: '2012-10-17' as const, Statement: statements },
+    ...(context === undefined ? {} : { context }),
+  };
 }
+
+/** `{"Version":"2012-10-17","Statement":[…]}` with two statements' `{"Action":"execute-api:Invoke","Effect":"Allow","Resource":[…]}`, rounded up. */
+const POLICY_FRAME_BYTES = 200;
 
 /** `arn:…:api-id/stage/` of a request ARN `arn:…:api-id/stage/METHOD/path`. */
 export function arnPrefix(arn: string): string {

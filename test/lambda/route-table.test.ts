@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyResponse } from '../../lambda/authorizer-response.js';
 import { loadConfig } from '../../lambda/config.js';
-import { groupPolicy } from '../../lambda/routes/policy-answer.js';
+import { groupPolicy, tableAnswer } from '../../lambda/routes/policy-answer.js';
 import { findRoute, parseRouteTable } from '../../lambda/routes/route-table.js';
 import { type PlannedApi, planRouteTable } from '../../lib/route-table-plan.js';
 import { policyDecision, readPolicy, WILDCARD_READINGS } from '../../local/iam-policy.js';
@@ -193,5 +193,31 @@ describe('answers from the route table', () => {
     expect(groupPolicy(table, 0, ['admin read']).allow).toEqual([]);
     expect(groupPolicy(table, 0, ['admin', 'read']).allow).toEqual(['GET/a', 'GET/a/', 'GET/b', 'GET/b/']);
     expect(groupPolicy(table, 0, ['read', 'read']).allow).toEqual(['GET/b', 'GET/b/']);
+  });
+
+  it('fails the request (500) rather than answer a policy over 8 KiB, and its size check never undercounts', () => {
+    const routes = Array.from({ length: 80 }, (_, i) => ({
+      routeKey: `GET /catalog/resource${i}/{id}`,
+      scopes: [],
+      group: 0,
+      allow: [`GET/catalog/resource${i}/*`],
+      deny: [`GET/catalog/resource${i}/*`],
+      reachedBy: [],
+    }));
+    const table = parseRouteTable(JSON.stringify({ version: 1, routes }));
+    const route = table.routes.get('GET /catalog/resource0/{id}');
+    if (route === undefined) throw new Error('no route');
+    const input = (stage: string) => ({
+      arn: `arn:aws:execute-api:eu-west-1:123456789012:abcdefghij/${stage}/GET/catalog/resource0/7`,
+      allowed: true,
+      principalId: 'alice',
+      granted: [],
+      context: { jwt: 'h.p.s' },
+    });
+    const answered = tableAnswer(table, route, input('prod'));
+    expect(JSON.stringify(answered.policyDocument).length).toBeLessThan(8_192);
+    expect(() => tableAnswer(table, route, input('a-stage-name-much-longer-than-the-plan-provides-for'))).toThrow(
+      /the authorizer's policy would be \d+ bytes, over 8192/,
+    );
   });
 });
