@@ -1,31 +1,113 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, type HttpMethod, HttpRoute, HttpRouteKey } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { SignJWT } from 'jose';
-import { createAuthorizer } from '../lambda/authorizer.js';
-import { parseRoutePolicy, routePolicyAnswer } from '../lambda/routes/route-policy.js';
-import { parseRouteScopes } from '../lambda/routes/route-scopes.js';
+import { type AuthorizerHandler, createAuthorizer } from '../lambda/authorizer.js';
+import { ENV } from '../lambda/environment.js';
+import { parseRouteTable } from '../lambda/routes/route-table.js';
 import { PhantomTokenAuthorizer } from '../lib/index.js';
-import { planRoutePolicy } from '../lib/route-policy-plan.js';
+import { planRouteTable, type RouteTablePlan } from '../lib/route-table-plan.js';
 import { LocalHttpApiGateway } from '../local/http-api-gateway.js';
 import type { LambdaRunner } from '../local/lambda-runner.js';
 import { startLocalSecretsManager } from '../local/secrets-manager.js';
-import { readHttpApi } from '../local/template.js';
+import { type LocalHttpApi, readHttpApi, readResources, resourcesOfType } from '../local/template.js';
+import { formatSummary, summarize } from './stats.js';
 
 /**
- * Issue #10's figures. (1) Authorizer invocations for one token calling R scoped routes within the
- * results-cache TTL, through the local gateway with the real handler: before (per-route caching,
- * simple responses, as the construct did) and after (one IAM policy answer cached per token).
- * (2) The size of the largest policy answer on a 300-route API (a token that holds none of the scopes).
+ * Issue #20's figures, for HTTP APIs synthesized with the construct (`addHttpRoutes`) and served by
+ * the local HTTP gateway with the real handler in-process, one line per API:
+ * - the authorizer invocations of one token holding every scope that calls every route once within
+ *   the results-cache TTL (counted by the gateway, with its cache), beside the number of
+ *   authorizers the plan gave the API (one per group: what that count should be);
+ * - the largest answer: the handler's, for a token holding every scope and one holding none, on one
+ *   route of each group, with a deployed ARN's shape; and the plan's worst case for any token;
+ * - synth time (the stack built and synthesized, `app.synth()`), median and spread.
+ * Each request's decision is checked (every route allowed to the first token; the scoped routes
+ * denied, the others allowed, to the second; on small APIs, also tokens lacking one route's scopes),
+ * and a second round of calls with the first token must cost no invocation.
  */
+
+/** A route of a benchmarked API: its key, its scopes (none: any active token) and a path that reaches it. */
+interface BenchRoute {
+  readonly routeKey: string;
+  readonly scopes: readonly string[];
+  readonly path: string;
+}
+
+interface BenchCase {
+  readonly label: string;
+  readonly routes: readonly BenchRoute[];
+}
+
+const SYNTHS = Number(process.env.BENCH_SYNTHS ?? 5);
+const STACK = 'Bench';
+const ENVIRONMENT = { account: '123456789012', region: 'eu-west-1' };
+/** The prefix (`arn:…:api-id/stage/`) of the request ARNs of the handler's calls: a deployed API's, as in the sample event. */
+const ARN_PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:abcdefghij/$default/';
+
+const route = (routeKey: string, scopes: readonly string[], path?: string): BenchRoute => ({
+  routeKey,
+  scopes,
+  path: path ?? routeKey.slice(routeKey.indexOf(' ') + 1).replace(/\{[^}]+\}/g, '42'),
+});
+
+const CASES: readonly BenchCase[] = [
+  {
+    label: 'A: GET /customers/{id} (customers:read) + GET /customers/{id}/orders (orders:read)',
+    routes: [route('GET /customers/{id}', ['customers:read']), route('GET /customers/{id}/orders', ['orders:read'])],
+  },
+  {
+    label: 'B: GET /orders/{id} + GET /orders/{id}/items (both orders:read)',
+    routes: [route('GET /orders/{id}', ['orders:read']), route('GET /orders/{id}/items', ['orders:read'])],
+  },
+  {
+    label: 'C: GET /items/{id} (items:read) + open GET /items/search',
+    routes: [route('GET /items/{id}', ['items:read']), route('GET /items/search', [])],
+  },
+  {
+    label: 'D: open $default + GET /admin (admin)',
+    routes: [route('$default', [], '/somewhere/else'), route('GET /admin', ['admin'])],
+  },
+  {
+    label: 'E: open ANY /{proxy+} + GET /admin/users (admin)',
+    routes: [route('ANY /{proxy+}', [], '/somewhere/else'), route('GET /admin/users', ['admin'])],
+  },
+  {
+    label: 'F: open ANY /{proxy+} + GET /admin/users/{id} (admin)',
+    routes: [route('ANY /{proxy+}', [], '/somewhere/else'), route('GET /admin/users/{id}', ['admin'])],
+  },
+  {
+    label: 'G: GET /v1/orders/{id} (orders:read) + GET /v1/orders/{id}/invoice (billing:read)',
+    routes: [route('GET /v1/orders/{id}', ['orders:read']), route('GET /v1/orders/{id}/invoice', ['billing:read'])],
+  },
+  ...[50, 150, 300].map((count) => ({
+    label: `${count} routes GET /catalog/resource<i>/{id}, each its own scope catalog:r<i>`,
+    routes: Array.from({ length: count }, (_, i) => route(`GET /catalog/resource${i}/{id}`, [`catalog:r${i}`])),
+  })),
+  {
+    label: '50 routes GET /catalog/resource<i>/{id}, 3 scope sets (catalog:r<i mod 3>)',
+    routes: Array.from({ length: 50 }, (_, i) => route(`GET /catalog/resource${i}/{id}`, [`catalog:r${i % 3}`])),
+  },
+  ...(['each route its own scope', '3 scope sets'] as const).map((sets) => ({
+    label: `300 routes, 100 × GET /resource-NNN, GET and DELETE /resource-NNN/{id}, ${sets}`,
+    routes: Array.from({ length: 100 }, (_, i) => `/resource-${String(i).padStart(3, '0')}`)
+      .flatMap((name) => [`GET ${name}`, `GET ${name}/{id}`, `DELETE ${name}/{id}`])
+      .map((routeKey, i) => route(routeKey, [sets === '3 scope sets' ? `resource:s${i % 3}` : `resource:r${i}`])),
+  })),
+];
+
 async function main(): Promise<void> {
+  // The handler writes a decision line per invocation to stdout: keep them out of the figures.
+  const print = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  const line = (text: string) => print(`${text}\n`);
+
   const secrets = await startLocalSecretsManager();
   // The real AWS SDK client reads the secret from the local endpoint, with static credentials.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.endpoint;
@@ -39,143 +121,229 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
   const dir = mkdtempSync(join(tmpdir(), 'bench-routes-'));
+  const problems: string[] = [];
   try {
-    const line = async (label: string, scopeOf: (i: number) => string) => {
-      const cells: string[] = [];
-      for (const count of [1, 10, 50]) {
-        const routes = Array.from({ length: count }, (_, i) => ({ path: `/r${i}/{id}`, scope: scopeOf(i) }));
-        const before = await invocations(routes, 'before');
-        const after = await invocations(routes, 'after');
-        cells.push(`R=${count}: ${before} → ${after}`);
+    line(
+      `route table (#20), HTTP APIs of the construct through the local gateway: one token with every scope calling every route once within the TTL; ` +
+        `largest answer for a token with every scope or none, ARN prefix ${ARN_PREFIX} (${ARN_PREFIX.length} bytes); synth over ${SYNTHS} synths`,
+    );
+    // One synth first, uncounted: the first loads aws-cdk-lib's modules.
+    const options = { introspectionUrl: introspection.url, secretArn, backendUrl };
+    synthesize(CASES[0]?.routes ?? [], join(dir, 'warm-up'), options);
+    rmSync(join(dir, 'warm-up'), { recursive: true, force: true });
+    for (const [index, benchCase] of CASES.entries()) {
+      const synthMs: number[] = [];
+      let outdir = '';
+      for (let i = 0; i < SYNTHS; i++) {
+        if (outdir !== '') rmSync(outdir, { recursive: true, force: true });
+        outdir = join(dir, `case-${index}-${i}`);
+        const started = performance.now();
+        synthesize(benchCase.routes, outdir, options);
+        synthMs.push(performance.now() - started);
       }
-      console.log(
-        `authorizer invocations, one token calling R scoped routes within the TTL (before → after), ${label}: ${cells.join('; ')}`,
+      const measured = await measure(benchCase, outdir, introspection);
+      problems.push(...measured.problems.map((problem) => `${benchCase.label}: ${problem}`));
+      const worst = Math.max(...measured.plan.worstCaseBytes.values());
+      const count = benchCase.routes.length;
+      line(
+        `${benchCase.label}: ${measured.invocations} authorizer invocation${measured.invocations === 1 ? '' : 's'} for ${count} route${count === 1 ? '' : 's'}; ` +
+          `${measured.authorizers} authorizer${measured.authorizers === 1 ? '' : 's'} (plan: groups ${measured.groups.join(', ')}); ` +
+          `largest answer ${measured.largestAnswer} bytes (policy document ${measured.largestPolicy} bytes), plan's worst case ${worst} bytes at the prefix bound; ` +
+          `synth ${formatSummary(summarize(synthMs), 'ms', 0)}, plan alone ${measured.planMs.toFixed(0)} ms`,
       );
-    };
-
-    /** Synthesizes the routes with the construct and calls each once with one token holding every scope. */
-    async function invocations(routes: { path: string; scope: string }[], mode: 'before' | 'after'): Promise<number> {
-      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-      const stack = new Stack(app, 'Bench', { env: { account: '123456789012', region: 'eu-west-1' } });
-      const api = new HttpApi(stack, 'Api');
-      const phantomToken = new PhantomTokenAuthorizer(stack, 'PhantomToken', {
-        introspectionEndpoint: introspection.url,
-        clientCredentialsSecret: secretArn,
-      });
-      for (const [i, route] of routes.entries()) {
-        phantomToken.addHttpRoutes(api, {
-          path: route.path,
-          methods: [HttpMethod.GET],
-          integration: new HttpUrlIntegration(`Backend${i}`, backendUrl),
-          scopes: [route.scope],
-        });
-      }
-      writeFileSync(join(dir, 'Bench.template.json'), JSON.stringify(Template.fromStack(stack).toJSON()));
-      const read = readHttpApi(dir, 'Bench', 'eu-west-1');
-      const [fn] = [...read.functions.values()];
-      if (fn === undefined) throw new Error('no authorizer function');
-      const environment: Record<string, string> = { ...fn.environment };
-      let localApi = read;
-      if (mode === 'before') {
-        // What the construct synthesized before #10: simple responses, and $context.routeKey in the
-        // identity sources whenever the routes differ in required scopes; no ROUTE_POLICY.
-        delete environment.ROUTE_POLICY;
-        const perRoute = new Set(routes.map((route) => route.scope)).size > 1;
-        localApi = {
-          ...read,
-          routes: read.routes.map((route) =>
-            route.authorizer === undefined
-              ? route
-              : {
-                  ...route,
-                  authorizer: {
-                    ...route.authorizer,
-                    simpleResponses: true,
-                    identitySources: perRoute ? ['$request.header.Authorization', '$context.routeKey'] : ['$request.header.Authorization'],
-                  },
-                },
-          ),
-        };
-      }
-      const handler = createAuthorizer(environment);
-      const runner = {
-        invoke: async (event: unknown) => {
-          try {
-            return { ok: true as const, result: await handler(event) };
-          } catch (error) {
-            return { ok: false as const, errorType: (error as Error).name, errorMessage: (error as Error).message };
-          }
-        },
-      } as unknown as LambdaRunner;
-      const gateway = new LocalHttpApiGateway({ api: localApi, runners: new Map([[fn.logicalId, runner]]), region: 'eu-west-1' });
-      await gateway.start();
-      try {
-        const token = introspection.issue(routes.map((route) => route.scope));
-        for (const route of routes) {
-          const response = await fetch(`${gateway.url}${route.path.replace('{id}', '42')}`, {
-            headers: { authorization: `Bearer ${token}` },
-          });
-          await response.arrayBuffer();
-          if (response.status !== 200) throw new Error(`${mode}: ${route.path} answered ${response.status}`);
-        }
-        return gateway.authorizerInvocations;
-      } finally {
-        await gateway.close();
-      }
+      rmSync(outdir, { recursive: true, force: true });
     }
-
-    policyBytes();
-    await line('distinct scopes per route', (i) => `scope-${i}`);
-    await line('3 scope sets over the R routes', (i) => `scope-${i % 3}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await new Promise((resolve) => backend.close(resolve));
     await introspection.close();
     await secrets.close();
   }
+  for (const problem of problems) line(`PROBLEM ${problem}`);
+  if (problems.length > 0) process.exitCode = 1;
+}
+
+/** Builds the stack of one API with the construct and synthesizes it into `outdir` (the route table's layer included). */
+function synthesize(
+  routes: readonly BenchRoute[],
+  outdir: string,
+  options: { readonly introspectionUrl: string; readonly secretArn: string; readonly backendUrl: string },
+): void {
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, STACK, { env: ENVIRONMENT });
+  const api = new HttpApi(stack, 'Api');
+  const phantomToken = new PhantomTokenAuthorizer(stack, 'PhantomToken', {
+    introspectionEndpoint: options.introspectionUrl,
+    clientCredentialsSecret: options.secretArn,
+  });
+  const integration = new HttpUrlIntegration('Backend', options.backendUrl);
+  for (const { routeKey, scopes } of routes) {
+    if (routeKey === '$default') {
+      // addHttpRoutes takes paths; the catch-all route is added as any route, with the API's authorizer.
+      new HttpRoute(api, 'CatchAll', {
+        httpApi: api,
+        routeKey: HttpRouteKey.DEFAULT,
+        integration: phantomToken.forwardJwt(integration),
+        authorizer: phantomToken.httpRouteAuthorizer(api),
+      });
+      phantomToken.requireScopes(routeKey, [...scopes]);
+      continue;
+    }
+    const [method, path] = routeKey.split(' ') as [HttpMethod, string];
+    phantomToken.addHttpRoutes(api, { path, methods: [method], integration, scopes: [...scopes] });
+  }
+  app.synth();
+}
+
+interface Measured {
+  readonly invocations: number;
+  readonly authorizers: number;
+  readonly groups: readonly (number | 'route')[];
+  readonly largestAnswer: number;
+  readonly largestPolicy: number;
+  readonly plan: RouteTablePlan;
+  readonly planMs: number;
+  readonly problems: readonly string[];
+}
+
+/** The synthesized API behind the local gateway, and the handler's answers, for one case. */
+async function measure(benchCase: BenchCase, outdir: string, introspection: Introspection): Promise<Measured> {
+  const problems: string[] = [];
+  const api = readHttpApi(outdir, STACK, ENVIRONMENT.region);
+  const fn = [...api.functions.values()].find((candidate) => candidate.environment[ENV.routeTableFile] !== undefined);
+  if (fn === undefined) throw new Error(`no function with ${ENV.routeTableFile} in the template`);
+  const tableFile = fn.environment[ENV.routeTableFile] as string;
+  const tableJson = readFileSync(tableFile, 'utf8');
+  const table = parseRouteTable(tableJson);
+  const authorizers = resourcesOfType(readResources(outdir, STACK), 'AWS::ApiGatewayV2::Authorizer').length;
+
+  // The plan again, from the template's routes and the table's scopes: the construct's, if its JSON is the layer's file.
+  const guardedRouteKeys = api.routes.filter((r) => r.authorizer !== undefined).map((r) => r.routeKey);
+  const declarations = new Map([...table.routes.values()].map((r) => [r.routeKey, r.scopes]));
+  const planned = performance.now();
+  const plan = planRouteTable(declarations, [
+    { name: `${STACK}/Api`, guardedRouteKeys, allRouteKeys: new Set(api.routes.map((r) => r.routeKey)), lookup: 'http' },
+  ]);
+  const planMs = performance.now() - planned;
+  if (plan.json !== tableJson) problems.push("the plan made from the template differs from the layer's route table");
+  const groups = plan.apiGroups.get(`${STACK}/Api`) ?? [];
+  if (groups.length !== authorizers) problems.push(`${authorizers} authorizers in the template, ${groups.length} groups in the plan`);
+
+  const handler = createAuthorizer(fn.environment);
+  const everyScope = [...new Set(benchCase.routes.flatMap((r) => r.scopes))];
+  const all = introspection.issue(everyScope);
+  const none = introspection.issue([]);
+  // Small APIs: also a token for each scoped route holding every scope but that route's (where a Deny matters).
+  const others =
+    benchCase.routes.length > 10
+      ? []
+      : benchCase.routes
+          .filter((r) => r.scopes.length > 0)
+          .map((r) => {
+            const scopes = everyScope.filter((scope) => !r.scopes.includes(scope));
+            return { token: introspection.issue(scopes), scopes, who: `a token with ${scopes.join(' ') || 'no scope'}` };
+          });
+  const checks = [{ token: none, scopes: [], who: 'the token with no scope' }, ...others];
+  const invocations = await throughGateway(api, fn.logicalId, handler, benchCase.routes, all, checks, groups.length, problems);
+
+  let largestAnswer = 0;
+  let largestPolicy = 0;
+  for (const group of groups) {
+    const member = [...table.routes.values()].find((r) => r.group === group);
+    const request = benchCase.routes.find((r) => r.routeKey === member?.routeKey);
+    if (request === undefined) throw new Error(`no route of group ${group}`);
+    for (const token of [all, none]) {
+      const answer = (await handler(authorizerEvent(request, token))) as { policyDocument?: unknown };
+      largestAnswer = Math.max(largestAnswer, Buffer.byteLength(JSON.stringify(answer)));
+      largestPolicy = Math.max(largestPolicy, Buffer.byteLength(JSON.stringify(answer.policyDocument ?? null)));
+    }
+  }
+  return { invocations, authorizers, groups, largestAnswer, largestPolicy, plan, planMs, problems };
 }
 
 /**
- * The largest answer on an API of 300 routes (100 resources × `GET /resource-NNN`, `GET
- * /resource-NNN/{id}`, `DELETE /resource-NNN/{id}`): the token holds none of their scopes, so the
- * answer denies the globs of all 300. The construct's plan (with its proof, timed) and the
- * function's own answer, with a 64-character ARN prefix (`ap-southeast-2`). Planned directly: the
- * construct refuses a ROUTE_SCOPES this long (Lambda's 4 KB of environment).
+ * Serves the API with the handler in-process, and calls every route with the token holding every
+ * scope (twice: the second round must be answered from the gateway's cache), then with each token
+ * of `checks`, checking each status. Returns the first round's authorizer invocations.
  */
-function policyBytes(): void {
-  for (const [label, scopeOf] of [
-    ['distinct scopes per route', (i: number) => `scope-${i}`],
-    ['3 scope sets', (i: number) => `scope-${i % 3}`],
-  ] as const) {
-    const declarations = new Map<string, string[]>();
-    for (let i = 0; i < 100; i++) {
-      const name = `/resource-${String(i).padStart(3, '0')}`;
-      for (const routeKey of [`GET ${name}`, `GET ${name}/{id}`, `DELETE ${name}/{id}`])
-        declarations.set(routeKey, [scopeOf(declarations.size)]);
+async function throughGateway(
+  api: LocalHttpApi,
+  functionId: string,
+  handler: AuthorizerHandler,
+  routes: readonly BenchRoute[],
+  all: string,
+  checks: readonly { readonly token: string; readonly scopes: readonly string[]; readonly who: string }[],
+  groups: number,
+  problems: string[],
+): Promise<number> {
+  const runner = {
+    invoke: async (event: unknown) => {
+      try {
+        return { ok: true as const, result: await handler(event) };
+      } catch (error) {
+        return { ok: false as const, errorType: (error as Error).name, errorMessage: (error as Error).message };
+      }
+    },
+  } as unknown as LambdaRunner;
+  const gateway = new LocalHttpApiGateway({ api, runners: new Map([[functionId, runner]]), region: ENVIRONMENT.region });
+  await gateway.start();
+  try {
+    const call = async (r: BenchRoute, token: string, expected: number, who: string) => {
+      const response = await fetch(`${gateway.url}${r.path}`, { method: requestMethod(r), headers: { authorization: `Bearer ${token}` } });
+      await response.arrayBuffer();
+      if (response.status !== expected)
+        problems.push(`${r.routeKey} (${requestMethod(r)} ${r.path}) answered ${response.status} to ${who}, not ${expected}`);
+    };
+    for (const r of routes) await call(r, all, 200, 'the token with every scope');
+    const invocations = gateway.authorizerInvocations;
+    if (invocations !== groups) problems.push(`${invocations} invocations for the token with every scope, ${groups} groups`);
+    for (const r of routes) await call(r, all, 200, 'the token with every scope, again');
+    if (gateway.authorizerInvocations !== invocations) {
+      problems.push(`the second round cost ${gateway.authorizerInvocations - invocations} invocations within the TTL`);
     }
-    const routeKeys = [...declarations.keys()];
-    const started = performance.now();
-    const plan = planRoutePolicy({ declarations }, [
-      { name: 'Api', protectedRouteKeys: routeKeys, allRouteKeys: new Set(routeKeys), lookup: 'http' },
-    ]);
-    const planMs = performance.now() - started;
-    const routePolicy = parseRoutePolicy(plan.json);
-    if (routePolicy === undefined) throw new Error('no ROUTE_POLICY');
-    const answer = routePolicyAnswer(parseRouteScopes(JSON.stringify(Object.fromEntries(declarations))), routePolicy, {
-      arn: 'arn:aws:execute-api:ap-southeast-2:123456789012:a1b2c3d4e5/$default/GET/resource-000',
-      routeKey: 'GET /resource-000',
-      allowed: false,
-      principalId: 'user-1',
-      granted: [],
-      context: {},
-    });
-    const bytes = Buffer.byteLength(JSON.stringify(answer));
-    console.log(
-      `policy answer, 300-route API, ${label}, token with none of the scopes: ${bytes} bytes (${(bytes / 1024).toFixed(1)} KiB); ` +
-        `plan ${plan.perRouteApis.size === 0 ? 'exact (one answer per token)' : 'per route'}, proved in ${planMs.toFixed(0)} ms`,
-    );
+    for (const { token, scopes, who } of checks) {
+      for (const r of routes) await call(r, token, r.scopes.every((scope) => scopes.includes(scope)) ? 200 : 403, who);
+    }
+    return invocations;
+  } finally {
+    await gateway.close();
   }
 }
+
+/** The method of the requests sent to `r`: its own, or GET for `ANY` and `$default`. */
+function requestMethod(r: BenchRoute): string {
+  return r.routeKey === '$default' || r.routeKey.startsWith('ANY ') ? 'GET' : r.routeKey.slice(0, r.routeKey.indexOf(' '));
+}
+
+/** A payload 2.0 authorizer event of a request of `r`, with a deployed ARN's shape. */
+function authorizerEvent(r: BenchRoute, token: string) {
+  const method = requestMethod(r);
+  const now = new Date();
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `${ARN_PREFIX}${method}${r.path}`,
+    identitySource: [`Bearer ${token}`],
+    routeKey: r.routeKey,
+    rawPath: r.path,
+    rawQueryString: '',
+    headers: { authorization: `Bearer ${token}`, host: 'abcdefghij.execute-api.eu-west-1.amazonaws.com' },
+    requestContext: {
+      accountId: ENVIRONMENT.account,
+      apiId: 'abcdefghij',
+      domainName: 'abcdefghij.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'abcdefghij',
+      http: { method, path: r.path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'bench' },
+      requestId: randomBytes(8).toString('hex'),
+      routeKey: r.routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+type Introspection = Awaited<ReturnType<typeof startIntrospection>>;
 
 /** A Curity-compatible phantom introspection endpoint for tokens of any scopes. */
 async function startIntrospection() {

@@ -195,7 +195,7 @@ describe('answers from the route table', () => {
     expect(groupPolicy(table, 0, ['read', 'read']).allow).toEqual(['GET/b', 'GET/b/']);
   });
 
-  it('fails the request (500) rather than answer a policy over 8 KiB, and its size check never undercounts', () => {
+  it('fails the request (500) rather than answer a policy over 8 KiB, and answers the same group on a short stage', () => {
     const routes = Array.from({ length: 80 }, (_, i) => ({
       routeKey: `GET /catalog/resource${i}/{id}`,
       scopes: [],
