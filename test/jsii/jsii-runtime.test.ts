@@ -192,7 +192,8 @@ describe('the construct driven through the jsii runtime, as a Python, Java, .NET
   it('hands the routes and scopes of addHttpRoutes and requireScopes to the function in its route table', (context) => {
     if (skipReason !== undefined) return context.skip(skipReason);
     const [layer] = resourcesOf('AWS::Lambda::LayerVersion');
-    const assetDir = `asset.${String((layer?.Properties.Content as { S3Key: string }).S3Key).replace(/\.zip$/, '')}`;
+    if (layer === undefined) throw new Error('no route-table layer in the template');
+    const assetDir = `asset.${String((layer.Properties.Content as { S3Key: string }).S3Key).replace(/\.zip$/, '')}`;
     const table = JSON.parse(readFileSync(join(outdirOf, assetDir, 'phantom-token', 'route-table.json'), 'utf8')) as {
       routes: { routeKey: string; scopes: string[] }[];
     };
