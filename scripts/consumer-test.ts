@@ -125,7 +125,21 @@ async function main(): Promise<void> {
       'the HTTP integration maps the JWT into x-phantom-jwt',
     );
     const environment = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
-    check(environment.ROUTE_SCOPES === JSON.stringify({ 'GET /orders': ['orders:read'] }), 'the scoped route reaches ROUTE_SCOPES');
+    const layer = resources.find((r) => r.Type === 'AWS::Lambda::LayerVersion');
+    const layerDir = join(
+      app,
+      'cdk.out',
+      `asset.${String((layer?.Properties.Content as { S3Key: string } | undefined)?.S3Key).replace(/\.zip$/, '')}`,
+    );
+    const tablePath = join(layerDir, environment.ROUTE_TABLE_FILE?.replace(/^\/opt\//, '') ?? 'none');
+    const table = existsSync(tablePath)
+      ? (JSON.parse(readFileSync(tablePath, 'utf8')) as { routes: { routeKey: string; scopes: string[] }[] })
+      : undefined;
+    check(
+      JSON.stringify(table?.routes.map(({ routeKey, scopes }) => [routeKey, scopes])) ===
+        JSON.stringify([['GET /orders', ['orders:read']]]),
+      'the scoped route reaches the route table the function reads (ROUTE_TABLE_FILE, in its layer)',
+    );
 
     // 5. The backend helper's bundle has no aws-cdk-lib in it.
     const bundled = await build({
