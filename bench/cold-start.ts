@@ -42,7 +42,14 @@ async function main(): Promise<void> {
   const jwtServer = await startJwtServer();
   const secrets = await startLocalSecretsManager();
   secrets.put('bench', JSON.stringify({ client_id: 'bench-authorizer', client_secret: 'bench-secret' }));
-  const event = { version: '2.0', type: 'REQUEST', routeKey: 'GET /echo', headers: { authorization: 'Bearer cold-start-token' } };
+  const event = {
+    version: '2.0',
+    type: 'REQUEST',
+    routeKey: 'GET /echo',
+    rawPath: '/echo',
+    headers: { authorization: 'Bearer cold-start-token' },
+    requestContext: { http: { method: 'GET', path: '/echo' } },
+  };
   const env = {
     HOME: process.env.HOME,
     PATH: process.env.PATH,

@@ -43,7 +43,10 @@ async function main(): Promise<void> {
       version: '2.0',
       type: 'REQUEST',
       routeKey: 'GET /echo',
+      rawPath: '/echo',
       headers: { authorization: `Bearer ${token}`, host: 'api.example.com' },
+      // The request's own method, as every payload 2.0 event carries it (a method outside the seven is denied).
+      requestContext: { http: { method: 'GET', path: '/echo' } },
     };
   }
 

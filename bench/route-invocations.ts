@@ -12,7 +12,7 @@ import { type AuthorizerHandler, createAuthorizer } from '../lambda/authorizer.j
 import { ENV } from '../lambda/environment.js';
 import { parseRouteTable } from '../lambda/routes/route-table.js';
 import { PhantomTokenAuthorizer } from '../lib/index.js';
-import { planRouteTable, type RouteTablePlan } from '../lib/route-table-plan.js';
+import { arnPrefixBytes, planRouteTable, type RouteTablePlan } from '../lib/route-table-plan.js';
 import { LocalHttpApiGateway } from '../local/http-api-gateway.js';
 import type { LambdaRunner } from '../local/lambda-runner.js';
 import { startLocalSecretsManager } from '../local/secrets-manager.js';
@@ -147,8 +147,8 @@ async function main(): Promise<void> {
       const count = benchCase.routes.length;
       line(
         `${benchCase.label}: ${measured.invocations} authorizer invocation${measured.invocations === 1 ? '' : 's'} for ${count} route${count === 1 ? '' : 's'}; ` +
-          `${measured.authorizers} authorizer${measured.authorizers === 1 ? '' : 's'} (plan: groups ${measured.groups.join(', ')}); ` +
-          `largest answer ${measured.largestAnswer} bytes (policy document ${measured.largestPolicy} bytes), plan's worst case ${worst} bytes at the prefix bound; ` +
+          `${measured.authorizers} authorizer${measured.authorizers === 1 ? '' : 's'} (route table: groups ${measured.groups.join(', ')}); ` +
+          `largest answer ${measured.largestAnswer} bytes (policy document ${measured.largestPolicy} bytes), plan's worst case ${worst} bytes (prefix counted at ${measured.prefixBytes} bytes); ` +
           `synth ${formatSummary(summarize(synthMs), 'ms', 0)}, plan alone ${measured.planMs.toFixed(0)} ms`,
       );
       rmSync(outdir, { recursive: true, force: true });
@@ -202,6 +202,8 @@ interface Measured {
   readonly largestAnswer: number;
   readonly largestPolicy: number;
   readonly plan: RouteTablePlan;
+  /** The ARN prefix bytes the plan counted each resource at. */
+  readonly prefixBytes: number;
   readonly planMs: number;
   readonly problems: readonly string[];
 }
@@ -215,19 +217,26 @@ async function measure(benchCase: BenchCase, outdir: string, introspection: Intr
   const tableFile = fn.environment[ENV.routeTableFile] as string;
   const tableJson = readFileSync(tableFile, 'utf8');
   const table = parseRouteTable(tableJson);
-  const authorizers = resourcesOfType(readResources(outdir, STACK), 'AWS::ApiGatewayV2::Authorizer').length;
+  const resources = readResources(outdir, STACK);
+  const authorizers = resourcesOfType(resources, 'AWS::ApiGatewayV2::Authorizer').length;
+  // The groups the function was given: those of the layer's table.
+  const groups = [...new Set([...table.routes.values()].map((r) => r.group))].sort((a, b) =>
+    a === 'route' ? 1 : b === 'route' ? -1 : a - b,
+  );
+  if (groups.length !== authorizers)
+    problems.push(`${authorizers} authorizers in the template, ${groups.length} groups in the route table`);
 
-  // The plan again, from the template's routes and the table's scopes: the construct's, if its JSON is the layer's file.
+  // The plan again, from the template (routes, stage names) and the table's scopes: the construct's, if its JSON is the layer's file.
+  const stageNames = resourcesOfType(resources, 'AWS::ApiGatewayV2::Stage').map(([, stage]) => String(stage.Properties?.StageName));
+  const prefixBytes = arnPrefixBytes(ENVIRONMENT.region, ENVIRONMENT.account, stageNames);
   const guardedRouteKeys = api.routes.filter((r) => r.authorizer !== undefined).map((r) => r.routeKey);
   const declarations = new Map([...table.routes.values()].map((r) => [r.routeKey, r.scopes]));
   const planned = performance.now();
   const plan = planRouteTable(declarations, [
-    { name: `${STACK}/Api`, guardedRouteKeys, allRouteKeys: new Set(api.routes.map((r) => r.routeKey)), lookup: 'http' },
+    { name: `${STACK}/Api`, guardedRouteKeys, allRouteKeys: new Set(api.routes.map((r) => r.routeKey)), lookup: 'http', prefixBytes },
   ]);
   const planMs = performance.now() - planned;
   if (plan.json !== tableJson) problems.push("the plan made from the template differs from the layer's route table");
-  const groups = plan.apiGroups.get(`${STACK}/Api`) ?? [];
-  if (groups.length !== authorizers) problems.push(`${authorizers} authorizers in the template, ${groups.length} groups in the plan`);
 
   const handler = createAuthorizer(fn.environment);
   const everyScope = [...new Set(benchCase.routes.flatMap((r) => r.scopes))];
@@ -250,15 +259,14 @@ async function measure(benchCase: BenchCase, outdir: string, introspection: Intr
   let largestPolicy = 0;
   for (const group of groups) {
     const member = [...table.routes.values()].find((r) => r.group === group);
-    const request = benchCase.routes.find((r) => r.routeKey === member?.routeKey);
-    if (request === undefined) throw new Error(`no route of group ${group}`);
+    const request = benchCase.routes.find((r) => r.routeKey === member?.routeKey) as BenchRoute;
     for (const token of [all, none]) {
       const answer = (await handler(authorizerEvent(request, token))) as { policyDocument?: unknown };
       largestAnswer = Math.max(largestAnswer, Buffer.byteLength(JSON.stringify(answer)));
       largestPolicy = Math.max(largestPolicy, Buffer.byteLength(JSON.stringify(answer.policyDocument ?? null)));
     }
   }
-  return { invocations, authorizers, groups, largestAnswer, largestPolicy, plan, planMs, problems };
+  return { invocations, authorizers, groups, largestAnswer, largestPolicy, plan, prefixBytes, planMs, problems };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Aspects, Stack, Token } from 'aws-cdk-lib';
@@ -31,10 +32,15 @@ export function attachRouteTable(owner: Construct, fn: LambdaFunction, planner: 
       if (node !== owner || attached) return;
       attached = true;
       const plan = planner.freeze();
-      const dir = mkdtempSync(join(tmpdir(), 'phantom-token-routes-'));
+      // One directory per table content: synthesizing the same table again reuses it.
+      const dir = join(tmpdir(), `phantom-token-routes-${createHash('sha256').update(plan.json).digest('hex').slice(0, 32)}`);
       const file = join(dir, ROUTE_TABLE_PATH.replace(/^\/opt\//, ''));
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, plan.json);
+      if (!existsSync(file)) {
+        // Written whole, then renamed: a synthesis running beside this one never stages half a file.
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(`${file}.${process.pid}`, plan.json);
+        renameSync(`${file}.${process.pid}`, file);
+      }
       const layer = new LayerVersion(owner, 'RouteTable', {
         code: Code.fromAsset(dir),
         compatibleRuntimes: [Runtime.NODEJS_24_X],
