@@ -236,6 +236,18 @@ describe('HTTP API', () => {
     Annotations.fromStack(stack).hasInfo('/Test/Api', Match.stringLikeRegexp('answered by 2 authorizers \\(group 0, group 1\\)'));
   });
 
+  it('fails synthesis when the function environment would pass Lambda\'s 4 KB, naming the largest variables', () => {
+    const stack = unbundledStack();
+    const authorizer = authorizerIn(stack);
+    authorizer.function.addEnvironment('BIG_SETTING', 'x'.repeat(3_700));
+    expect(() => template(stack)).toThrow(
+      /the authorizer function's environment would be about \d+ bytes, over Lambda's 4096 \(largest: BIG_SETTING 3711, /,
+    );
+    const fits = unbundledStack();
+    authorizerIn(fits).function.addEnvironment('SMALL_SETTING', 'x'.repeat(100));
+    expect(() => template(fits)).not.toThrow();
+  });
+
   it('fails synthesis on scopes declared for a route no authorizer of it guards, naming the nearest route keys', () => {
     const stack = unbundledStack();
     const api = new HttpApi(stack, 'Api');
