@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Arn, ArnFormat, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import { type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -59,8 +59,21 @@ export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAu
   // AWS-managed policy; a function in a VPC also needs the ENI permissions AWS manages).
   const role = new Role(scope, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   logGroup.grantWrite(role);
-  if (props.vpc !== undefined)
+  if (props.vpc !== undefined) {
     role.addManagedPolicy(ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+    // cdk-nag (AwsSolutions) findings of what the construct chose, each with its reason, scoped to this role.
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason:
+        'The policy Lambda documents for a function in a VPC (its network interfaces); Lambda checks these permissions when the function is created, and a hand-scoped copy could not be proven here without an account.',
+    });
+  }
+  if (props.tracing === true) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (Resource "*").',
+    });
+  }
   const functionProps = {
     description: 'Phantom token authorizer: exchanges opaque access tokens for JWTs by OAuth introspection',
     runtime: Runtime.NODEJS_24_X,

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -18,6 +18,10 @@ export function createDpopReplayTable(scope: Construct, fn: LambdaFunction, role
     timeToLiveAttribute: 'expiresAt',
     encryption: TableEncryption.AWS_MANAGED,
     removalPolicy: RemovalPolicy.DESTROY,
+  });
+  Validations.of(table).acknowledge({
+    id: 'AwsSolutions-DDB3',
+    reason: 'Each item lives one DPoP proof window (seconds); a point-in-time restore would bring back expired proof ids and nothing of value.',
   });
   table.grant(role, 'dynamodb:PutItem');
   fn.addEnvironment(ENV.dpopReplayTable, table.tableName);
