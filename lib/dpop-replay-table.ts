@@ -21,7 +21,8 @@ export function createDpopReplayTable(scope: Construct, fn: LambdaFunction, role
   });
   Validations.of(table).acknowledge({
     id: 'AwsSolutions-DDB3',
-    reason: 'Each item lives one DPoP proof window (seconds); a point-in-time restore would bring back expired proof ids and nothing of value.',
+    reason:
+      'Each item lives one DPoP proof window (seconds); a point-in-time restore would bring back expired proof ids and nothing of value.',
   });
   table.grant(role, 'dynamodb:PutItem');
   fn.addEnvironment(ENV.dpopReplayTable, table.tableName);
