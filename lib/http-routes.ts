@@ -1,6 +1,5 @@
 import {
   HttpMethod,
-  HttpNoneAuthorizer,
   HttpRoute,
   type HttpRouteIntegration,
   HttpRouteKey,
@@ -15,7 +14,13 @@ export interface PhantomTokenHttpRouteOptions {
   /** The route path, e.g. `/orders/{id}`. */
   readonly path: string;
   /**
-   * The methods; `ANY` also adds an unauthenticated `OPTIONS` route so CORS preflight never needs a token.
+   * The methods, each a route the authorizer guards, `OPTIONS` included. Without the API's
+   * `corsPreflight`, an `OPTIONS` request to an `ANY` route goes through the authorizer like any
+   * other method. With `corsPreflight`, API Gateway responds to CORS preflight requests itself, with
+   * no authorizer and no integration, where no route matches the `OPTIONS` request; an `ANY` route
+   * (like the `$default` route) does match it, so that preflight still goes through the authorizer,
+   * and a browser's preflight, which carries no token, is refused. For routes that browsers call,
+   * list the methods (e.g. `[HttpMethod.GET, HttpMethod.POST]`) and set `corsPreflight`.
    * @default [HttpMethod.ANY]
    */
   readonly methods?: HttpMethod[];
@@ -30,12 +35,12 @@ export interface PhantomTokenHttpRouteOptions {
 
 /**
  * Adds protected routes to an HTTP API: the authorizer, the scopes and the integration together,
- * the JWT mapped into `jwtHeaderName` for HTTP and private integrations. `ANY` routes get an
- * unauthenticated `OPTIONS` twin for CORS preflight; the unauthenticated routes this adds remove
- * `jwtHeaderName` instead (no authorizer ran, so there is no JWT, and a value the client sent in
- * that header must never reach the backend). The integration wrappers come from `wrappers`, so
- * calls that pass the same integration for the same API share one `AWS::ApiGatewayV2::Integration`
- * per JWT delivery (the default, a cache of this call only, shares nothing across calls).
+ * the JWT mapped into `jwtHeaderName` for HTTP and private integrations. Every route it adds is
+ * guarded, `OPTIONS` and `ANY` alike: it adds no unauthenticated route, so nothing reaches the
+ * backend without a token (CORS preflight is the API's `corsPreflight`, answered by API Gateway).
+ * The integration wrappers come from `wrappers`, so calls that pass the same integration for the
+ * same API share one `AWS::ApiGatewayV2::Integration` (the default, a cache of this call only,
+ * shares nothing across calls).
  */
 export function addProtectedHttpRoutes(
   httpApi: IHttpApi,
@@ -45,21 +50,14 @@ export function addProtectedHttpRoutes(
   routeScopes: RouteScopeRegistry,
   wrappers: JwtForwardingHttpIntegrations = new JwtForwardingHttpIntegrations(),
 ): HttpRoute[] {
-  const methods = options.methods ?? [HttpMethod.ANY];
-  const routes: HttpRoute[] = [];
-  const addRoute = (method: HttpMethod) => {
-    const open = method === HttpMethod.OPTIONS;
-    if (!open) routeScopes.declare(`${method} ${options.path}`, options.scopes ?? []);
-    routes.push(
-      new HttpRoute(httpApi, `${method}${options.path}`, {
-        httpApi,
-        routeKey: HttpRouteKey.with(options.path, method),
-        integration: wrappers.wrap(options.integration, httpApi, jwtHeaderName, open ? 'remove' : 'forward'),
-        authorizer: open ? new HttpNoneAuthorizer() : authorizer,
-      }),
-    );
-  };
-  for (const method of methods) addRoute(method);
-  if (methods.includes(HttpMethod.ANY) && !methods.includes(HttpMethod.OPTIONS)) addRoute(HttpMethod.OPTIONS);
-  return routes;
+  const integration = wrappers.wrap(options.integration, httpApi, jwtHeaderName);
+  return (options.methods ?? [HttpMethod.ANY]).map((method) => {
+    routeScopes.declare(`${method} ${options.path}`, options.scopes ?? []);
+    return new HttpRoute(httpApi, `${method}${options.path}`, {
+      httpApi,
+      routeKey: HttpRouteKey.with(options.path, method),
+      integration,
+      authorizer,
+    });
+  });
 }

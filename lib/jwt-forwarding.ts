@@ -12,35 +12,18 @@ import {
 import { CONTEXT_KEYS } from '../lambda/environment.js';
 
 /**
- * What an integration does with the JWT header: `forward` the JWT the authorizer returned, or,
- * on a route no authorizer guards (a CORS preflight twin), `remove` the header so that neither
- * a client-supplied value nor an undefined context variable can reach the backend.
- */
-export type JwtDelivery = 'forward' | 'remove';
-
-/**
- * The static `Authorization` value REST unauthenticated twins send to HTTP backends in place of
- * whatever the client sent: REST request parameter mapping cannot remove a header, and a static
- * value is the only mapping that does not depend on a context variable no authorizer set. Not
- * a credential in any scheme a backend would accept.
- */
-export const UNAUTHENTICATED_AUTHORIZATION = 'none';
-
-/**
  * An HTTP API integration that delivers the JWT to the backend. For HTTP and private (VPC link)
  * integrations it adds `overwrite:header.<name>` ← `$context.authorizer.jwt` to whatever mapping
  * the wrapped integration has: `overwrite`, so a value the client sent in that header never
- * reaches the backend. In `remove` mode (routes without an authorizer) it adds
- * `remove:header.<name>` instead. Lambda integrations are left as they are; they read the JWT
- * from `requestContext.authorizer.lambda.jwt` (see the backend helper).
+ * reaches the backend. Lambda integrations are left as they are; they read the JWT from
+ * `requestContext.authorizer.lambda.jwt` (see the backend helper).
  */
 export class JwtForwardingHttpIntegration extends HttpRouteIntegration {
   constructor(
     private readonly inner: HttpRouteIntegration,
     private readonly headerName: string,
-    private readonly delivery: JwtDelivery = 'forward',
   ) {
-    super(`${(inner as unknown as { id: string }).id}${delivery === 'forward' ? 'JwtForwarding' : 'JwtRemoval'}`);
+    super(`${(inner as unknown as { id: string }).id}JwtForwarding`);
   }
 
   override bind(options: HttpRouteIntegrationBindOptions): HttpRouteIntegrationConfig {
@@ -52,11 +35,7 @@ export class JwtForwardingHttpIntegration extends HttpRouteIntegration {
       if (key.toLowerCase().endsWith(`:header.${this.headerName}`)) continue;
       mapping.custom(key, value);
     }
-    if (this.delivery === 'forward') {
-      mapping.overwriteHeader(this.headerName, MappingValue.contextVariable(`authorizer.${CONTEXT_KEYS.jwt}`));
-    } else {
-      mapping.removeHeader(this.headerName);
-    }
+    mapping.overwriteHeader(this.headerName, MappingValue.contextVariable(`authorizer.${CONTEXT_KEYS.jwt}`));
     return { ...config, parameterMapping: mapping };
   }
 
@@ -67,8 +46,8 @@ export class JwtForwardingHttpIntegration extends HttpRouteIntegration {
 }
 
 /**
- * The {@link JwtForwardingHttpIntegration}s made so far, one per wrapped integration, HTTP API,
- * {@link JwtDelivery} and header name, so that every route given the same integration shares one
+ * The {@link JwtForwardingHttpIntegration}s made so far, one per wrapped integration, HTTP API
+ * and header name, so that every route given the same integration shares one
  * `AWS::ApiGatewayV2::Integration`: a wrapper, like any `HttpRouteIntegration`, creates its
  * integration on the first route it binds to and reuses it on the next ones. The API is part of
  * the key because an `HttpRouteIntegration` bound to a second API throws (`A single integration
@@ -80,22 +59,17 @@ export class JwtForwardingHttpIntegrations {
   private readonly wrappers = new WeakMap<HttpRouteIntegration, Map<string, JwtForwardingHttpIntegration>>();
 
   /** The wrapper of `inner` for routes of `httpApi`: the one made before for the same key, or a new one. */
-  wrap(
-    inner: HttpRouteIntegration,
-    httpApi: IHttpApi,
-    headerName: string,
-    delivery: JwtDelivery = 'forward',
-  ): JwtForwardingHttpIntegration {
+  wrap(inner: HttpRouteIntegration, httpApi: IHttpApi, headerName: string): JwtForwardingHttpIntegration {
     let byKey = this.wrappers.get(inner);
     if (byKey === undefined) {
       byKey = new Map();
       this.wrappers.set(inner, byKey);
     }
     // node.addr identifies the API as HttpRouteIntegration's own check does.
-    const key = JSON.stringify([httpApi.node.addr, delivery, headerName]);
+    const key = JSON.stringify([httpApi.node.addr, headerName]);
     let wrapper = byKey.get(key);
     if (wrapper === undefined) {
-      wrapper = new JwtForwardingHttpIntegration(inner, headerName, delivery);
+      wrapper = new JwtForwardingHttpIntegration(inner, headerName);
       byKey.set(key, wrapper);
     }
     return wrapper;
@@ -106,15 +80,10 @@ export class JwtForwardingHttpIntegrations {
  * A REST API integration that delivers `Authorization: Bearer <JWT>` to HTTP backends, as behind
  * the NGINX module: the integration request header is mapped from the authorizer context key
  * `authorization` (REST mapping cannot concatenate, so the authorizer provides the whole value).
- * In `remove` mode (methods without an authorizer) `Authorization` is mapped to the static
- * {@link UNAUTHENTICATED_AUTHORIZATION} instead, replacing whatever the client sent.
  * Lambda proxy and other integrations are left as they are.
  */
 export class JwtForwardingRestIntegration extends Integration {
-  constructor(
-    private readonly inner: Integration,
-    private readonly delivery: JwtDelivery = 'forward',
-  ) {
+  constructor(private readonly inner: Integration) {
     // The props here are placeholders: bind() answers with the wrapped integration's configuration.
     super({ type: IntegrationType.MOCK });
   }
@@ -128,8 +97,7 @@ export class JwtForwardingRestIntegration extends Integration {
         ...config.options,
         requestParameters: {
           ...config.options?.requestParameters,
-          'integration.request.header.Authorization':
-            this.delivery === 'forward' ? `context.authorizer.${CONTEXT_KEYS.authorization}` : `'${UNAUTHENTICATED_AUTHORIZATION}'`,
+          'integration.request.header.Authorization': `context.authorizer.${CONTEXT_KEYS.authorization}`,
         },
       },
     };

@@ -155,8 +155,11 @@ export class PhantomTokenAuthorizer extends Construct {
 
   /**
    * Adds protected routes to an HTTP API in one call: the authorizer, the scopes and the JWT
-   * delivery together. `ANY` routes get an unauthenticated `OPTIONS` twin for CORS preflight,
-   * whose integration removes {@link jwtHeaderName} (no authorizer ran there).
+   * delivery together. Every route it adds is guarded, `OPTIONS` and `ANY` alike; it adds no
+   * unauthenticated route. For browsers, set the `HttpApi`'s `corsPreflight`: API Gateway responds
+   * to CORS preflight requests itself where no route matches them. An `ANY` route matches
+   * `OPTIONS` too, so its preflight goes through the authorizer like any other method: list the
+   * methods of routes browsers call instead.
    */
   addHttpRoutes(httpApi: IHttpApi, options: PhantomTokenHttpRouteOptions): HttpRoute[] {
     return addProtectedHttpRoutes(
@@ -191,10 +194,12 @@ export class PhantomTokenAuthorizer extends Construct {
   }
 
   /**
-   * Adds a protected method to a REST resource in one call: the authorizer, the scopes and
-   * `Authorization: Bearer <JWT>` for HTTP integrations. `ANY` gets an unauthenticated
-   * `OPTIONS` twin at synth time, unless the resource then has one (CORS preflight options,
-   * added before or after this call, take its place).
+   * Adds a protected method to a REST resource in one call: the authorizer with its authorization
+   * type (`CUSTOM`, also over a Cognito default of the API), the scopes and
+   * `Authorization: Bearer <JWT>` for HTTP integrations. It adds no unauthenticated method that
+   * reaches the integration: an `OPTIONS` request to an `ANY` method goes through the authorizer,
+   * unless the resource has a CORS preflight method (`corsPreflight` in the options,
+   * `addCorsPreflight`, `defaultCorsPreflightOptions`), which API Gateway answers itself.
    */
   addRestMethod(resource: IResource, httpMethod: string, integration: Integration, options: PhantomTokenRestMethodOptions = {}): Method {
     const authorizer = this.requestAuthorizer(resource.api);

@@ -1,9 +1,10 @@
-import { Annotations, AspectPriority, Aspects, type Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, type Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import {
   AuthorizationType,
   CfnGatewayResponse,
   type CfnMethod,
   CfnStage,
+  type CorsOptions,
   GatewayResponse,
   IdentitySource,
   type Integration,
@@ -29,10 +30,23 @@ export interface PhantomTokenRestMethodOptions {
    */
   readonly scopes?: string[];
   /**
-   * Further method options; the authorizer and its authorization type are set by this call.
+   * Further method options; the authorizer and its authorization type (`CUSTOM`) are set by this
+   * call, whatever the options or the API's `defaultMethodOptions` say (a Cognito default
+   * authorizer included), and the defaults' `authorizationScopes`, which apply to Cognito user
+   * pool authorizers only, are not carried onto the method: set `scopes` instead.
    * @default - none
    */
   readonly methodOptions?: MethodOptions;
+  /**
+   * A CORS preflight for the resource, answered by API Gateway itself, never by the integration.
+   * `resource.addCorsPreflight(corsPreflight)` adds it: an unauthenticated `OPTIONS` method with a
+   * MOCK integration (204 and no body unless `statusCode` says otherwise) and the CORS headers of
+   * these options, none other. Pass it once per resource, or use `defaultCorsPreflightOptions` on
+   * the API or resource instead: a resource that already has an `OPTIONS` method cannot take it.
+   * @default - no `OPTIONS` method: an `OPTIONS` request to an `ANY` method goes through the
+   * authorizer like any other method
+   */
+  readonly corsPreflight?: CorsOptions;
 }
 
 /** What the REST API wiring needs of the construct. */
@@ -114,13 +128,11 @@ export class RestAuthorizerWiring {
       });
     };
     routePolicy.addApi(() => {
-      const guarded = guardedMethods().map(({ routeKey }) => routeKey);
-      // An ANY method of the construct gets an OPTIONS method (its twin or CORS preflight) at synthesis: count it now.
-      const twins = guarded.filter((key) => key.startsWith('ANY ')).map((key) => `OPTIONS ${key.slice(4)}`);
       return {
         name,
-        guardedRouteKeys: guarded,
-        allRouteKeys: new Set([...methodsOf(restApi).map(({ routeKey }) => routeKey), ...twins]),
+        guardedRouteKeys: guardedMethods().map(({ routeKey }) => routeKey),
+        // CORS preflight methods (addCorsPreflight, corsPreflight) exist before synthesis: methodsOf finds them.
+        allRouteKeys: new Set(methodsOf(restApi).map(({ routeKey }) => routeKey)),
         lookup: 'rest',
         prefixBytes: apiPrefixBytes(
           restApi,
@@ -153,22 +165,30 @@ export class RestAuthorizerWiring {
     if (context.gatewayResponses) {
       // A static value: gateway responses cannot carry the authorizer's answer, so no per-request error code.
       const dpop = context.dpopChallenge === undefined ? '' : `, ${context.dpopChallenge}`;
+      const unauthorizedChallenge = `'Bearer realm="${context.realm}"${dpop}'`;
+      const accessDeniedChallenge = `'Bearer realm="${context.realm}", error="insufficient_scope"${dpop}'`;
       const unauthorized = new GatewayResponse(scope, 'Unauthorized', {
         restApi,
         type: ResponseType.UNAUTHORIZED,
         statusCode: '401',
-        responseHeaders: { ...context.gatewayResponseHeaders, 'WWW-Authenticate': `'Bearer realm="${context.realm}"${dpop}'` },
+        responseHeaders: { ...context.gatewayResponseHeaders, 'WWW-Authenticate': unauthorizedChallenge },
       });
       const accessDenied = new GatewayResponse(scope, 'AccessDenied', {
         restApi,
         type: ResponseType.ACCESS_DENIED,
         statusCode: '403',
-        responseHeaders: {
-          ...context.gatewayResponseHeaders,
-          'WWW-Authenticate': `'Bearer realm="${context.realm}", error="insufficient_scope"${dpop}'`,
-        },
+        responseHeaders: { ...context.gatewayResponseHeaders, 'WWW-Authenticate': accessDeniedChallenge },
       });
-      for (const response of [unauthorized, accessDenied]) CONSTRUCT_RESPONSES.add(response);
+      for (const [response, challenge] of [
+        [unauthorized, unauthorizedChallenge],
+        [accessDenied, accessDeniedChallenge],
+      ] as const) {
+        CONSTRUCT_RESPONSES.add(response);
+        // API Gateway falls back to DEFAULT_4XX only for types without a response of their own: carry its headers (CORS) over.
+        (response.node.defaultChild as CfnGatewayResponse).responseParameters = Lazy.any({
+          produce: () => responseParameters(default4xxHeaders(restApi), context.gatewayResponseHeaders, challenge),
+        });
+      }
       scope.node.addValidation({ validate: () => clashingGatewayResponses(restApi, [unauthorized, accessDenied], this.owner) });
     }
     this.apis.set(restApi, authorizer);
@@ -218,14 +238,10 @@ function validateGatewayResponseHeaders(headers: Readonly<Record<string, string>
  * API Gateway keeps one response per type and API, so one of the two would silently win.
  */
 function clashingGatewayResponses(restApi: IRestApi, own: readonly GatewayResponse[], owner: Construct): string[] {
-  const stack = Stack.of(restApi);
-  const apiId = JSON.stringify(stack.resolve(restApi.restApiId));
   const ownResources = new Set<IConstruct>(own.map((response) => response.node.defaultChild as IConstruct));
   const errors: string[] = [];
-  for (const construct of stack.node.findAll()) {
-    if (!(construct instanceof CfnGatewayResponse) || ownResources.has(construct)) continue;
-    if (!OWN_RESPONSE_TYPES.includes(construct.responseType)) continue;
-    if (JSON.stringify(stack.resolve(construct.restApiId)) !== apiId) continue;
+  for (const construct of gatewayResponsesOf(restApi)) {
+    if (ownResources.has(construct) || !OWN_RESPONSE_TYPES.includes(construct.responseType)) continue;
     // Name the L2 GatewayResponse when the resource is its default child: that is the construct the user wrote.
     const parent = construct.node.scope;
     const named = parent !== undefined && parent.node.defaultChild === construct ? parent : construct;
@@ -246,13 +262,64 @@ function clashingGatewayResponses(restApi: IRestApi, own: readonly GatewayRespon
   return errors;
 }
 
+/** The gateway responses of the REST API in its stack, whoever created them. */
+function gatewayResponsesOf(restApi: IRestApi): CfnGatewayResponse[] {
+  const stack = Stack.of(restApi);
+  const apiId = JSON.stringify(stack.resolve(restApi.restApiId));
+  return stack.node
+    .findAll()
+    .filter(
+      (construct): construct is CfnGatewayResponse =>
+        construct instanceof CfnGatewayResponse && JSON.stringify(stack.resolve(construct.restApiId)) === apiId,
+    );
+}
+
+const HEADER_PARAMETER = /^gatewayresponse\.header\.(.+)$/i;
+
 /**
- * Adds a protected method to a REST resource: the authorizer, the scopes and the integration
- * with `Authorization: Bearer <JWT>` for HTTP backends. `ANY` gets an unauthenticated `OPTIONS`
- * twin for CORS preflight, whose `Authorization` is the static `none` (no authorizer ran). The
- * twin is added at synth time, and only when the resource then has no `OPTIONS` method: CORS
- * preflight options (`addCorsPreflight`, `defaultCorsPreflightOptions`), before or after this
- * call, take its place.
+ * The headers of the API's own `DEFAULT_4XX` response, as `GatewayResponse` takes them: API
+ * Gateway uses that response only for 4xx types that have none of their own, so its headers
+ * (CORS, typically) would be lost on the construct's 401 and 403 unless carried over.
+ */
+function default4xxHeaders(restApi: IRestApi): Record<string, string> {
+  const stack = Stack.of(restApi);
+  const headers: Record<string, string> = {};
+  for (const response of gatewayResponsesOf(restApi)) {
+    if (response.responseType !== ResponseType.DEFAULT_4XX.responseType) continue;
+    const parameters: unknown = stack.resolve(response.responseParameters);
+    if (typeof parameters !== 'object' || parameters === null) continue;
+    for (const [key, value] of Object.entries(parameters)) {
+      const name = HEADER_PARAMETER.exec(key)?.[1];
+      if (name !== undefined && typeof value === 'string') headers[name] = value;
+    }
+  }
+  return headers;
+}
+
+/**
+ * The response parameters of one of the construct's gateway responses: the `DEFAULT_4XX`
+ * headers, then the `restGatewayResponseHeaders` prop's, then the Bearer challenge, each
+ * replacing a header of the same name (in any case) that came before.
+ */
+function responseParameters(
+  default4xx: Readonly<Record<string, string>>,
+  configured: Readonly<Record<string, string>>,
+  challenge: string,
+): Record<string, string> {
+  const byName = new Map<string, [string, string]>();
+  for (const headers of [default4xx, configured, { 'WWW-Authenticate': challenge }]) {
+    for (const [name, value] of Object.entries(headers)) byName.set(name.toLowerCase(), [name, value]);
+  }
+  return Object.fromEntries([...byName.values()].map(([name, value]) => [`gatewayresponse.header.${name}`, value]));
+}
+
+/**
+ * Adds a protected method to a REST resource: the authorizer with its authorization type
+ * (`CUSTOM`), the scopes and the integration with `Authorization: Bearer <JWT>` for HTTP
+ * backends. It adds no unauthenticated method pointed at the integration: an `OPTIONS` request to
+ * an `ANY` method goes through the authorizer, unless the resource has a CORS preflight method
+ * (`corsPreflight`, `addCorsPreflight`, `defaultCorsPreflightOptions`), a MOCK integration that
+ * API Gateway answers itself.
  */
 export function addProtectedRestMethod(
   resource: IResource,
@@ -263,21 +330,39 @@ export function addProtectedRestMethod(
   routeScopes: RouteScopeRegistry,
 ): Method {
   const method = httpMethod.toUpperCase();
-  routeScopes.declare(`${method} ${resource.path}`, options.scopes ?? []);
-  const added = resource.addMethod(method, new JwtForwardingRestIntegration(integration), { ...options.methodOptions, authorizer });
-  if (method === 'ANY') {
-    Aspects.of(resource).add(
-      {
-        visit: (node) => {
-          if (node !== resource || resource.node.tryFindChild('OPTIONS') !== undefined) return;
-          resource.addMethod('OPTIONS', new JwtForwardingRestIntegration(integration, 'remove'), {
-            authorizer: { authorizerId: '', authorizationType: AuthorizationType.NONE },
-            authorizationType: AuthorizationType.NONE,
-          });
-        },
-      },
-      { priority: AspectPriority.MUTATING },
+  if (options.methodOptions?.authorizationScopes !== undefined) {
+    throw new Error(
+      `addRestMethod(${resource.path}, '${method}'): methodOptions.authorizationScopes apply to Cognito user pool authorizers only, ` +
+        `and this method's authorizer is CUSTOM; pass the scopes a token must hold in scopes; received ${JSON.stringify(options.methodOptions.authorizationScopes)}`,
     );
   }
+  if (options.corsPreflight !== undefined) {
+    if (method === 'OPTIONS') {
+      throw new Error(
+        `addRestMethod(${resource.path}, 'OPTIONS') cannot take corsPreflight: the preflight is the resource's OPTIONS method, ` +
+          'unauthenticated; add either the protected OPTIONS method or the preflight',
+      );
+    }
+    if (resource.node.children.some((child) => child instanceof Method && child.httpMethod === 'OPTIONS')) {
+      throw new Error(
+        `addRestMethod(${resource.path}, '${method}') cannot take corsPreflight: the resource already has an OPTIONS method ` +
+          '(a CORS preflight or a method of its own), and API Gateway keeps one per resource; pass corsPreflight once per resource',
+      );
+    }
+  }
+  routeScopes.declare(`${method} ${resource.path}`, options.scopes ?? []);
+  const added = resource.addMethod(method, new JwtForwardingRestIntegration(integration), {
+    ...options.methodOptions,
+    authorizer,
+    authorizationType: AuthorizationType.CUSTOM,
+  });
+  if (resource.defaultMethodOptions?.authorizationScopes !== undefined) {
+    // aws-cdk-lib drops them on a CUSTOM method, as it should, and warns: this method asks for its own scopes.
+    Annotations.of(added).acknowledgeWarning(
+      '@aws-cdk/aws-apigateway:invalidAuthScope',
+      "The API's default authorizationScopes are for Cognito methods; PhantomTokenAuthorizer methods require the scopes of addRestMethod",
+    );
+  }
+  if (options.corsPreflight !== undefined) resource.addCorsPreflight(options.corsPreflight);
   return added;
 }

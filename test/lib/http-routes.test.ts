@@ -7,7 +7,6 @@ import { JwtForwardingHttpIntegrations } from '../../lib/jwt-forwarding.js';
 import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
 const FORWARD = { 'overwrite:header.x-phantom-jwt': '$context.authorizer.jwt' };
-const REMOVE = { 'remove:header.x-phantom-jwt': '' };
 
 const catalog = () => new HttpUrlIntegration('Catalog', 'https://catalog.example.com');
 
@@ -44,18 +43,17 @@ describe('addHttpRoutes integrations', () => {
     expect(new Set(routeTargets(t)).size).toBe(1);
   });
 
-  it('gives the OPTIONS twins of ten ANY calls one shared integration that removes the JWT header', () => {
+  it('adds only the ANY routes for ten ANY calls, no OPTIONS route, all on one forwarding integration', () => {
     const stack = unbundledStack();
     const phantomToken = authorizerIn(stack);
     const api = new HttpApi(stack, 'Api');
     const integration = catalog();
     for (let i = 0; i < 10; i++) phantomToken.addHttpRoutes(api, { path: `/catalog/item${i}`, integration });
     const t = template(stack);
-    t.resourceCountIs('AWS::ApiGatewayV2::Route', 20);
-    const mappings = integrationMappings(t);
-    expect(mappings).toHaveLength(2);
-    expect(mappings).toEqual(expect.arrayContaining([FORWARD, REMOVE]));
-    expect(new Set(routeTargets(t)).size).toBe(2);
+    t.resourceCountIs('AWS::ApiGatewayV2::Route', 10);
+    t.resourcePropertiesCountIs('AWS::ApiGatewayV2::Route', { AuthorizationType: 'CUSTOM' }, 10);
+    expect(integrationMappings(t)).toEqual([FORWARD]);
+    expect(new Set(routeTargets(t)).size).toBe(1);
   });
 
   it('wraps one integration object used on two HTTP APIs once per API, and both APIs synthesize', () => {
@@ -152,21 +150,20 @@ describe('addHttpRoutes integrations', () => {
 });
 
 describe('JwtForwardingHttpIntegrations', () => {
-  it('returns one wrapper per integration, API, JWT delivery and header name', () => {
+  it('returns one wrapper per integration, API and header name', () => {
     const stack = unbundledStack();
     const first = new HttpApi(stack, 'First');
     const second = new HttpApi(stack, 'Second');
     const integration = catalog();
     const wrappers = new JwtForwardingHttpIntegrations();
     const forwarding = wrappers.wrap(integration, first, 'x-phantom-jwt');
-    expect(wrappers.wrap(integration, first, 'x-phantom-jwt', 'forward')).toBe(forwarding);
+    expect(wrappers.wrap(integration, first, 'x-phantom-jwt')).toBe(forwarding);
     const others = [
       wrappers.wrap(integration, second, 'x-phantom-jwt'),
-      wrappers.wrap(integration, first, 'x-phantom-jwt', 'remove'),
       wrappers.wrap(integration, first, 'x-backend-jwt'),
       wrappers.wrap(catalog(), first, 'x-phantom-jwt'),
     ];
-    expect(new Set([forwarding, ...others]).size).toBe(5);
+    expect(new Set([forwarding, ...others]).size).toBe(4);
     expect(new JwtForwardingHttpIntegrations().wrap(integration, first, 'x-phantom-jwt')).not.toBe(forwarding);
   });
 });

@@ -7,13 +7,18 @@ import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.j
 
 const orders = () => new HttpUrlIntegration('Orders', 'https://orders.example.com');
 
-/** The RequestParameters of the integration of one route, found through the route's Target. */
-function mappingOfRoute(t: Template, routeKey: string): Record<string, string> | undefined {
+/** The properties of the integration of one route, found through the route's Target. */
+function integrationOfRoute(t: Template, routeKey: string): Record<string, unknown> | undefined {
   const [route] = Object.values(t.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }));
   const target = JSON.stringify(route?.Properties.Target);
   const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1];
   expect(integrationId, `the integration of ${routeKey}`).toBeDefined();
-  return t.toJSON().Resources[integrationId as string].Properties.RequestParameters;
+  return t.toJSON().Resources[integrationId as string].Properties;
+}
+
+/** The RequestParameters of the integration of one route. */
+function mappingOfRoute(t: Template, routeKey: string): Record<string, string> | undefined {
+  return integrationOfRoute(t, routeKey)?.RequestParameters as Record<string, string> | undefined;
 }
 
 describe('HTTP API wiring', () => {
@@ -103,34 +108,44 @@ describe('HTTP API wiring', () => {
     ).toThrow('httpRouteAuthorizer(Test/First) was bound to route Test/Second/GET--a of another API');
   });
 
-  describe('unauthenticated OPTIONS twins', () => {
-    it('remove the JWT header instead of mapping $context.authorizer.jwt, which no authorizer set', () => {
+  describe('no unauthenticated side door (#21)', () => {
+    it('adds no OPTIONS /admin/{proxy+} for an ANY route: no unauthenticated route of the template reaches the backend', () => {
       const stack = unbundledStack();
-      const api = new HttpApi(stack, 'Api');
-      authorizerIn(stack).addHttpRoutes(api, { path: '/orders', integration: orders() });
+      const api = new HttpApi(stack, 'Api', { corsPreflight: { allowOrigins: ['https://app.example.com'] } });
+      authorizerIn(stack).addHttpRoutes(api, {
+        path: '/admin/{proxy+}',
+        integration: new HttpUrlIntegration('Admin', 'https://admin.example.com'),
+        scopes: ['admin'],
+      });
+      api.addRoutes({
+        path: '/health',
+        methods: [HttpMethod.GET],
+        integration: new HttpUrlIntegration('Health', 'https://health.example.com'),
+      });
       const t = template(stack);
-      t.resourceCountIs('AWS::ApiGatewayV2::Integration', 2);
-      expect(mappingOfRoute(t, 'ANY /orders')).toEqual({ 'overwrite:header.x-phantom-jwt': '$context.authorizer.jwt' });
-      expect(mappingOfRoute(t, 'OPTIONS /orders')).toEqual({ 'remove:header.x-phantom-jwt': '' });
+      const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route'));
+      expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(['ANY /admin/{proxy+}', 'GET /health']);
+      // Every route no authorizer guards, and the backend its integration calls: only the public route the user added.
+      const open = routes
+        .filter((route) => (route.Properties.AuthorizationType ?? 'NONE') === 'NONE')
+        .map((route) => [route.Properties.RouteKey, integrationOfRoute(t, route.Properties.RouteKey)?.IntegrationUri]);
+      expect(open).toEqual([['GET /health', 'https://health.example.com']]);
     });
 
-    it('remove the configured JWT header on an OPTIONS route asked for explicitly, keeping the integration own mappings', () => {
+    it('guards an OPTIONS route asked for explicitly like any other method, forwarding the JWT to the backend', () => {
       const stack = unbundledStack();
       const api = new HttpApi(stack, 'Api');
-      const integration = new HttpUrlIntegration('Orders', 'https://orders.example.com', {
-        parameterMapping: new ParameterMapping().appendHeader('x-request-id', MappingValue.contextVariable('requestId')),
-      });
       authorizerIn(stack, { jwtHeaderName: 'X-Backend-JWT' }).addHttpRoutes(api, {
         path: '/orders',
         methods: [HttpMethod.GET, HttpMethod.OPTIONS],
-        integration,
+        integration: orders(),
       });
       const t = template(stack);
-      expect(mappingOfRoute(t, 'OPTIONS /orders')).toEqual({
-        'append:header.x-request-id': '$context.requestId',
-        'remove:header.x-backend-jwt': '',
-      });
-      t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'OPTIONS /orders', AuthorizationType: 'NONE' });
+      for (const routeKey of ['GET /orders', 'OPTIONS /orders']) {
+        t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'CUSTOM' });
+        expect(mappingOfRoute(t, routeKey)).toEqual({ 'overwrite:header.x-backend-jwt': '$context.authorizer.jwt' });
+      }
+      t.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
     });
   });
 
@@ -144,7 +159,7 @@ describe('HTTP API wiring', () => {
     expect(mappingOfRoute(template(stack), 'GET /orders')).toEqual({ 'overwrite:header.x-phantom-jwt': '$context.authorizer.jwt' });
   });
 
-  it('never writes a header HTTP API reserves, on protected routes, twins or default-guarded routes', () => {
+  it('never writes a header HTTP API reserves, on protected routes or default-guarded routes', () => {
     const stack = unbundledStack();
     const phantomToken = authorizerIn(stack, { jwtHeaderName: 'x-jwt-assertion' });
     const api = new HttpApi(stack, 'Api', { defaultAuthorizer: phantomToken.httpAuthorizer });
@@ -154,7 +169,7 @@ describe('HTTP API wiring', () => {
     const keys = Object.values(template(stack).findResources('AWS::ApiGatewayV2::Integration')).flatMap((integration) =>
       Object.keys(integration.Properties.RequestParameters ?? {}),
     );
-    expect(keys.length).toBeGreaterThanOrEqual(4);
+    expect(keys).toHaveLength(3);
     for (const key of keys) {
       const header = /^(?:append|overwrite|remove):header\.(.+)$/.exec(key)?.[1];
       expect(header, key).toBeDefined();

@@ -1,11 +1,70 @@
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { Cors, HttpIntegration, LambdaIntegration, ResponseType, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Stack, Stage } from 'aws-cdk-lib';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import {
+  AuthorizationType,
+  CognitoUserPoolsAuthorizer,
+  Cors,
+  HttpIntegration,
+  LambdaIntegration,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
-const backend = () => new HttpIntegration('https://orders.example.com', { proxy: true });
+const BACKEND_URL = 'https://orders.example.com';
+const backend = () => new HttpIntegration(BACKEND_URL, { proxy: true });
 const CORS_HEADERS = { 'Access-Control-Allow-Origin': "'*'", 'Access-Control-Allow-Headers': "'Authorization,Content-Type'" };
+const APP_ORIGIN = 'https://app.example.com';
+
+/** Whether cfn-lint is on PATH: the template checks that need it are skipped, saying so, where it is not. */
+const CFN_LINT = spawnSync('cfn-lint', ['--version']).status === 0;
+
+/** The ResponseParameters of the API's one gateway response of this type. */
+function responseParametersOf(t: Template, responseType: string): Record<string, string> {
+  const responses = Object.values(t.findResources('AWS::ApiGateway::GatewayResponse', { Properties: { ResponseType: responseType } }));
+  expect(responses, `one ${responseType} response`).toHaveLength(1);
+  return responses[0]?.Properties.ResponseParameters;
+}
+
+/** Every method of the template no authorizer guards: its HTTP method and integration. */
+function unauthenticatedMethods(t: Template): { httpMethod: string; type: string; uri: unknown }[] {
+  return Object.values(t.findResources('AWS::ApiGateway::Method'))
+    .filter((method) => (method.Properties.AuthorizationType ?? 'NONE') === 'NONE')
+    .map(({ Properties }) => ({ httpMethod: Properties.HttpMethod, type: Properties.Integration?.Type, uri: Properties.Integration?.Uri }));
+}
+
+/** The route table of the stack's authorizer function with each route's allow globs (the file in its layer). */
+function fullRouteTableOf(stack: Stack): { routeKey: string; allow: string[] }[] {
+  const [layer] = Object.values(template(stack).findResources('AWS::Lambda::LayerVersion'));
+  if (layer === undefined) throw new Error(`no route-table layer in ${stack.node.path}`);
+  const assetDir = `asset.${(layer.Properties.Content.S3Key as string).replace(/\.zip$/, '')}`;
+  return JSON.parse(readFileSync(join(Stage.of(stack)?.outdir ?? '', assetDir, 'phantom-token', 'route-table.json'), 'utf8')).routes;
+}
+
+function lambdaBackend(stack: Stack): LambdaFunction {
+  return new LambdaFunction(stack, 'Backend', {
+    runtime: Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: Code.fromInline('exports.handler=async()=>({})'),
+  });
+}
+
+/** A REST API whose methods Cognito guards by default, with scopes, and one method that uses that default. */
+function cognitoDefaultApi(stack: Stack): RestApi {
+  const cognito = new CognitoUserPoolsAuthorizer(stack, 'Cognito', { cognitoUserPools: [new UserPool(stack, 'Pool')] });
+  const api = new RestApi(stack, 'Api', {
+    defaultMethodOptions: { authorizer: cognito, authorizationType: AuthorizationType.COGNITO, authorizationScopes: ['orders/read'] },
+  });
+  api.root.addMethod('GET', new HttpIntegration('https://cognito-guarded.example.com'));
+  return api;
+}
 
 describe('REST API wiring', () => {
   describe('gateway responses', () => {
@@ -82,6 +141,69 @@ describe('REST API wiring', () => {
       t.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
     });
 
+    it.each([
+      ['before', true],
+      ['after', false],
+    ])(
+      'carries the DEFAULT_4XX headers (CORS) of the API, added %s the construct, onto 401 and 403, WWW-Authenticate staying the construct own',
+      (_, userFirst) => {
+        const stack = unbundledStack();
+        const api = new RestApi(stack, 'Api');
+        const addDefault4xx = () =>
+          api.addGatewayResponse('Default4xx', {
+            type: ResponseType.DEFAULT_4XX,
+            responseHeaders: { ...CORS_HEADERS, 'WWW-Authenticate': `'Basic realm="api"'` },
+          });
+        if (userFirst) addDefault4xx();
+        authorizerIn(stack, { realm: 'orders' }).addRestMethod(api.root, 'GET', backend());
+        if (!userFirst) addDefault4xx();
+        const t = template(stack);
+        expect(responseParametersOf(t, 'UNAUTHORIZED')).toEqual({
+          'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+          'gatewayresponse.header.Access-Control-Allow-Headers': "'Authorization,Content-Type'",
+          'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="orders"'`,
+        });
+        expect(responseParametersOf(t, 'ACCESS_DENIED')).toEqual({
+          'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+          'gatewayresponse.header.Access-Control-Allow-Headers': "'Authorization,Content-Type'",
+          'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="orders", error="insufficient_scope"'`,
+        });
+        // The user's DEFAULT_4XX stays as it was, answering the other 4xx types.
+        expect(responseParametersOf(t, 'DEFAULT_4XX')['gatewayresponse.header.WWW-Authenticate']).toBe(`'Basic realm="api"'`);
+      },
+    );
+
+    it('lets restGatewayResponseHeaders win over a DEFAULT_4XX header of the same name, in any case, keeping its other headers', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      api.addGatewayResponse('Default4xx', {
+        type: ResponseType.DEFAULT_4XX,
+        responseHeaders: { 'access-control-allow-origin': "'*'", Vary: "'Origin'" },
+      });
+      authorizerIn(stack, { restGatewayResponseHeaders: { 'Access-Control-Allow-Origin': `'${APP_ORIGIN}'` } }).addRestMethod(
+        api.root,
+        'GET',
+        backend(),
+      );
+      expect(responseParametersOf(template(stack), 'UNAUTHORIZED')).toEqual({
+        'gatewayresponse.header.Access-Control-Allow-Origin': `'${APP_ORIGIN}'`,
+        'gatewayresponse.header.Vary': "'Origin'",
+        'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="api"'`,
+      });
+    });
+
+    it('takes no headers from the DEFAULT_4XX response of another API', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      authorizerIn(stack).addRestMethod(api.root, 'GET', backend());
+      const other = new RestApi(stack, 'Other');
+      other.root.addMethod('GET', backend());
+      other.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX, responseHeaders: CORS_HEADERS });
+      expect(responseParametersOf(template(stack), 'UNAUTHORIZED')).toEqual({
+        'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="api"'`,
+      });
+    });
+
     it('leaves the API its own responses of other types, and those of another API', () => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
@@ -130,69 +252,189 @@ describe('REST API wiring', () => {
     });
   });
 
-  describe('CORS preflight next to an ANY method', () => {
-    it('lets addCorsPreflight follow addRestMethod ANY, the preflight taking the place of the twin', () => {
+  describe('no unauthenticated side door (#21)', () => {
+    it('adds no OPTIONS method beside ANY methods: no unauthenticated method of the template reaches their HTTP or Lambda backend', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      const phantomToken = authorizerIn(stack);
+      phantomToken.addRestMethod(api.root.addResource('admin').addResource('{proxy+}'), 'ANY', backend(), { scopes: ['admin'] });
+      phantomToken.addRestMethod(api.root.addResource('fn'), 'ANY', new LambdaIntegration(lambdaBackend(stack)));
+      api.root.addResource('health').addMethod('GET', new HttpIntegration('https://health.example.com'));
+      const t = template(stack);
+      t.resourceCountIs('AWS::ApiGateway::Method', 3);
+      t.resourcePropertiesCountIs('AWS::ApiGateway::Method', { HttpMethod: 'OPTIONS' }, 0);
+      // Only the public method the user added is open, and it is no side door to the guarded backends.
+      expect(unauthenticatedMethods(t)).toEqual([{ httpMethod: 'GET', type: 'HTTP_PROXY', uri: 'https://health.example.com' }]);
+    });
+
+    it('answers the corsPreflight opt-in with a MOCK integration: 204, the CORS headers given, no body, no authorizer, never the backend', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'ANY', backend(), {
+        corsPreflight: { allowOrigins: [APP_ORIGIN], allowHeaders: ['Authorization'], allowMethods: ['GET', 'POST'] },
+      });
+      const t = template(stack);
+      t.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY', AuthorizationType: 'CUSTOM' });
+      t.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'OPTIONS',
+        AuthorizationType: 'NONE',
+        AuthorizerId: Match.absent(),
+        Integration: {
+          Type: 'MOCK',
+          Uri: Match.absent(),
+          RequestTemplates: { 'application/json': '{ statusCode: 200 }' },
+          IntegrationResponses: [
+            {
+              StatusCode: '204',
+              ResponseTemplates: Match.absent(),
+              ResponseParameters: Match.exact({
+                'method.response.header.Access-Control-Allow-Headers': "'Authorization'",
+                'method.response.header.Access-Control-Allow-Origin': `'${APP_ORIGIN}'`,
+                'method.response.header.Vary': "'Origin'",
+                'method.response.header.Access-Control-Allow-Methods': "'GET,POST'",
+              }),
+            },
+          ],
+        },
+      });
+      expect(unauthenticatedMethods(t)).toEqual([{ httpMethod: 'OPTIONS', type: 'MOCK', uri: undefined }]);
+    });
+
+    it.each([
+      ['leaves OPTIONS to the corsPreflight method', true, false],
+      ['covers OPTIONS too without one', false, true],
+    ])('plans the globs of an ANY method that %s', (_, preflight, coversOptions) => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      const cors = preflight ? { corsPreflight: { allowOrigins: [APP_ORIGIN] } } : {};
+      authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'ANY', backend(), cors);
+      const allow = fullRouteTableOf(stack).find((route) => route.routeKey === 'ANY /orders')?.allow ?? [];
+      expect(allow).toContain('GET/orders');
+      expect(allow.some((glob) => glob.startsWith('OPTIONS/') || glob.startsWith('*/'))).toBe(coversOptions);
+    });
+
+    it('lets addCorsPreflight follow addRestMethod ANY, its MOCK preflight the only OPTIONS method of the resource', () => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
       const resource = api.root.addResource('orders');
       authorizerIn(stack).addRestMethod(resource, 'ANY', backend());
-      resource.addCorsPreflight({ allowOrigins: ['https://app.example.com'] });
+      resource.addCorsPreflight({ allowOrigins: [APP_ORIGIN] });
       const t = template(stack);
       const options = Object.values(t.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }));
       expect(options).toHaveLength(1);
       expect(options[0]?.Properties).toMatchObject({ AuthorizationType: 'NONE', Integration: { Type: 'MOCK' } });
     });
 
-    it('lets addRestMethod ANY follow addCorsPreflight, adding no twin', () => {
+    it('lets addRestMethod ANY follow addCorsPreflight, adding no OPTIONS method of its own', () => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
       const resource = api.root.addResource('orders');
-      resource.addCorsPreflight({ allowOrigins: ['https://app.example.com'] });
+      resource.addCorsPreflight({ allowOrigins: [APP_ORIGIN] });
       authorizerIn(stack).addRestMethod(resource, 'ANY', backend());
       const options = Object.values(template(stack).findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }));
       expect(options).toHaveLength(1);
       expect(options[0]?.Properties).toMatchObject({ AuthorizationType: 'NONE', Integration: { Type: 'MOCK' } });
     });
-  });
 
-  describe('unauthenticated OPTIONS twins', () => {
-    it('send HTTP backends a static Authorization instead of the client value or an unset authorizer context', () => {
+    it('guards an OPTIONS method added with addRestMethod like any other method', () => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
-      authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'ANY', backend());
-      const t = template(stack);
-      t.hasResourceProperties('AWS::ApiGateway::Method', {
-        HttpMethod: 'ANY',
+      authorizerIn(stack).addRestMethod(api.root, 'OPTIONS', backend());
+      template(stack).hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'OPTIONS',
         AuthorizationType: 'CUSTOM',
         Integration: {
-          Type: 'HTTP_PROXY',
+          Uri: BACKEND_URL,
           RequestParameters: { 'integration.request.header.Authorization': 'context.authorizer.authorization' },
         },
       });
-      t.hasResourceProperties('AWS::ApiGateway::Method', {
-        HttpMethod: 'OPTIONS',
-        AuthorizationType: 'NONE',
-        Integration: { Type: 'HTTP_PROXY', RequestParameters: { 'integration.request.header.Authorization': "'none'" } },
-      });
-      expect(JSON.stringify(t.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }))).not.toContain(
-        'context.authorizer',
+    });
+
+    it('rejects corsPreflight on an OPTIONS method, naming the resource', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      expect(() =>
+        authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'options', backend(), {
+          corsPreflight: { allowOrigins: [APP_ORIGIN] },
+        }),
+      ).toThrow(
+        "addRestMethod(/orders, 'OPTIONS') cannot take corsPreflight: the preflight is the resource's OPTIONS method, unauthenticated; " +
+          'add either the protected OPTIONS method or the preflight',
       );
     });
 
-    it('leave Lambda proxy twins unmapped (no authorizer context reaches them)', () => {
+    it.each([
+      ['a corsPreflight of an earlier addRestMethod call', false],
+      ['defaultCorsPreflightOptions', true],
+    ])('rejects corsPreflight on a resource that already has an OPTIONS method, from %s', (_, resourceDefault) => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
-      const fn = new LambdaFunction(stack, 'Backend', {
-        runtime: Runtime.NODEJS_24_X,
-        handler: 'index.handler',
-        code: Code.fromInline('exports.handler=async()=>({})'),
+      const phantomToken = authorizerIn(stack);
+      const cors = { allowOrigins: [APP_ORIGIN] };
+      const resource = api.root.addResource('orders', resourceDefault ? { defaultCorsPreflightOptions: cors } : {});
+      if (!resourceDefault) phantomToken.addRestMethod(resource, 'GET', backend(), { corsPreflight: cors });
+      expect(() => phantomToken.addRestMethod(resource, 'POST', backend(), { corsPreflight: cors })).toThrow(
+        "addRestMethod(/orders, 'POST') cannot take corsPreflight: the resource already has an OPTIONS method " +
+          '(a CORS preflight or a method of its own), and API Gateway keeps one per resource; pass corsPreflight once per resource',
+      );
+    });
+  });
+
+  describe('over an API whose default authorizer is Cognito (#21)', () => {
+    it('sets AuthorizationType CUSTOM with its authorizer, with none of the default authorizationScopes, and no warning', () => {
+      const stack = unbundledStack();
+      const api = cognitoDefaultApi(stack);
+      authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'GET', backend(), { scopes: ['read'] });
+      const t = template(stack);
+      t.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'GET',
+        ResourceId: { Ref: Match.stringLikeRegexp('^Apiorders') },
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: Match.stringLikeRegexp('^ApiPhantomTokenAuthorizer') },
+        AuthorizationScopes: Match.absent(),
       });
-      authorizerIn(stack).addRestMethod(api.root, 'ANY', new LambdaIntegration(fn));
-      template(stack).hasResourceProperties('AWS::ApiGateway::Method', {
-        HttpMethod: 'OPTIONS',
-        AuthorizationType: 'NONE',
-        Integration: { Type: 'AWS_PROXY', RequestParameters: Match.absent() },
+      // The API's own Cognito method keeps its authorizer and scopes.
+      t.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'GET',
+        ResourceId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Api'), 'RootResourceId'] },
+        AuthorizationType: 'COGNITO_USER_POOLS',
+        AuthorizerId: { Ref: Match.stringLikeRegexp('^Cognito') },
+        AuthorizationScopes: ['orders/read'],
       });
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AuthorizationScopes'))).toEqual([]);
+    });
+
+    it.skipIf(!CFN_LINT)(`synthesizes a template with no cfn-lint error${CFN_LINT ? '' : ' (skipped: cfn-lint is not on PATH)'}`, () => {
+      const stack = unbundledStack();
+      const api = cognitoDefaultApi(stack);
+      authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'ANY', backend(), {
+        corsPreflight: { allowOrigins: [APP_ORIGIN] },
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'cognito-default-'));
+      try {
+        const file = join(dir, 'template.json');
+        writeFileSync(file, JSON.stringify(template(stack).toJSON()));
+        const result = spawnSync('cfn-lint', ['--format', 'parseable', '--', file], { encoding: 'utf8' });
+        expect(result.error).toBeUndefined();
+        const errors = result.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
+        // cfn-lint's exit status has bit 2 set for errors (4: warnings, 8: informational).
+        expect({ errors, errorBit: (result.status ?? 2) & 2 }).toEqual({ errors: [], errorBit: 0 });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('rejects methodOptions.authorizationScopes, which apply to Cognito authorizers only, naming the method and the scopes prop', () => {
+      const stack = unbundledStack();
+      const api = new RestApi(stack, 'Api');
+      expect(() =>
+        authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'get', backend(), {
+          methodOptions: { authorizationScopes: ['orders/read'] },
+        }),
+      ).toThrow(
+        "addRestMethod(/orders, 'GET'): methodOptions.authorizationScopes apply to Cognito user pool authorizers only, " +
+          `and this method's authorizer is CUSTOM; pass the scopes a token must hold in scopes; received ["orders/read"]`,
+      );
     });
   });
 
