@@ -185,5 +185,25 @@ function routeKeysOf(httpApi: IHttpApi): string[] {
  * construct's unique id.
  */
 export function childIdFor(api: Construct, owner: Construct): string {
+  assertSameEnvironment(api, owner);
   return api.node.tryFindChild(owner.node.id) === undefined ? owner.node.id : Names.uniqueId(owner);
+}
+
+/**
+ * The function and the APIs it guards must share an account and a region: an API's authorizer and
+ * its invoke permission reference the function, which CloudFormation cannot do across
+ * environments. Said at construction, naming both and what to do instead, rather than CDK's
+ * "cannot use resource … in a cross-environment fashion" at synth. Unresolved (environment-agnostic)
+ * stacks are not compared.
+ */
+function assertSameEnvironment(api: Construct, owner: Construct): void {
+  const [a, b] = [Stack.of(api), Stack.of(owner)];
+  for (const part of ['account', 'region'] as const) {
+    if (Token.isUnresolved(a[part]) || Token.isUnresolved(b[part]) || a[part] === b[part]) continue;
+    throw new Error(
+      `${api.node.path} is in ${part} ${a[part]}, and the PhantomTokenAuthorizer ${owner.node.path} in ${b[part]}: ` +
+        "an API's authorizer must invoke a function of its own account and region. " +
+        'Create a PhantomTokenAuthorizer in each account and region that has APIs (they may share one identity server and secret name).',
+    );
+  }
 }

@@ -1,4 +1,4 @@
-import type { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { HttpIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -156,5 +156,27 @@ describe('one authorizer stack serving API stacks', () => {
     t.hasResourceProperties('AWS::Lambda::Permission', {
       FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PhantomToken'), 'Arn'] },
     });
+  });
+
+  it('refuses an API in another account or region than the function, naming both and what to do instead', () => {
+    const app = unbundledApp();
+    const auth = new Stack(app, 'Auth', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const phantomToken = authorizerIn(auth);
+    const otherAccount = new Stack(app, 'Orders', { env: { account: '222222222222', region: 'eu-west-1' } });
+    expect(() =>
+      phantomToken.addHttpRoutes(new HttpApi(otherAccount, 'Api'), {
+        path: '/a',
+        methods: [HttpMethod.GET],
+        integration: new HttpUrlIntegration('A', 'https://a.example.com'),
+      }),
+    ).toThrow(
+      "Orders/Api is in account 222222222222, and the PhantomTokenAuthorizer Auth/PhantomToken in 111111111111: an API's authorizer must invoke a function of its own account and region. Create a PhantomTokenAuthorizer in each account and region that has APIs",
+    );
+    const otherRegion = new Stack(app, 'Billing', { env: { account: '111111111111', region: 'us-east-1' } });
+    expect(() => phantomToken.restAuthorizer(new RestApi(otherRegion, 'Api'))).toThrow(
+      /Billing\/Api is in region us-east-1, and the PhantomTokenAuthorizer Auth\/PhantomToken in eu-west-1/,
+    );
+    const agnostic = new Stack(app, 'Agnostic');
+    expect(() => phantomToken.restAuthorizer(new RestApi(agnostic, 'Api'))).not.toThrow();
   });
 });
