@@ -1,7 +1,7 @@
 import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IntrospectionResponseType } from '../lib/index.js';
-import { SampleStack } from './sample-stack.js';
+import { SAMPLE_API_AUDIENCE, SampleStack } from './sample-stack.js';
 
 /**
  * Builds the sample app from CDK context: `introspectionEndpoint`, `clientCredentialsSecret`,
@@ -35,6 +35,12 @@ export function createSampleApp(app: App = new App()): { app: App; stack: Sample
     Annotations.of(stack).addWarningV2(
       'phantom-token:placeholder-backend-jwks',
       'No -c jwksUri=… (or backendJwksUri / backendIssuer) given: the HTTP backend verifies JWTs against a placeholder JWKS and refuses every request to GET /backend.',
+    );
+  }
+  if (context('introspectionEndpoint') !== undefined && context('audience') === undefined) {
+    Annotations.of(stack).addWarningV2(
+      'phantom-token:default-audience',
+      `No -c audience=… given: the APIs require tokens whose aud holds ${SAMPLE_API_AUDIENCE}, so every token of an identity server that does not issue that audience is denied (wrong_audience). Pass the audience your server issues for these APIs.`,
     );
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -132,6 +132,21 @@ describe('the sample app', () => {
     });
   });
 
+  it('warns, when deployed against a real identity server, that the APIs require the sample audience unless -c audience is given', () => {
+    const warnings = (context: Record<string, string>) => {
+      const { stack } = createSampleApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }));
+      return Annotations.fromStack(stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('No -c audience=… given: the APIs require tokens whose aud holds https://api\\.example\\.com'),
+      );
+    };
+    expect(warnings({ introspectionEndpoint: 'https://idp.example.org/introspect' })).toHaveLength(1);
+    expect(warnings({ introspectionEndpoint: 'https://idp.example.org/introspect', audience: 'https://orders.example.org' })).toHaveLength(
+      0,
+    );
+    expect(warnings({})).toHaveLength(0);
+  });
+
   it('warns when the HTTP backend has no JWKS to verify JWTs against, and only then', () => {
     const warnings = (context: Record<string, string>) => {
       const { stack } = createSampleApp(
