@@ -1,3 +1,4 @@
+import type { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { HttpIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -82,12 +83,13 @@ describe('addHttpRoutes integrations', () => {
     expect(new Set(routeTargets(t)).size).toBe(2);
   });
 
-  it('puts 40 scoped routes sharing one integration on one integration, well inside one stack', () => {
+  /** A stack whose HTTP API has `count` routes `GET /catalog/resource<i>/{id}`, each its own scope, all on one integration object. */
+  function catalogStack(count: number): Stack {
     const stack = unbundledStack();
     const phantomToken = authorizerIn(stack);
     const api = new HttpApi(stack, 'Api');
     const integration = catalog();
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < count; i++) {
       phantomToken.addHttpRoutes(api, {
         path: `/catalog/resource${i}/{id}`,
         methods: [HttpMethod.GET],
@@ -95,6 +97,11 @@ describe('addHttpRoutes integrations', () => {
         scopes: [`catalog:r${i}`],
       });
     }
+    return stack;
+  }
+
+  it('puts 40 scoped routes sharing one integration on one integration, well inside one stack', () => {
+    const stack = catalogStack(40);
     const t = template(stack);
     t.resourceCountIs('AWS::ApiGatewayV2::Route', 40);
     t.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
@@ -103,18 +110,7 @@ describe('addHttpRoutes integrations', () => {
   });
 
   it('synthesizes 300 scoped routes sharing one integration into one stack of fewer than 500 resources, the environment within 4 KB', () => {
-    const stack = unbundledStack();
-    const phantomToken = authorizerIn(stack);
-    const api = new HttpApi(stack, 'Api');
-    const integration = catalog();
-    for (let i = 0; i < 300; i++) {
-      phantomToken.addHttpRoutes(api, {
-        path: `/catalog/resource${i}/{id}`,
-        methods: [HttpMethod.GET],
-        integration,
-        scopes: [`catalog:r${i}`],
-      });
-    }
+    const stack = catalogStack(300);
     const t = template(stack);
     t.resourceCountIs('AWS::ApiGatewayV2::Route', 300);
     t.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
