@@ -1,5 +1,6 @@
 import { type SecretReader, SecretsManagerReader } from './aws/secrets-manager.js';
 import { withTimeout } from './deadline.js';
+import { ENV } from './environment.js';
 import { ClientCredentialsUnavailableError } from './errors.js';
 
 export interface ClientCredentials {
@@ -7,6 +8,12 @@ export interface ClientCredentials {
   /** `Basic …` for RFC 6749 §2.3.1: id and secret form-urlencoded, then base64. Computed once. */
   readonly basicAuthorization: string;
 }
+
+/**
+ * How messages name the secret: by the variable that holds its id, never by the id, which may be
+ * something pasted into the wrong field (config.ts refuses most such values, not a valid name).
+ */
+const SECRET = `the secret ${ENV.clientCredentialsSecret} names`;
 
 /** After a failed scheduled re-read, the next attempt waits this long (or the refresh period, if shorter). */
 const REFRESH_RETRY_SECONDS = 30;
@@ -97,26 +104,23 @@ export class ClientCredentialsProvider {
       secretString = await withTimeout(
         this.reader.getSecretString(this.secretId, timeoutMs),
         timeoutMs,
-        () =>
-          new ClientCredentialsUnavailableError(
-            `could not read secret ${this.secretId}: Secrets Manager did not answer within ${timeoutMs} ms`,
-          ),
+        () => new ClientCredentialsUnavailableError(`could not read ${SECRET}: Secrets Manager did not answer within ${timeoutMs} ms`),
       );
     } catch (cause) {
       if (cause instanceof ClientCredentialsUnavailableError) throw cause;
       const { name, message } = cause as Error;
       // AWS's error type says it all; a reader that could not even ask says why (never a secret: it has none yet).
       const detail = name === 'InvalidConfiguration' || name === 'CredentialsMissing' ? ` (${message})` : '';
-      throw new ClientCredentialsUnavailableError(`could not read secret ${this.secretId}: ${name}${detail}`, { cause });
+      throw new ClientCredentialsUnavailableError(`could not read ${SECRET}: ${name}${detail}`, { cause });
     }
-    const credentials = parseSecret(this.secretId, secretString);
+    const credentials = parseSecret(secretString);
     const readAt = Date.now();
     this.current = { credentials, readAt, freshUntil: readAt + this.refreshSeconds * 1000 };
     return credentials;
   }
 }
 
-function parseSecret(secretId: string, secretString: string | undefined): ClientCredentials {
+function parseSecret(secretString: string | undefined): ClientCredentials {
   let parsed: { client_id?: unknown; client_secret?: unknown } | undefined;
   try {
     parsed = secretString === undefined ? undefined : JSON.parse(secretString);
@@ -128,7 +132,7 @@ function parseSecret(secretId: string, secretString: string | undefined): Client
   if (typeof clientId !== 'string' || clientId === '' || typeof clientSecret !== 'string' || clientSecret === '') {
     // Name the rule, never the value: the secret string may hold the client secret.
     throw new ClientCredentialsUnavailableError(
-      `secret ${secretId} must hold a SecretString of JSON with non-empty string fields client_id and client_secret`,
+      `${SECRET} must hold a SecretString of JSON with non-empty string fields client_id and client_secret`,
     );
   }
   const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64');

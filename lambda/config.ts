@@ -10,6 +10,7 @@ import {
 } from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
 import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from './observability/metrics-contract.js';
+import { showValue } from './redact-url.js';
 import { parseRouteScopes, type RouteScopes } from './routes/route-scopes.js';
 import { type RouteTable, readRouteTableFile } from './routes/route-table.js';
 
@@ -56,7 +57,7 @@ export function loadConfig(env: Environment): AuthorizerConfig {
   const responseType = env[ENV.introspectionResponseType] || DEFAULTS.introspectionResponseType;
   if (!(RESPONSE_TYPES as readonly string[]).includes(responseType)) {
     throw new ConfigurationInvalidError(
-      `${ENV.introspectionResponseType} must be one of ${RESPONSE_TYPES.join(', ')}; received ${JSON.stringify(responseType)}`,
+      `${ENV.introspectionResponseType} must be one of ${RESPONSE_TYPES.join(', ')}; received ${showValue(responseType)}`,
     );
   }
   const jwksUri = env[ENV.jwksUri] ? endpointUrl(env, ENV.jwksUri) : undefined;
@@ -65,12 +66,12 @@ export function loadConfig(env: Environment): AuthorizerConfig {
   }
   const realm = env[ENV.realm] || DEFAULTS.realm;
   if (!/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/.test(realm)) {
-    throw new ConfigurationInvalidError(`${ENV.realm} must be printable ASCII without " or \\; received ${JSON.stringify(realm)}`);
+    throw new ConfigurationInvalidError(`${ENV.realm} must be printable ASCII without " or \\; received ${showValue(realm)}`);
   }
   const introspectionTimeoutMs = integer(env, 'introspectionTimeoutMs');
   return {
     introspectionEndpoint: endpointUrl(env, ENV.introspectionEndpoint),
-    clientCredentialsSecret: required(env, ENV.clientCredentialsSecret),
+    clientCredentialsSecret: secretId(env),
     responseType: responseType as IntrospectionResponseType,
     jwksUri,
     issuer: env[ENV.issuer] || undefined,
@@ -119,7 +120,7 @@ function flag(env: Environment, name: string): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
-  throw new ConfigurationInvalidError(`${name} must be true or false; received ${JSON.stringify(raw)}`);
+  throw new ConfigurationInvalidError(`${name} must be true or false; received ${showValue(raw)}`);
 }
 
 /** A JSON object of non-empty strings, each value accepted by `valid`; unset or empty is an empty map. */
@@ -134,11 +135,11 @@ function stringMap(env: Environment, name: string, valid: (value: string) => boo
     throw new ConfigurationInvalidError(`${name} must be a JSON object; received a value that is not JSON`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigurationInvalidError(`${name} must be a JSON object; received ${JSON.stringify(parsed)}`);
+    throw new ConfigurationInvalidError(`${name} must be a JSON object; received ${showValue(parsed)}`);
   }
   for (const [key, value] of Object.entries(parsed)) {
     if (key === '' || typeof value !== 'string' || !valid(value)) {
-      throw new ConfigurationInvalidError(`${name}[${JSON.stringify(key)}] must be ${rule}; received ${JSON.stringify(value)}`);
+      throw new ConfigurationInvalidError(`${name}[${showValue(key)}] must be ${rule}; received ${showValue(value)}`);
     }
     map.set(key, value);
   }
@@ -153,7 +154,7 @@ function dpopAlgorithms(env: Environment): readonly string[] {
   for (const name of names) {
     if (!(DPOP_ALGORITHMS as readonly string[]).includes(name)) {
       throw new ConfigurationInvalidError(
-        `${ENV.dpopAlgorithms} must name algorithms from ${DPOP_ALGORITHMS.join(' ')}; received ${JSON.stringify(name)}`,
+        `${ENV.dpopAlgorithms} must name algorithms from ${DPOP_ALGORITHMS.join(' ')}; received ${showValue(name)}`,
       );
     }
   }
@@ -189,7 +190,7 @@ function matching(env: Environment, key: 'metricsNamespace' | 'serviceName', pat
   const name = ENV[key];
   const value = env[name];
   if (value === undefined || value === '') return DEFAULTS[key];
-  if (!pattern.test(value)) throw new ConfigurationInvalidError(`${name} must be ${rule}; received ${JSON.stringify(value)}`);
+  if (!pattern.test(value)) throw new ConfigurationInvalidError(`${name} must be ${rule}; received ${showValue(value)}`);
   return value;
 }
 
@@ -201,12 +202,34 @@ function required(env: Environment, name: string): string {
   return value;
 }
 
+/**
+ * Secrets Manager's rules for a secret name: 1 to 512 ASCII letters, digits and `/_+=.@-`
+ * (CreateSecret's `Name`). An ARN's resource part is the name, with or without the 6-character
+ * suffix Secrets Manager appends (`-AbCdEf`); GetSecretValue takes a complete or a partial ARN.
+ */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]+(?:-[a-z]+)*-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,519}$/;
+
+/**
+ * `CLIENT_CREDENTIALS_SECRET`: a secret's ARN or name. Never echoed, valid or not: a value pasted
+ * into the wrong field (the secret's JSON itself, or a client secret that happens to be a valid
+ * name) would otherwise reach every log line that names the secret.
+ */
+function secretId(env: Environment): string {
+  const name = ENV.clientCredentialsSecret;
+  const value = required(env, name);
+  if (SECRET_ARN.test(value) || SECRET_NAME.test(value)) return value;
+  throw new ConfigurationInvalidError(
+    `${name} must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>) or a secret name (1 to 512 ASCII letters, digits and /_+=.@-); received ${value.length} characters that are neither (not shown: the value may be the secret itself)`,
+  );
+}
+
 /** https only; plain http only for a loopback host (local development and tests). */
 function endpointUrl(env: Environment, name: string): URL {
   const value = required(env, name);
   // Every message below names the value only through this, whatever the parser made of it: a value
   // that fails to parse (a bad port, say) may still carry a password.
-  const shown = JSON.stringify(redactUserinfo(value));
+  const shown = showValue(value);
   let url: URL;
   try {
     url = new URL(value);
@@ -224,20 +247,6 @@ function endpointUrl(env: Environment, name: string): URL {
   return url;
 }
 
-/**
- * The value with any userinfo replaced by `***`: everything after the scheme and its slashes up to
- * the last `@` in the value. That is wider than RFC 3986's authority (which ends at the first `/`,
- * `?` or `#`) on purpose: a password typed without percent-encoding may hold those characters, and
- * a message that hides part of a path costs nothing. No `@`, nothing hidden.
- */
-export function redactUserinfo(value: string): string {
-  const at = value.lastIndexOf('@');
-  if (at === -1) return value;
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(value);
-  const start = scheme === null || scheme[0].length > at ? 0 : scheme[0].length;
-  return `${value.slice(0, start)}***${value.slice(at)}`;
-}
-
 function integer(env: Environment, key: keyof typeof LIMITS): number {
   const name = ENV[key];
   const raw = env[name];
@@ -245,7 +254,7 @@ function integer(env: Environment, key: keyof typeof LIMITS): number {
   const { min, max } = LIMITS[key];
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new ConfigurationInvalidError(`${name} must be an integer from ${min} to ${max}; received ${JSON.stringify(raw)}`);
+    throw new ConfigurationInvalidError(`${name} must be an integer from ${min} to ${max}; received ${showValue(raw)}`);
   }
   return value;
 }

@@ -1,4 +1,5 @@
 import { httpRequest } from '../http-client.js';
+import { redactUrl, showValue } from '../redact-url.js';
 import { type AwsCredentials, signRequest } from './sigv4.js';
 
 /**
@@ -203,18 +204,18 @@ export function awsEndpoint(service: AwsJsonService, env: Environment, region: s
     try {
       url = new URL(configured);
     } catch {
-      throw invalid(`the configured ${service.displayName} endpoint URL is not an absolute URL`);
+      throw invalid(`the configured ${service.displayName} endpoint URL is not an absolute URL; received ${redactUrl(configured)}`);
     }
     const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
     if (url.username || url.password || url.search || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
       throw invalid(
-        `the configured ${service.displayName} endpoint must be https (http only on loopback), without credentials or query; received ${url.protocol}//${url.host}`,
+        `the configured ${service.displayName} endpoint must be https (http only on loopback), without credentials or query; received ${redactUrl(configured)}`,
       );
     }
     return url;
   }
   if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(region)) {
-    throw invalid(`AWS_REGION must be a region name; received ${JSON.stringify(region.slice(0, 40))}`);
+    throw invalid(`AWS_REGION must be a region name; received ${showValue(region.slice(0, 40))}`);
   }
   const partition = PARTITIONS.find((p) => p.region.test(region)) ?? AWS_PARTITION;
   return new URL(`https://${service.regionalHost({ region, partition, fips, dualStack })}/`);
@@ -229,7 +230,7 @@ function flag(env: Environment, name: string, invalid: (message: string) => AwsR
   const value = env[name];
   if (value === undefined || value === '' || value.toLowerCase() === 'false') return false;
   if (value.toLowerCase() === 'true') return true;
-  throw invalid(`${name} must be true or false; received ${JSON.stringify(value.slice(0, 20))}`);
+  throw invalid(`${name} must be true or false; received ${showValue(value.slice(0, 20))}`);
 }
 
 /**

@@ -26,8 +26,9 @@ export interface SignableRequest {
  * "Create a signed AWS API request"): the canonical request, the string to sign over its SHA-256,
  * the signing key derived by HMAC-SHA256 from the secret key through date, region, service and
  * `aws4_request`, and the `Authorization` header. Returns every header to send, `host` included.
- * Only what this project sends: a path without query string (the URL's path as given, already
- * URI-encoded) and a body in full.
+ * Only what this project sends: a path without query string and a body in full. The path is the
+ * URL's, already URI-encoded, as sent; the canonical URI is that path normalized and URI-encoded
+ * once more ({@link canonicalUri}), as the AWS SDKs sign for every service but S3.
  */
 export function signRequest(request: SignableRequest): Record<string, string> {
   const amzDate = (request.date ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, '');
@@ -41,7 +42,7 @@ export function signRequest(request: SignableRequest): Record<string, string> {
   const signedHeaders = names.join(';');
   const canonicalRequest = [
     request.method,
-    request.url.pathname || '/',
+    canonicalUri(request.url.pathname),
     '',
     ...names.map((name) => `${name}:${(lowered[name] as string).trim().replace(/\s+/g, ' ')}`),
     '',
@@ -54,6 +55,27 @@ export function signRequest(request: SignableRequest): Record<string, string> {
   const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${request.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return headers;
+}
+
+/**
+ * The canonical URI of a path as sent (percent-encoded already), as botocore and the AWS SDK for
+ * JavaScript (@smithy/signature-v4) make it for services other than S3: empty and `.` segments
+ * dropped, `..` segments applied, the leading and (when any segment is left) trailing slash kept,
+ * then every byte but the unreserved characters (`A-Z a-z 0-9 - . _ ~`) and `/` percent-encoded:
+ * `/prefix/a%20b` is signed as `/prefix/a%2520b`. An empty path is `/`.
+ */
+export function canonicalUri(path: string): string {
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const normalized = `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
+  const encoded = encodeURIComponent(normalized)
+    .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll('%2F', '/');
+  return encoded === '' ? '/' : encoded;
 }
 
 function sha256Hex(text: string): string {

@@ -3,7 +3,9 @@ import type { ActiveToken } from '../introspection-client.js';
 
 /**
  * The audience a request's token must hold: the API's own (`API_AUDIENCES`, by the event's
- * `requestContext.apiId`), else the function's (`AUDIENCE`), else none.
+ * `requestContext.apiId`), else the function's (`AUDIENCE`), else none. With `API_AUDIENCES` set
+ * and `AUDIENCE` unset, an API the map does not name (or an event without an API id) has no
+ * audience a token could hold: it is denied (`wrong_audience`), never left unchecked.
  */
 export interface AudienceRule {
   readonly audience: string | undefined;
@@ -17,5 +19,7 @@ export interface AudienceRule {
  */
 export function holdsAudience(rule: AudienceRule, request: AuthorizerRequest, token: ActiveToken): boolean {
   const required = (request.apiId !== undefined ? rule.apiAudiences.get(request.apiId) : undefined) ?? rule.audience;
-  return required === undefined || (token.aud?.includes(required) ?? false);
+  // Audiences per API and none for the rest: an API left out of the map fails closed.
+  if (required === undefined) return rule.apiAudiences.size === 0;
+  return token.aud?.includes(required) ?? false;
 }

@@ -17,11 +17,12 @@ export class ReplayCache implements ReplayStore {
 
   claim(key: string, expiresAt: number, nowSeconds = Date.now() / 1000): boolean {
     const known = this.expiries.get(key);
-    if (known !== undefined && known > nowSeconds) return false;
+    // `expiresAt` is the last moment the proof is accepted (its iat + the window): a claim until then is a replay.
+    if (known !== undefined && known >= nowSeconds) return false;
     this.expiries.delete(key);
     // Claims arrive in roughly expiry order: drop expired ones from the front, then the oldest if still full.
     for (const [oldest, expiry] of this.expiries) {
-      if (expiry > nowSeconds && this.expiries.size < this.maxEntries) break;
+      if (expiry >= nowSeconds && this.expiries.size < this.maxEntries) break;
       this.expiries.delete(oldest);
     }
     this.expiries.set(key, expiresAt);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AwsJsonClient, type AwsJsonService, AwsRequestError, awsEndpoint, type Environment } from '../aws/aws-json-client.js';
 import { withTimeout } from '../deadline.js';
 import { ReplayStoreUnavailableError } from '../errors.js';
@@ -32,7 +33,10 @@ export function dynamoDbEndpoint(env: Environment, region: string): URL {
  * The shared replay store: one DynamoDB item per claimed proof key (partition key `pk`, a
  * string), written with a conditional PutItem that succeeds only if no unexpired item has that
  * key, so of two instances claiming the same proof at once exactly one wins (DynamoDB's
- * conditional writes are atomic per item). `expiresAt` (seconds) is the table's TTL attribute;
+ * conditional writes are atomic per item). Each claim writes its own random `claimId` and also
+ * succeeds over an item holding that id: a PutItem retried after its answer was lost (the write
+ * done, the answer cut off or timed out) finds its own write, not another request's, and is still
+ * the proof's first use. `expiresAt` (seconds) is the table's TTL attribute;
  * TTL deletion runs late (within days), so the condition, not the deletion, decides expiry.
  * `table` is the table's name or ARN (PutItem's `TableName` takes either). PutItem is signed by
  * hand (`AwsJsonClient`, no SDK in the bundle); region, credentials and endpoint
@@ -50,11 +54,13 @@ export class DynamoDbReplayStore implements ReplayStore {
 
   async claim(key: string, expiresAt: number, nowSeconds = Date.now() / 1000): Promise<boolean> {
     const timeoutMs = this.timeoutMs;
+    // One id per claim, the same in each of its attempts (AwsJsonClient retries the same body).
+    const claimId = randomUUID();
     const put = {
       TableName: this.table,
-      Item: { pk: { S: key }, expiresAt: { N: String(Math.ceil(expiresAt)) } },
-      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-      ExpressionAttributeValues: { ':now': { N: String(Math.floor(nowSeconds)) } },
+      Item: { pk: { S: key }, expiresAt: { N: String(Math.ceil(expiresAt)) }, claimId: { S: claimId } },
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR claimId = :claim',
+      ExpressionAttributeValues: { ':now': { N: String(Math.floor(nowSeconds)) }, ':claim': { S: claimId } },
     };
     try {
       // Resolved at the first claim, so a configuration it cannot use fails that request (500) with its reason.

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { loadConfig } from '../../lambda/config.js';
+import { DEFAULT_RESOURCE } from '../../local/oauth-server.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 import { type FaultServer, fakeJwt, startFaultServer } from '../support/fault-server.js';
 import { httpApiEvent, restEvent } from '../support/fixtures.js';
 import { decisionLines, rememberSecret } from '../support/log-capture.js';
+import { type Peers, startPeers } from '../support/peers.js';
 
 let server: FaultServer;
 let secrets: LocalSecretsManager;
@@ -96,6 +98,19 @@ describe('audience (RFC 9068 §4)', () => {
     expect(introspections() - before).toBe(1);
   });
 
+  it('denies every token on an API that API_AUDIENCES leaves out when AUDIENCE is unset (wrong_audience), and allows the mapped API', async () => {
+    // restEvent's API id is s4x3opwd6i (mapped); httpApiEvent's is api-id (not mapped).
+    claims({ aud: ['payments', 'orders'] });
+    const handler = authorizer({ API_AUDIENCES: JSON.stringify({ s4x3opwd6i: 'payments' }) });
+    expect(await handler(restEvent(bearer()))).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow' }] } });
+    expect(await lastLine()).toMatchObject({ outcome: 'allow' });
+    expect(await handler(httpApiEvent(bearer()))).toEqual({ isAuthorized: false });
+    expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'wrong_audience' });
+    claims({});
+    expect(await handler(httpApiEvent(bearer()))).toEqual({ isAuthorized: false });
+    expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'wrong_audience' });
+  });
+
   it('reports an aud that is neither a string nor an array of strings as an invalid answer (500), not a deny', async () => {
     const handler = authorizer({ AUDIENCE: 'orders' });
     for (const aud of [42, ['orders', 7], { orders: true }, null]) {
@@ -126,5 +141,31 @@ describe('audience configuration', () => {
     expect(() => loadConfig({ ...base, API_AUDIENCES: value })).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIGURATION_INVALID', message }),
     );
+  });
+});
+
+describe('audience per API against a real OAuth server', () => {
+  let peers: Peers;
+  let previousEndpoint: string | undefined;
+  beforeAll(async () => {
+    previousEndpoint = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+    peers = await startPeers();
+  });
+  afterAll(async () => {
+    await peers.close();
+    if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+    else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = previousEndpoint;
+  });
+
+  it('denies a real token on an API that API_AUDIENCES leaves out when AUDIENCE is unset, and allows it on the API mapped to its aud', async () => {
+    // Tokens of the local OAuth server hold aud DEFAULT_RESOURCE; restEvent's API is s4x3opwd6i, httpApiEvent's api-id.
+    const handler = peers.authorizer({ API_AUDIENCES: JSON.stringify({ s4x3opwd6i: DEFAULT_RESOURCE }) });
+    const token = await peers.token('read write');
+    const allowed = await handler(restEvent(`Bearer ${token}`));
+    const jwt = (allowed as { context?: { jwt?: string } }).context?.jwt;
+    if (jwt !== undefined) rememberSecret(jwt);
+    expect(allowed).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow' }] } });
+    expect(await handler(httpApiEvent(`Bearer ${token}`))).toEqual({ isAuthorized: false });
+    expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'wrong_audience', cache: 'hit' });
   });
 });

@@ -275,7 +275,7 @@ describe('client credentials from Secrets Manager', () => {
       {
         warning: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
         message: expect.stringMatching(
-          /^could not read secret \S+: InternalServiceError; keeping the credentials read \d+ s ago, next attempt in 1 s$/,
+          /^could not read the secret CLIENT_CREDENTIALS_SECRET names: InternalServiceError; keeping the credentials read \d+ s ago, next attempt in 1 s$/,
         ),
       },
     ]);

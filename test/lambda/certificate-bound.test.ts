@@ -85,6 +85,20 @@ describe('certificate-bound tokens (RFC 8705 §3)', () => {
     await expect(handler(restMtlsEvent(token, CLIENT_B))).rejects.toThrow(/^Unauthorized$/);
   });
 
+  it('denies the token when its x5t#S256 differs from the certificate’s thumbprint only in case (base64url is case-sensitive)', async () => {
+    const swapped = swapCase(x5tS256(CLIENT_A));
+    expect(swapped).not.toBe(x5tS256(CLIENT_A));
+    bindTo({ 'x5t#S256': swapped });
+    try {
+      expect(await authorizer()(httpEvent(newToken(), CLIENT_A))).toEqual({ isAuthorized: false });
+      expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'cert_mismatch' });
+      await expect(authorizer()(restMtlsEvent(newToken(), CLIENT_A))).rejects.toThrow(/^Unauthorized$/);
+      expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'cert_mismatch' });
+    } finally {
+      bindTo({ 'x5t#S256': x5tS256(CLIENT_A) });
+    }
+  });
+
   it('denies the token without a client certificate', async () => {
     expect(await authorizer()(httpEvent(newToken(), undefined))).toEqual({ isAuthorized: false });
     expect(await lastLine()).toMatchObject({ reason: 'client_cert_missing' });
@@ -145,3 +159,8 @@ describe('checkClientCertificate', () => {
     expect(checkClientCertificate(CLIENT_A, `${x5tS256(CLIENT_A)}=`)).toBe('cert_mismatch');
   });
 });
+
+/** The value with upper and lower case swapped: the same thumbprint to a case-insensitive compare, another to base64url. */
+function swapCase(value: string): string {
+  return [...value].map((char) => (char === char.toUpperCase() ? char.toLowerCase() : char.toUpperCase())).join('');
+}

@@ -103,7 +103,7 @@ describe('the decision budget', () => {
     const { error, elapsedMs, line } = await timed(authorizer);
     expect(error).toMatchObject({
       code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
-      message: `could not read secret deadline/client: Secrets Manager did not answer within ${TIMEOUT_MS} ms`,
+      message: `could not read the secret CLIENT_CREDENTIALS_SECRET names: Secrets Manager did not answer within ${TIMEOUT_MS} ms`,
     });
     expect(elapsedMs).toBeLessThan(BUDGET_MS);
     expect(line).toMatchObject({ outcome: 'error', reason: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE' });

@@ -1,6 +1,6 @@
 import { createSecretKey } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { loadConfig } from '../../lambda/config.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
@@ -103,6 +103,47 @@ describe('DPoP-bound tokens (RFC 9449 §7)', () => {
     expect(await lastLine()).toMatchObject({ reason: 'dpop_proof_missing' });
     expect(await handler(event(token, await proofFor(token, {}, otherKey)))).toEqual({ isAuthorized: false });
     expect(await lastLine()).toMatchObject({ reason: 'dpop_key_mismatch' });
+  });
+
+  it('denies a proof made with the key when cnf.jkt differs from its thumbprint only in case (base64url is case-sensitive)', async () => {
+    bindTo({ jkt: swapCase(key.jkt) });
+    try {
+      expect(swapCase(key.jkt)).not.toBe(key.jkt);
+      const token = newToken();
+      expect(await authorizer()(event(token, await proofFor(token)))).toEqual({ isAuthorized: false });
+      expect(await lastLine()).toMatchObject({ reason: 'dpop_key_mismatch' });
+    } finally {
+      bindTo({ jkt: key.jkt });
+    }
+  });
+
+  it('remembers a proof until its iat + the window: a future-dated proof replayed later than first use + the window is denied', async () => {
+    const handler = authorizer();
+    const token = newToken();
+    const start = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(start);
+      // 50 s ahead: accepted now (the window is 60 s either way), and until iat + 60 s = start + 110 s.
+      const iat = Math.floor(start / 1000) + 50;
+      const proof = await proofFor(token, { claims: { iat } });
+      expect(await handler(event(token, proof))).toMatchObject({ isAuthorized: true });
+      // 70 s after its first use, 20 s after its iat: still within its window, so a replay.
+      vi.setSystemTime(start + 70_000);
+      expect(await handler(event(token, proof))).toEqual({ isAuthorized: false });
+      expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'dpop_replay' });
+      // At the window's last second, still a replay; a fresh proof of the same moment is allowed.
+      vi.setSystemTime((iat + 60) * 1000);
+      expect(await handler(event(token, proof))).toEqual({ isAuthorized: false });
+      expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'dpop_replay' });
+      expect(await handler(event(token, await proofFor(token, { claims: { iat: iat + 60 } })))).toMatchObject({ isAuthorized: true });
+      // Past it, the proof has expired.
+      vi.setSystemTime((iat + 61) * 1000);
+      expect(await handler(event(token, proof))).toEqual({ isAuthorized: false });
+      expect(await lastLine()).toMatchObject({ outcome: 'deny', reason: 'dpop_proof_expired' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('denies a bound token presented as a bearer token, even with a valid proof (§7.2)', async () => {
@@ -392,7 +433,7 @@ describe('DPoP configuration', () => {
     ],
     [
       { DPOP_PUBLIC_BASE_URLS: '{"api.example.com":"https://api.example.com/v1?x=1"}' },
-      'DPOP_PUBLIC_BASE_URLS["api.example.com"] must be an absolute https URL without query, fragment or credentials; received "https://api.example.com/v1?x=1"',
+      'DPOP_PUBLIC_BASE_URLS["api.example.com"] must be an absolute https URL without query, fragment or credentials; received "https://api.example.com/v1?***"',
     ],
     [{ DPOP_PUBLIC_BASE_URLS: '[]' }, 'DPOP_PUBLIC_BASE_URLS must be a JSON object; received []'],
   ])('refuses %j', (env, message) => {
@@ -409,3 +450,8 @@ describe('DPoP configuration', () => {
     expect(config.dpopAlgorithms).toEqual(['ES256', 'PS256']);
   });
 });
+
+/** The value with upper and lower case swapped: the same thumbprint to a case-insensitive compare, another to base64url. */
+function swapCase(value: string): string {
+  return [...value].map((char) => (char === char.toUpperCase() ? char.toLowerCase() : char.toUpperCase())).join('');
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { readAuthorizerEvent } from '../../lambda/authorizer-event.js';
 import { denyInvalidToken, simpleAnswer } from '../../lambda/authorizer-response.js';
-import { loadConfig, redactUserinfo } from '../../lambda/config.js';
+import { loadConfig } from '../../lambda/config.js';
 import {
   AuthorizerEventInvalidError,
   ClientCredentialsRejectedError,
@@ -13,6 +13,7 @@ import {
   IntrospectionResponseInvalidError,
 } from '../../lambda/errors.js';
 import { roundMs, writeDecisionLog } from '../../lambda/observability/decision-log.js';
+import { redactUserinfo } from '../../lambda/redact-url.js';
 import { httpApiEvent, httpApiV1Event, restEvent } from '../support/fixtures.js';
 import { decisionLines } from '../support/log-capture.js';
 

@@ -467,7 +467,7 @@ describe('a failed scheduled re-read of the secret', () => {
     try {
       await expect(authorizer()(httpApiEvent('Bearer no-secret'))).rejects.toMatchObject({
         code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
-        message: `could not read secret ${SECRET_NAME}: InternalServiceError`,
+        message: 'could not read the secret CLIENT_CREDENTIALS_SECRET names: InternalServiceError',
         cause: expect.objectContaining({ name: 'InternalServiceError' }),
       });
     } finally {
@@ -483,7 +483,7 @@ describe('a failed scheduled re-read of the secret', () => {
     secrets.put(SECRET_NAME, JSON.stringify(secret));
     await expect(authorizer()(httpApiEvent('Bearer empty-credentials'))).rejects.toMatchObject({
       code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
-      message: `secret ${SECRET_NAME} must hold a SecretString of JSON with non-empty string fields client_id and client_secret`,
+      message: `the secret CLIENT_CREDENTIALS_SECRET names must hold a SecretString of JSON with non-empty string fields client_id and client_secret`,
     });
     expect(introspections).toHaveLength(0);
   });

@@ -109,12 +109,15 @@ describe('DynamoDbReplayStore against scripted DynamoDB answers', () => {
         ),
       },
     });
+    const claimId = { S: expect.stringMatching(/^[0-9a-f-]{36}$/) };
     expect(JSON.parse(request?.body ?? '')).toEqual({
       TableName: 'replay',
-      Item: { pk: { S: 'proof-key' }, expiresAt: { N: '1800000061' } },
-      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-      ExpressionAttributeValues: { ':now': { N: '1800000000' } },
+      Item: { pk: { S: 'proof-key' }, expiresAt: { N: '1800000061' }, claimId },
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR claimId = :claim',
+      ExpressionAttributeValues: { ':now': { N: '1800000000' }, ':claim': claimId },
     });
+    const body = JSON.parse(request?.body ?? '');
+    expect(body.ExpressionAttributeValues[':claim']).toEqual(body.Item.claimId);
   });
 
   it('signs PutItem, session token included, exactly as the AWS SDK signer signs the same request', async () => {
@@ -275,4 +278,97 @@ describe('DynamoDbReplayStore when DynamoDB cannot answer', () => {
       delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
     }
   });
+});
+
+/**
+ * A DynamoDB stand-in on 127.0.0.1 that keeps items and evaluates PutItem's condition as DynamoDB
+ * does, for the expressions a condition may join with OR: `attribute_not_exists(a)`, `a < :v`,
+ * `a = :v` (anything else is a ValidationException). `loseAnswers` requests have their write
+ * done and their answer lost: the connection is cut, as when a network or a Lambda freeze eats it.
+ */
+describe('DynamoDbReplayStore when an answer is lost after the write', () => {
+  type Value = { S?: string; N?: string };
+  let server: http.Server;
+  let url: string;
+  const items = new Map<string, Record<string, Value>>();
+  let loseAnswers = 0;
+  let puts = 0;
+  beforeAll(async () => {
+    server = http.createServer(async (request, response) => {
+      const input = JSON.parse(await readBody(request)) as {
+        Item: Record<string, Value>;
+        ConditionExpression: string;
+        ExpressionAttributeValues: Record<string, Value>;
+      };
+      puts++;
+      const key = input.Item.pk?.S ?? '';
+      const held = conditionHolds(input.ConditionExpression, items.get(key), input.ExpressionAttributeValues);
+      if (held === undefined) return void answer(response, 400, 'ValidationException');
+      if (!held) return void answer(response, 400, 'ConditionalCheckFailedException');
+      items.set(key, input.Item);
+      if (loseAnswers > 0) {
+        loseAnswers--;
+        return void request.socket.destroy();
+      }
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
+    });
+    await listen(server, 0);
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => closeServer(server));
+  beforeEach(() => {
+    loseAnswers = 0;
+    puts = 0;
+  });
+  const store = () => new DynamoDbReplayStore('replay', 2_000, { ...CREDENTIALS, AWS_ENDPOINT_URL_DYNAMODB: url });
+
+  it('takes a retried claim whose first write went through as the first use, and still refuses the replay', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 60;
+    const instance = store();
+    loseAnswers = 1;
+    expect(await instance.claim('lost-answer', expiresAt)).toBe(true);
+    expect(puts).toBe(2);
+    // A replay to the same instance or another one: a claim of its own, refused.
+    expect(await instance.claim('lost-answer', expiresAt)).toBe(false);
+    expect(await store().claim('lost-answer', expiresAt)).toBe(false);
+  });
+
+  it('refuses a replay whose own answer is lost, however often it retries', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 60;
+    expect(await store().claim('claimed-once', expiresAt)).toBe(true);
+    loseAnswers = 1;
+    expect(await store().claim('claimed-once', expiresAt)).toBe(false);
+  });
+
+  it('lets a key be claimed again once its item has expired', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(await store().claim('expiring', now + 10, now)).toBe(true);
+    expect(await store().claim('expiring', now + 80, now + 5)).toBe(false);
+    expect(await store().claim('expiring', now + 80, now + 11)).toBe(true);
+  });
+
+  function answer(response: http.ServerResponse, status: number, type: string): void {
+    response
+      .writeHead(status, { 'content-type': 'application/x-amz-json-1.0' })
+      .end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message: 'stand-in' }));
+  }
+
+  /** The condition over the item in the table (undefined: none); `undefined` for an expression outside the subset. */
+  function conditionHolds(expression: string, item: Record<string, Value> | undefined, values: Record<string, Value>): boolean | undefined {
+    let holds = false;
+    for (const clause of expression.split(' OR ')) {
+      const notExists = /^attribute_not_exists\((\w+)\)$/.exec(clause);
+      const compare = /^(\w+) (<|=) (:\w+)$/.exec(clause);
+      if (notExists !== null) holds ||= item?.[notExists[1] as string] === undefined;
+      else if (compare !== null) {
+        const [, name, operator, placeholder] = compare as unknown as [string, string, string, string];
+        const [left, right] = [item?.[name], values[placeholder]];
+        if (right === undefined) return undefined;
+        if (left === undefined) continue;
+        if (operator === '=') holds ||= left.S !== undefined ? left.S === right.S : left.N === right.N;
+        else holds ||= Number(left.N) < Number(right.N);
+      } else return undefined;
+    }
+    return holds;
+  }
 });

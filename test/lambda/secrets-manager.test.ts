@@ -72,9 +72,23 @@ describe('secretsManagerEndpoint: where GetSecretValue goes', () => {
     [
       { AWS_ENDPOINT_URL: 'https://user:pw@sm.example.com' },
       'eu-west-1',
-      'the configured Secrets Manager endpoint must be https (http only on loopback), without credentials or query; received https://sm.example.com',
+      'the configured Secrets Manager endpoint must be https (http only on loopback), without credentials or query; received https://***@sm.example.com',
     ],
-    [{ AWS_ENDPOINT_URL: 'sm.example.com' }, 'eu-west-1', 'the configured Secrets Manager endpoint URL is not an absolute URL'],
+    [
+      { AWS_ENDPOINT_URL: 'sm.example.com' },
+      'eu-west-1',
+      'the configured Secrets Manager endpoint URL is not an absolute URL; received sm.example.com',
+    ],
+    [
+      { AWS_ENDPOINT_URL_SECRETS_MANAGER: 'https://sm.example.com/?X-Amz-Security-Token=session' },
+      'eu-west-1',
+      'the configured Secrets Manager endpoint must be https (http only on loopback), without credentials or query; received https://sm.example.com/?***',
+    ],
+    [
+      { AWS_ENDPOINT_URL: 'https://user:pw@sm.example.com:99999/?k=v' },
+      'eu-west-1',
+      'the configured Secrets Manager endpoint URL is not an absolute URL; received https://***@sm.example.com:99999/?***',
+    ],
     [
       { AWS_ENDPOINT_URL: 'https://sm.example.com', AWS_USE_FIPS_ENDPOINT: 'true' },
       'eu-west-1',
@@ -223,7 +237,7 @@ describe('ClientCredentialsProvider with the reader', () => {
       await expect(new ClientCredentialsProvider('reader/client', 300, 1_000).get()).rejects.toMatchObject({
         code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
         message:
-          'could not read secret reader/client: CredentialsMissing (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them to the execution role session))',
+          'could not read the secret CLIENT_CREDENTIALS_SECRET names: CredentialsMissing (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them to the execution role session))',
       });
     } finally {
       process.env.AWS_SECRET_ACCESS_KEY = saved;
@@ -238,7 +252,7 @@ describe('ClientCredentialsProvider with the reader', () => {
     const reader = new SecretsManagerReader({ ...CREDENTIALS, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
     await expect(new ClientCredentialsProvider('reader/client', 300, 2_000, reader).get()).rejects.toMatchObject({
       code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
-      message: 'could not read secret reader/client: ECONNREFUSED',
+      message: 'could not read the secret CLIENT_CREDENTIALS_SECRET names: ECONNREFUSED',
     });
   });
 });

@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AwsCredentials, signRequest } from '../../lambda/aws/sigv4.js';
+import { type AwsCredentials, canonicalUri, signRequest } from '../../lambda/aws/sigv4.js';
 
 /** The signer's hash, from node:crypto: SHA-256, or HMAC-SHA256 when given a key. */
 class Sha256 {
@@ -127,6 +127,59 @@ describe('signRequest: AWS Signature Version 4 with node:crypto', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it.each([
+    'https://vpce-0123-abcd.secretsmanager.eu-west-1.vpce.amazonaws.com/prefix/a%20b',
+    'https://proxy.example.com/prefix/',
+    'https://proxy.example.com/a b/c%2Fd/%7Euser/',
+    "https://proxy.example.com/!'()*/+=&$,;:@/",
+    'https://proxy.example.com/caf%C3%A9/ä/%e2%82%ac',
+    'https://proxy.example.com//double//slashes/',
+    'https://proxy.example.com/a/./b/../c/%2E%2E/d',
+    'https://proxy.example.com:8443/%25already%2520twice',
+  ])('signs a custom endpoint with the path %s as the AWS SDK signer does (each segment encoded again)', async (endpoint) => {
+    const url = new URL(endpoint);
+    const date = new Date('2026-12-07T03:00:00Z');
+    const signed = signRequest({
+      method: 'POST',
+      url,
+      headers: JSON_HEADERS,
+      body: '{}',
+      service: 'secretsmanager',
+      region: 'eu-west-1',
+      credentials: EXAMPLE_CREDENTIALS,
+      date,
+    });
+    expect(signed.authorization).toBe(await sdkAuthorization(url, JSON_HEADERS, '{}', 'eu-west-1', EXAMPLE_CREDENTIALS, date));
+  });
+
+  it('canonicalizes /prefix/a%20b as /prefix/a%2520b', () => {
+    expect(canonicalUri('/prefix/a%20b')).toBe('/prefix/a%2520b');
+    expect(canonicalUri('/')).toBe('/');
+    expect(canonicalUri('')).toBe('/');
+  });
+
+  it('agrees with the AWS SDK signer on any path an endpoint URL may have', async () => {
+    const segment = fc.string({ unit: 'binary', maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(segment, { maxLength: 5 }), fc.boolean(), async (segments, trailingSlash) => {
+        const url = new URL(`https://proxy.example.com/${segments.join('/')}${trailingSlash ? '/' : ''}`);
+        const date = new Date('2026-12-07T03:00:00Z');
+        const signed = signRequest({
+          method: 'POST',
+          url,
+          headers: JSON_HEADERS,
+          body: '{}',
+          service: 'secretsmanager',
+          region: 'eu-west-1',
+          credentials: EXAMPLE_CREDENTIALS,
+          date,
+        });
+        expect(signed.authorization).toBe(await sdkAuthorization(url, JSON_HEADERS, '{}', 'eu-west-1', EXAMPLE_CREDENTIALS, date));
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { DynamoDbReplayStore } from '../../lambda/sender-constraints/replay-dynamodb.js';
+import { closeServer, listen, readBody } from '../../local/http-server.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 import { dpopKey, dpopProof } from '../support/dpop.js';
 import { type FaultServer, fakeJwt, startFaultServer } from '../support/fault-server.js';
@@ -78,6 +81,43 @@ describe('DynamoDbReplayStore against moto_server', () => {
     const expiresAt = Math.floor(Date.now() / 1000) + 60;
     const results = await Promise.all(stores.map((store) => store.claim('key-raced', expiresAt)));
     expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('takes a claim retried after moto wrote it and its answer was lost as the first use, and still refuses the replay', async () => {
+    // A proxy to moto that cuts the connection once moto has answered the first PutItem: the write
+    // done, its answer lost. The store retries the same PutItem, which must find its own write.
+    let lose = 1;
+    let forwarded = 0;
+    const proxy = http.createServer(async (request, response) => {
+      const body = await readBody(request);
+      forwarded++;
+      const answer = await fetch(`${endpoint}${request.url ?? '/'}`, {
+        method: request.method ?? 'POST',
+        headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'connection')) as Record<
+          string,
+          string
+        >,
+        body,
+      });
+      const text = await answer.text();
+      if (lose > 0) {
+        lose--;
+        return void request.socket.destroy();
+      }
+      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.0' }).end(text);
+    });
+    await listen(proxy, 0);
+    try {
+      const env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+      const expiresAt = Math.floor(Date.now() / 1000) + 60;
+      const instance = new DynamoDbReplayStore(TABLE, 3_000, env);
+      expect(await instance.claim('key-lost-answer', expiresAt)).toBe(true);
+      expect(forwarded).toBe(2);
+      expect(await instance.claim('key-lost-answer', expiresAt)).toBe(false);
+      expect(await new DynamoDbReplayStore(TABLE, 3_000).claim('key-lost-answer', expiresAt)).toBe(false);
+    } finally {
+      await closeServer(proxy);
+    }
   });
 
   it('reports a missing table as unavailable (500), not as a replay or a first use', async () => {

@@ -21,17 +21,20 @@ const dynamodb = (keys: MotoKeys, operation: string, input: object) =>
 let writer: MotoKeys;
 let reader: MotoKeys;
 let bystander: MotoKeys;
-const store = (keys: MotoKeys, table = TABLE) =>
+/** Temporary credentials of a role that may only PutItem, as Lambda gives a function its execution role's session. */
+let session: MotoKeys & { readonly token: string };
+const store = (keys: MotoKeys & { readonly token?: string }, table = TABLE) =>
   new DynamoDbReplayStore(table, 3_000, {
     AWS_REGION: MOTO_REGION,
     AWS_ACCESS_KEY_ID: keys.id,
     AWS_SECRET_ACCESS_KEY: keys.secret,
+    ...(keys.token === undefined ? {} : { AWS_SESSION_TOKEN: keys.token }),
     AWS_ENDPOINT_URL_DYNAMODB: moto.endpoint,
   });
 
 beforeAll(async () => {
-  // The next 10 calls (the setup below) go unchecked; every call after them is authenticated and authorized.
-  moto = await MotoWithIam.start(port, 10);
+  // The next 13 calls (the setup below) go unchecked; every call after them is authenticated and authorized.
+  moto = await MotoWithIam.start(port, 13);
   writer = await moto.userWithKeys('authorizer', ['dynamodb:PutItem']);
   reader = await moto.userWithKeys('reader', ['dynamodb:GetItem']);
   bystander = await moto.userWithKeys('bystander', ['s3:GetObject']);
@@ -42,6 +45,7 @@ beforeAll(async () => {
     BillingMode: 'PAY_PER_REQUEST',
   });
   expect(created.status).toBe(200);
+  session = await roleSession('authorizer-role', ['dynamodb:PutItem']);
 });
 afterAll(() => {
   moto?.stop();
@@ -53,7 +57,25 @@ describe('DynamoDbReplayStore against moto_server with signature and IAM checks'
     expect(await store(writer).claim('signed-key', now + 60)).toBe(true);
     expect(await store(writer).claim('signed-key', now + 60)).toBe(false);
     const item = await dynamodb(reader, 'GetItem', { TableName: TABLE, Key: { pk: { S: 'signed-key' } } });
-    expect(JSON.parse(item.body)).toEqual({ Item: { pk: { S: 'signed-key' }, expiresAt: { N: String(now + 60) } } });
+    expect(JSON.parse(item.body)).toEqual({
+      Item: { pk: { S: 'signed-key' }, expiresAt: { N: String(now + 60) }, claimId: { S: expect.stringMatching(/^[0-9a-f-]{36}$/) } },
+    });
+  });
+
+  it('claims a key with the temporary credentials of a role session, its session token sent and signed', async () => {
+    expect(session.id).toMatch(/^ASIA/);
+    const now = Math.floor(Date.now() / 1000);
+    expect(await store(session).claim('session-key', now + 60)).toBe(true);
+    expect(await store(session).claim('session-key', now + 60)).toBe(false);
+  });
+
+  it('is refused with a session token that is not the session’s (500, not a replay)', async () => {
+    await expect(store({ ...session, token: `${session.token}x` }).claim('other-key', Date.now() / 1000 + 60)).rejects.toMatchObject({
+      code: 'ERR_REPLAY_STORE_UNAVAILABLE',
+    });
+    await expect(store({ id: session.id, secret: session.secret }).claim('other-key', Date.now() / 1000 + 60)).rejects.toMatchObject({
+      code: 'ERR_REPLAY_STORE_UNAVAILABLE',
+    });
   });
 
   it('is refused when the signature is made with the wrong secret key, and says so (500, not a replay)', async () => {
@@ -70,3 +92,33 @@ describe('DynamoDbReplayStore against moto_server with signature and IAM checks'
     });
   });
 });
+
+/**
+ * A role allowed `actions` on every resource, and the temporary credentials of a session of it
+ * (STS AssumeRole, as Lambda's execution role gives a function): 3 setup calls.
+ */
+async function roleSession(name: string, actions: string[]): Promise<MotoKeys & { readonly token: string }> {
+  const query = (service: string, params: Record<string, string>) =>
+    moto.call(service, MOTO_SETUP_KEYS, new URLSearchParams(params).toString(), {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+    });
+  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] };
+  const role = (
+    await query('iam', { Action: 'CreateRole', RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust), Version: '2010-05-08' })
+  ).body;
+  const arn = /<Arn>([^<]+)<\/Arn>/.exec(role)?.[1];
+  if (arn === undefined) throw new Error(`CreateRole answered: ${role.slice(0, 200)}`);
+  await query('iam', {
+    Action: 'PutRolePolicy',
+    RoleName: name,
+    PolicyName: 'test',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }),
+    Version: '2010-05-08',
+  });
+  const assumed = (await query('sts', { Action: 'AssumeRole', RoleArn: arn, RoleSessionName: 'function', Version: '2011-06-15' })).body;
+  const id = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(assumed)?.[1];
+  const secret = /<SecretAccessKey>([^<]+)<\/SecretAccessKey>/.exec(assumed)?.[1];
+  const token = /<SessionToken>([^<]+)<\/SessionToken>/.exec(assumed)?.[1];
+  if (id === undefined || secret === undefined || token === undefined) throw new Error(`AssumeRole answered: ${assumed.slice(0, 200)}`);
+  return { id, secret, token };
+}

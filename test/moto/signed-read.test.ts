@@ -60,7 +60,7 @@ describe('SecretsManagerReader against moto_server with signature and IAM checks
     const provider = new ClientCredentialsProvider('phantom/signed', 300, 3_000, readerEnv({ id: reader.id, secret: `${reader.secret}x` }));
     await expect(provider.get()).rejects.toMatchObject({
       code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
-      message: 'could not read secret phantom/signed: SignatureDoesNotMatch',
+      message: 'could not read the secret CLIENT_CREDENTIALS_SECRET names: SignatureDoesNotMatch',
     });
   });
 
@@ -68,7 +68,7 @@ describe('SecretsManagerReader against moto_server with signature and IAM checks
     const provider = new ClientCredentialsProvider('phantom/signed', 300, 3_000, readerEnv(bystander));
     await expect(provider.get()).rejects.toMatchObject({
       code: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE',
-      message: 'could not read secret phantom/signed: AccessDenied',
+      message: 'could not read the secret CLIENT_CREDENTIALS_SECRET names: AccessDenied',
     });
   });
 });
