@@ -86,9 +86,10 @@ const POLICY_OVERHEAD_BYTES = 256;
  * it). A token's answer in a shared group allows the globs of the group's routes it may use and
  * denies those of each route it may not use that one of those Allows reaches; API Gateway caches
  * it by the `Authorization` header and evaluates it only on requests of that group's routes. That
- * is exact when, for every API and every pair of its routes in the group, a route `u` reached by
- * the Allow of a route `c` (a token may use `c` and not `u`) can be denied without the Deny
- * matching a request of any route of the group that a token lacking `u`'s scopes may use. The
+ * is exact when, for every API and every route `u` of it in the group, if the Allow of a route `c`
+ * of the group (of any API: the table knows routes by their keys) reaches `u`'s requests on that
+ * API (a token may use `c` and not `u`), `u` can be denied without the Deny matching a request of
+ * any of the API's routes in the group that a token lacking `u`'s scopes may use. The
  * plan places routes, in order, into the first group where that holds and the worst-case answer
  * fits {@link POLICY_BUDGET_BYTES}; past {@link MAX_SHARED_GROUPS}, a route is cached per route.
  *
@@ -149,40 +150,58 @@ export function planRouteTable(declarations: ReadonlyMap<string, readonly string
   const hits = (api: PlannedApi, u: string, c: string) => lacks(u, c) && meets(api, u, c);
   const deniable = (u: string) => (globs.get(u) ?? []).every((glob) => innerStarCount(glob) <= MAX_INNER_WILDCARDS);
 
-  /** A group of one API: its routes, and those of them some other member's Allow reaches (they need a Deny). */
-  interface Members {
+  /**
+   * A group: its routes (whichever API guards them: the table knows routes by their keys, so a
+   * group's answer lists the Allows of every API's routes in it), each API's routes in it (the
+   * requests the group's answers are evaluated on), and the routes some Allow of the group
+   * reaches on an API that guards them: they need a Deny, which then appears in answers on every
+   * API of the group.
+   */
+  interface Group {
     readonly routes: string[];
+    readonly byApi: Map<PlannedApi, string[]>;
     readonly needy: Set<string>;
   }
-  /** The routes of the group that `key` would make need a Deny, or why `key` cannot join; works in O(members). */
-  const join = (api: PlannedApi, group: Members, key: string): { readonly needy: string[] } | RouteConflict => {
-    const needy = group.routes.filter((u) => !group.needy.has(u) && reaches(api, key, u));
-    const reacher = group.routes.find((c) => reaches(api, c, key));
-    if (reacher !== undefined) needy.push(key);
-    for (const u of needy) {
-      // u needs a Deny: it must not match requests of a route of the group a token lacking u's scopes may use.
-      const by = u === key ? (reacher as string) : key;
+  /** The routes `key` joining the group makes need a Deny, or why `key` cannot join. */
+  const join = (group: Group, key: string, holders: readonly PlannedApi[]): { readonly needy: string[] } | RouteConflict => {
+    const needy: { readonly u: string; readonly by: string }[] = [];
+    for (const [api, routes] of group.byApi) {
+      for (const u of routes) {
+        if (!group.needy.has(u) && !needy.some((n) => n.u === u) && reaches(api, key, u)) needy.push({ u, by: key });
+      }
+    }
+    for (const api of holders) {
+      const reacher = group.routes.find((c) => reaches(api, c, key));
+      if (reacher !== undefined) {
+        needy.push({ u: key, by: reacher });
+        break;
+      }
+    }
+    const requests = (api: PlannedApi) => [...(group.byApi.get(api) ?? []), ...(holders.includes(api) ? [key] : [])];
+    const apis_ = [...new Set([...group.byApi.keys(), ...holders])];
+    for (const { u, by } of needy) {
+      // u's Deny must not match requests of a route of the group, on any of its APIs, that a token lacking u's scopes may use.
       if (!deniable(u)) return { denied: u, reachedBy: by, hit: undefined };
-      const hit = [...group.routes, key].find((c) => hits(api, u, c));
-      if (hit !== undefined) return { denied: u, reachedBy: by, hit };
+      for (const api of apis_) {
+        const hit = requests(api).find((c) => hits(api, u, c));
+        if (hit !== undefined) return { denied: u, reachedBy: by, hit };
+      }
     }
     for (const u of group.needy) {
-      if (hits(api, u, key)) return { denied: u, reachedBy: group.routes.find((c) => reaches(api, c, u)) as string, hit: key };
+      for (const api of holders) {
+        if (hits(api, u, key))
+          return {
+            denied: u,
+            reachedBy: group.routes.find((c) => [...group.byApi.keys()].some((api) => reaches(api, c, u))) ?? u,
+            hit: key,
+          };
+      }
     }
-    return { needy };
+    return { needy: needy.map((n) => n.u) };
   };
 
   const groups = new Map<string, number | 'route'>();
-  const members = new Map<string, Map<number, Members>>(apis.map((api) => [api.name, new Map()]));
-  const membersOf = (api: PlannedApi, group: number): Members => {
-    const byGroup = members.get(api.name) as Map<number, Members>;
-    let found = byGroup.get(group);
-    if (found === undefined) {
-      found = { routes: [], needy: new Set() };
-      byGroup.set(group, found);
-    }
-    return found;
-  };
+  const shared: Group[] = [];
   const bytes = new Map<number, number>();
   const conflicts = new Map<string, RouteConflict[]>();
   for (const key of keys) {
@@ -190,21 +209,22 @@ export function planRouteTable(declarations: ReadonlyMap<string, readonly string
     const prefix = Math.max(...holders.map((api) => api.prefixBytes ?? PREFIX_BOUND_BYTES));
     const size = (tableRoutes.get(key)?.deny ?? []).reduce((sum, glob) => sum + prefix + glob.length + 3, 0);
     let placed: number | 'route' = 'route';
-    for (let group = 0; group < MAX_SHARED_GROUPS && placed === 'route'; group += 1) {
-      if ((bytes.get(group) ?? POLICY_OVERHEAD_BYTES) + size > POLICY_BUDGET_BYTES) continue;
-      const joins = holders.map((api) => [api, join(api, membersOf(api, group), key)] as const);
-      const blocking = joins.filter(([, result]) => !('needy' in result));
-      if (group === 0) {
-        for (const [api, conflict] of blocking) conflicts.set(api.name, [...(conflicts.get(api.name) ?? []), conflict as RouteConflict]);
+    for (let index = 0; index < MAX_SHARED_GROUPS && placed === 'route'; index += 1) {
+      if ((bytes.get(index) ?? POLICY_OVERHEAD_BYTES) + size > POLICY_BUDGET_BYTES) continue;
+      if (shared[index] === undefined) shared[index] = { routes: [], byApi: new Map(), needy: new Set() };
+      const group = shared[index] as Group;
+      const result = join(group, key, holders);
+      if (!('needy' in result)) {
+        if (index === 0) {
+          for (const api of holders) conflicts.set(api.name, [...(conflicts.get(api.name) ?? []), result]);
+        }
+        continue;
       }
-      if (blocking.length > 0) continue;
-      placed = group;
-      bytes.set(group, (bytes.get(group) ?? POLICY_OVERHEAD_BYTES) + size);
-      for (const [api, result] of joins) {
-        const group_ = membersOf(api, group);
-        group_.routes.push(key);
-        for (const u of (result as { readonly needy: string[] }).needy) group_.needy.add(u);
-      }
+      placed = index;
+      bytes.set(index, (bytes.get(index) ?? POLICY_OVERHEAD_BYTES) + size);
+      group.routes.push(key);
+      for (const api of holders) group.byApi.set(api, [...(group.byApi.get(api) ?? []), key]);
+      for (const u of result.needy) group.needy.add(u);
     }
     groups.set(key, placed);
   }
@@ -214,11 +234,7 @@ export function planRouteTable(declarations: ReadonlyMap<string, readonly string
     const reachedBy =
       group === 'route'
         ? []
-        : keys.filter(
-            (c) =>
-              groups.get(c) === group &&
-              apis.some((api) => api.guardedRouteKeys.includes(c) && api.guardedRouteKeys.includes(key) && reaches(api, c, key)),
-          );
+        : keys.filter((c) => groups.get(c) === group && apis.some((api) => api.guardedRouteKeys.includes(key) && reaches(api, c, key)));
     return { ...(tableRoutes.get(key) as Omit<TableRoute, 'group' | 'reachedBy'>), group, reachedBy };
   });
   const apiGroups = new Map(
