@@ -6,7 +6,11 @@
 export const ENV = {
   /** Required. The RFC 7662 endpoint; https (plain http only for 127.0.0.1 or localhost). */
   introspectionEndpoint: 'INTROSPECTION_ENDPOINT',
-  /** Required. ARN or name of the Secrets Manager secret `{"client_id","client_secret"}`. */
+  /**
+   * Required. ARN (complete or partial) or name of the Secrets Manager secret
+   * `{"client_id","client_secret"}`; a name is 1 to 512 of `A–Z a–z 0–9 /_+=.@-`, anything else fails
+   * the configuration. Never printed: messages name the variable instead.
+   */
   clientCredentialsSecret: 'CLIENT_CREDENTIALS_SECRET',
   /** `application/jwt` (default) or `application/token-introspection+jwt` (RFC 9701). */
   introspectionResponseType: 'INTROSPECTION_RESPONSE_TYPE',
@@ -48,7 +52,10 @@ export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** The audience every token must hold in `aud` (RFC 9068 §4); unchecked when unset. */
   audience: 'AUDIENCE',
-  /** JSON: API id → the audience its tokens must hold, overriding `AUDIENCE` for that API. */
+  /**
+   * JSON: API id → the audience its tokens must hold, overriding `AUDIENCE` for that API. With
+   * `AUDIENCE` unset, a request of an API not in the map is denied (`wrong_audience`).
+   */
   apiAudiences: 'API_AUDIENCES',
   /**
    * `true` when API Gateway does not cache this function's decisions (result TTL 0), so every
