@@ -97,7 +97,7 @@ export class ClientCredentialsProvider {
     const timeoutMs = this.readTimeoutMs;
     try {
       // GetSecretValue signed by hand over node:https (secrets-manager.ts), not the AWS SDK: the
-      // SDK's loading was most of the cold start (README, "Cold start").
+      // SDK's loading was most of the cold start (docs/performance.md, "What #13 bought").
       this.reader ??= new SecretsManagerReader(process.env);
       // The whole read, retries and backoff included, whatever reader was given: settle at the
       // deadline even if the reader does not.
