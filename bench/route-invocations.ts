@@ -11,7 +11,7 @@ import { SignJWT } from 'jose';
 import { type AuthorizerHandler, createAuthorizer } from '../lambda/authorizer.js';
 import { ENV } from '../lambda/environment.js';
 import { parseRouteTable } from '../lambda/routes/route-table.js';
-import { PhantomTokenAuthorizer } from '../lib/index.js';
+import { CachedAnswerSharing, PhantomTokenAuthorizer } from '../lib/index.js';
 import { arnPrefixBytes, planRouteTable, type RouteTablePlan } from '../lib/route-table-plan.js';
 import { LocalHttpApiGateway } from '../local/http-api-gateway.js';
 import type { LambdaRunner } from '../local/lambda-runner.js';
@@ -46,6 +46,8 @@ interface BenchCase {
 }
 
 const SYNTHS = Number(process.env.BENCH_SYNTHS ?? 5);
+/** Both sharings (CachedAnswerSharing), the default first. */
+const SHARINGS = [CachedAnswerSharing.SAME_SCOPES, CachedAnswerSharing.EVALUATED_POLICY] as const;
 const STACK = 'Bench';
 const ENVIRONMENT = { account: '123456789012', region: 'eu-west-1' };
 /** The prefix (`arn:…:api-id/stage/`) of the request ARNs of the handler's calls: a deployed API's, as in the sample event. */
@@ -129,16 +131,16 @@ async function main(): Promise<void> {
     );
     // One synth first, uncounted: the first loads aws-cdk-lib's modules.
     const options = { introspectionUrl: introspection.url, secretArn, backendUrl };
-    synthesize(CASES[0]?.routes ?? [], join(dir, 'warm-up'), options);
+    synthesize(CASES[0]?.routes ?? [], join(dir, 'warm-up'), { ...options, sharing: CachedAnswerSharing.SAME_SCOPES });
     rmSync(join(dir, 'warm-up'), { recursive: true, force: true });
-    for (const [index, benchCase] of CASES.entries()) {
+    for (const [index, benchCase] of SHARINGS.flatMap((sharing) => CASES.map((c) => ({ ...c, sharing }))).entries()) {
       const synthMs: number[] = [];
       let outdir = '';
       for (let i = 0; i < SYNTHS; i++) {
         if (outdir !== '') rmSync(outdir, { recursive: true, force: true });
         outdir = join(dir, `case-${index}-${i}`);
         const started = performance.now();
-        synthesize(benchCase.routes, outdir, options);
+        synthesize(benchCase.routes, outdir, { ...options, sharing: benchCase.sharing });
         synthMs.push(performance.now() - started);
       }
       const measured = await measure(benchCase, outdir, introspection);
@@ -146,7 +148,7 @@ async function main(): Promise<void> {
       const worst = Math.max(...measured.plan.worstCaseBytes.values());
       const count = benchCase.routes.length;
       line(
-        `${benchCase.label}: ${measured.invocations} authorizer invocation${measured.invocations === 1 ? '' : 's'} for ${count} route${count === 1 ? '' : 's'}; ` +
+        `[${benchCase.sharing}] ${benchCase.label}: ${measured.invocations} authorizer invocation${measured.invocations === 1 ? '' : 's'} for ${count} route${count === 1 ? '' : 's'}; ` +
           `${measured.authorizers} authorizer${measured.authorizers === 1 ? '' : 's'} (route table: groups ${measured.groups.join(', ')}); ` +
           `largest answer ${measured.largestAnswer} bytes (policy document ${measured.largestPolicy} bytes), plan's worst case ${worst} bytes (prefix counted at ${measured.prefixBytes} bytes); ` +
           `synth ${formatSummary(summarize(synthMs), 'ms', 0)}, plan alone ${measured.planMs.toFixed(0)} ms`,
@@ -167,14 +169,20 @@ async function main(): Promise<void> {
 function synthesize(
   routes: readonly BenchRoute[],
   outdir: string,
-  options: { readonly introspectionUrl: string; readonly secretArn: string; readonly backendUrl: string },
+  options: {
+    readonly introspectionUrl: string;
+    readonly secretArn: string;
+    readonly backendUrl: string;
+    readonly sharing: CachedAnswerSharing;
+  },
 ): void {
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, STACK, { env: ENVIRONMENT });
   const api = new HttpApi(stack, 'Api');
   const phantomToken = new PhantomTokenAuthorizer(stack, 'PhantomToken', {
     introspectionEndpoint: options.introspectionUrl,
-    clientCredentialsSecret: options.secretArn,
+    clientCredentialsSecretArn: options.secretArn,
+    cachedAnswerSharing: options.sharing,
   });
   const integration = new HttpUrlIntegration('Backend', options.backendUrl);
   for (const { routeKey, scopes } of routes) {
@@ -209,7 +217,11 @@ interface Measured {
 }
 
 /** The synthesized API behind the local gateway, and the handler's answers, for one case. */
-async function measure(benchCase: BenchCase, outdir: string, introspection: Introspection): Promise<Measured> {
+async function measure(
+  benchCase: BenchCase & { readonly sharing: CachedAnswerSharing },
+  outdir: string,
+  introspection: Introspection,
+): Promise<Measured> {
   const problems: string[] = [];
   const api = readHttpApi(outdir, STACK, ENVIRONMENT.region);
   const fn = [...api.functions.values()].find((candidate) => candidate.environment[ENV.routeTableFile] !== undefined);
@@ -232,9 +244,11 @@ async function measure(benchCase: BenchCase, outdir: string, introspection: Intr
   const guardedRouteKeys = api.routes.filter((r) => r.authorizer !== undefined).map((r) => r.routeKey);
   const declarations = new Map([...table.routes.values()].map((r) => [r.routeKey, r.scopes]));
   const planned = performance.now();
-  const plan = planRouteTable(declarations, [
-    { name: `${STACK}/Api`, guardedRouteKeys, allRouteKeys: new Set(api.routes.map((r) => r.routeKey)), lookup: 'http', prefixBytes },
-  ]);
+  const plan = planRouteTable(
+    declarations,
+    [{ name: `${STACK}/Api`, guardedRouteKeys, allRouteKeys: new Set(api.routes.map((r) => r.routeKey)), lookup: 'http', prefixBytes }],
+    benchCase.sharing,
+  );
   const planMs = performance.now() - planned;
   if (plan.json !== tableJson) problems.push("the plan made from the template differs from the layer's route table");
 
@@ -253,7 +267,10 @@ async function measure(benchCase: BenchCase, outdir: string, introspection: Intr
             return { token: introspection.issue(scopes), scopes, who: `a token with ${scopes.join(' ') || 'no scope'}` };
           });
   const checks = [{ token: none, scopes: [], who: 'the token with no scope' }, ...others];
-  const invocations = await throughGateway(api, fn.logicalId, handler, benchCase.routes, all, checks, groups.length, problems);
+  // One invocation per shared group, and one per route cached per route.
+  const expected =
+    groups.filter((group) => group !== 'route').length + [...table.routes.values()].filter((r) => r.group === 'route').length;
+  const invocations = await throughGateway(api, fn.logicalId, handler, benchCase.routes, all, checks, expected, problems);
 
   let largestAnswer = 0;
   let largestPolicy = 0;
@@ -281,7 +298,7 @@ async function throughGateway(
   routes: readonly BenchRoute[],
   all: string,
   checks: readonly { readonly token: string; readonly scopes: readonly string[]; readonly who: string }[],
-  groups: number,
+  expected: number,
   problems: string[],
 ): Promise<number> {
   const runner = {
@@ -304,7 +321,8 @@ async function throughGateway(
     };
     for (const r of routes) await call(r, all, 200, 'the token with every scope');
     const invocations = gateway.authorizerInvocations;
-    if (invocations !== groups) problems.push(`${invocations} invocations for the token with every scope, ${groups} groups`);
+    if (invocations !== expected)
+      problems.push(`${invocations} invocations for the token with every scope, ${expected} expected from the groups`);
     for (const r of routes) await call(r, all, 200, 'the token with every scope, again');
     if (gateway.authorizerInvocations !== invocations) {
       problems.push(`the second round cost ${gateway.authorizerInvocations - invocations} invocations within the TTL`);

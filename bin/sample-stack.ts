@@ -51,7 +51,10 @@ export class SampleStack extends Stack {
 
     this.authorizer = new PhantomTokenAuthorizer(this, 'PhantomToken', {
       introspectionEndpoint: props.introspectionEndpoint,
-      clientCredentialsSecret: props.clientCredentialsSecret,
+      // The sample takes either on the command line (-c clientCredentialsSecret=<arn or name>).
+      ...(props.clientCredentialsSecret.startsWith('arn:')
+        ? { clientCredentialsSecretArn: props.clientCredentialsSecret }
+        : { clientCredentialsSecretName: props.clientCredentialsSecret }),
       introspectionResponseType: props.introspectionResponseType,
       jwksUri: props.jwksUri,
       issuer: props.issuer,

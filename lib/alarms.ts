@@ -2,10 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IAlarmAction, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { DecisionMetrics } from './decision-metrics.js';
+import type { AuthorizerMetricSource, DecisionMetrics } from './decision-metrics.js';
 
 /**
- * Thresholds of the alarms {@link PhantomTokenAuthorizer} creates. Every alarm looks at one-minute
+ * Thresholds of the alarms `PhantomTokenAuthorizer` creates. Every alarm looks at one-minute
  * periods and goes off when its threshold is reached in `evaluationMinutes` consecutive minutes;
  * a minute without data is not breaching (an idle API is not an incident).
  */
@@ -56,7 +56,7 @@ export interface PhantomTokenAlarmThresholds {
   readonly evaluationMinutes?: number;
 }
 
-/** The defaults of {@link PhantomTokenAlarmThresholds}, in one place for the construct and its documentation. */
+/** The defaults of `PhantomTokenAlarmThresholds`, in one place for the construct and its documentation. */
 export const ALARM_DEFAULTS = {
   errorDecisionsPerMinute: 5,
   functionErrorsPerMinute: 5,
@@ -74,6 +74,7 @@ export class AuthorizerAlarms extends Construct {
     scope: Construct,
     id: string,
     metrics: DecisionMetrics,
+    source: AuthorizerMetricSource,
     fn: IFunction,
     thresholds: PhantomTokenAlarmThresholds = {},
     action?: IAlarmAction,
@@ -99,7 +100,7 @@ export class AuthorizerAlarms extends Construct {
     };
     add(
       'IdentityServerErrors',
-      metrics.decisions('outcome', 'error', 'Error decisions'),
+      source.metricErrors({ label: 'Error decisions' }),
       thresholds.errorDecisionsPerMinute ?? ALARM_DEFAULTS.errorDecisionsPerMinute,
       'Phantom token authorizer: error decisions per minute (identity server, JWKS or Secrets Manager failing)',
     );
@@ -117,7 +118,7 @@ export class AuthorizerAlarms extends Construct {
     );
     add(
       'DecisionLatencyP99',
-      metrics.perService('totalMs', 'p99', 'Decision latency p99'),
+      source.metricLatency({ label: 'Decision latency p99' }),
       thresholds.decisionLatencyP99?.toMilliseconds() ?? ALARM_DEFAULTS.decisionLatencyP99Ms,
       'Phantom token authorizer: p99 decision latency in milliseconds',
     );

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Arn, ArnFormat, Duration, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
-import { type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -13,8 +13,9 @@ import { metricsTarget } from './decision-metrics.js';
 import { createDpopReplayTable } from './dpop-replay-table.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 import { senderConstraintEnvironment } from './sender-constrained-tokens.js';
+import { grantVpcAccess } from './vpc-access.js';
 
-/** What {@link createAuthorizerFunction} builds. */
+/** What `createAuthorizerFunction` builds. */
 export interface AuthorizerFunction {
   readonly function: LambdaFunction;
   readonly role: IRole;
@@ -26,8 +27,8 @@ export interface AuthorizerFunction {
  * The authorizer function with its log group, its own role and read access to the client-credentials
  * secret. The routes reach it as a file (lib/route-table-layer.ts), not in the environment.
  */
-export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAuthorizerProps): AuthorizerFunction {
-  const secret = resolveSecret(scope, props.clientCredentialsSecret);
+export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAuthorizerProps, functionName?: string): AuthorizerFunction {
+  const secret = resolveSecret(scope, secretOf(props));
   const introspectionTimeout = props.introspectionTimeout ?? Duration.millis(DEFAULTS.introspectionTimeoutMs);
   const metrics = metricsTarget(scope, props);
   const environment: Record<string, string> = {
@@ -55,20 +56,12 @@ export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAu
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
-  // A role of its own: write to its log group and read its secret, nothing more (no
-  // AWS-managed policy; a function in a VPC also needs the ENI permissions AWS manages).
+  // A role of its own: write to its log group and read its secret, nothing more (no AWS-managed
+  // policy; a function in a VPC gets scoped network-interface statements: lib/vpc-access.ts).
   const role = new Role(scope, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   logGroup.grantWrite(role);
-  if (props.vpc !== undefined) {
-    role.addManagedPolicy(ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-    // cdk-nag (AwsSolutions) findings of what the construct chose, each with its reason, scoped to this role.
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason:
-        'The policy Lambda documents for a function in a VPC (its network interfaces); Lambda checks these permissions when the function is created, and a hand-scoped copy could not be proven here without an account.',
-    });
-  }
-  if (props.tracing === true) {
+  // cdk-nag (AwsSolutions) findings of what the construct chose, each with its reason, scoped to this role.
+  if (props.tracing === Tracing.ACTIVE || props.tracing === Tracing.PASS_THROUGH) {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (Resource "*").',
@@ -76,6 +69,7 @@ export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAu
   }
   const functionProps = {
     description: 'Phantom token authorizer: exchanges opaque access tokens for JWTs by OAuth introspection',
+    functionName,
     runtime: Runtime.NODEJS_24_X,
     architecture: props.architecture ?? Architecture.ARM_64,
     // Chosen from measured cold-start CPU time against Lambda's CPU share and price (README, "Cold start").
@@ -87,7 +81,7 @@ export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAu
     vpc: props.vpc,
     vpcSubnets: props.vpcSubnets,
     securityGroups: props.securityGroups,
-    tracing: props.tracing === true ? Tracing.ACTIVE : undefined,
+    tracing: props.tracing,
   };
   const source = handlerSource();
   const fn =
@@ -109,8 +103,9 @@ export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAu
             forceDockerBundling: false,
           },
         });
+  if (props.vpc !== undefined) grantVpcAccess(scope, role, fn);
   grantSecretRead(role, secret);
-  if (props.sharedDpopReplayStore === true) createDpopReplayTable(scope, fn, role);
+  if (props.sharedDpopReplayStore === true) createDpopReplayTable(scope, fn, role, props.pointInTimeRecovery === true);
   return { function: fn, role, logGroup, clientCredentialsSecret: secret.secret };
 }
 
@@ -126,6 +121,19 @@ function seconds(duration: Duration | undefined, fallback: number): number {
   return duration === undefined ? fallback : duration.toSeconds();
 }
 
+/** The client-credentials secret as one of its three props gives it. */
+export type GivenSecret =
+  | { readonly kind: 'secret'; readonly secret: ISecret }
+  | { readonly kind: 'name'; readonly name: string }
+  | { readonly kind: 'arn'; readonly arn: string };
+
+/** The one client-credentials secret prop given (`validateProps` checked there is exactly one). */
+function secretOf(props: PhantomTokenAuthorizerProps): GivenSecret {
+  if (props.clientCredentialsSecret !== undefined) return { kind: 'secret', secret: props.clientCredentialsSecret };
+  if (props.clientCredentialsSecretName !== undefined) return { kind: 'name', name: props.clientCredentialsSecretName };
+  return { kind: 'arn', arn: props.clientCredentialsSecretArn as string };
+}
+
 /** The random suffix Secrets Manager appends to a secret's name in its ARN: a hyphen and six letters or digits. */
 const RANDOM_SUFFIX = /-[A-Za-z0-9]{6}$/;
 
@@ -139,28 +147,29 @@ export interface SecretReference {
 }
 
 /**
- * How each form of the prop addresses the secret. Secrets Manager's rules (GetSecretValue,
+ * How each prop addresses the secret (`clientCredentialsSecret`, `…Name`, `…Arn`). Secrets Manager's rules (GetSecretValue,
  * `SecretId`): a name is looked up in the caller's own account and region; an ARN names its
  * account and region; a partial ARN (without the "-" and six random characters) is matched to
  * the one secret it prefixes, but a partial ARN that itself ends in "-" and six characters is
  * read as a complete ARN. IAM matches the real secret's complete ARN, hence `name-??????` for a
  * name or partial ARN.
  */
-export function resolveSecret(scope: Construct, given: ISecret | string): SecretReference {
+export function resolveSecret(scope: Construct, given: GivenSecret): SecretReference {
   const id = 'ClientCredentialsSecret';
-  if (typeof given !== 'string') return { secret: given, secretId: secretIdOf(scope, given), alsoReadable: [] };
-  if (!given.startsWith('arn:')) {
+  if (given.kind === 'secret') return { secret: given.secret, secretId: secretIdOf(scope, given.secret), alsoReadable: [] };
+  if (given.kind === 'name') {
     // A name, in the stack's account and region: passed as given, never as a partial ARN, so a
     // name that ends in "-" and six characters still resolves.
-    return { secret: Secret.fromSecretNameV2(scope, id, given), secretId: given, alsoReadable: [] };
+    return { secret: Secret.fromSecretNameV2(scope, id, given.name), secretId: given.name, alsoReadable: [] };
   }
-  if (RANDOM_SUFFIX.test(given)) {
+  const { arn } = given;
+  if (RANDOM_SUFFIX.test(arn)) {
     // Complete, or partial for a name that ends like a suffix (`…:secret:team/introspection-client`):
     // the string cannot tell, so the role may read both the ARN itself and ARN-??????. The function
     // passes it as given, which Secrets Manager reads as complete. Exact grants: pass an ISecret.
-    return { secret: Secret.fromSecretCompleteArn(scope, id, given), secretId: given, alsoReadable: [`${given}-??????`] };
+    return { secret: Secret.fromSecretCompleteArn(scope, id, arn), secretId: arn, alsoReadable: [`${arn}-??????`] };
   }
-  const secret = Secret.fromSecretPartialArn(scope, id, given);
+  const secret = Secret.fromSecretPartialArn(scope, id, arn);
   return { secret, secretId: secretIdOf(scope, secret), alsoReadable: [] };
 }
 
@@ -223,7 +232,7 @@ const here = __dirname;
 /**
  * The handler's TypeScript source when this construct runs from this repository's sources
  * (tests, sample app, local flow): it is bundled by the project's own esbuild. A published
- * package has no sources and uses {@link prebuiltAsset}.
+ * package has no sources and uses `prebuiltAsset`.
  */
 function handlerSource(): string | undefined {
   const entry = join(here, '..', 'lambda', 'handler.ts');

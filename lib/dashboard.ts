@@ -4,24 +4,29 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CACHE_OUTCOMES, DENY_REASONS, OUTCOMES } from '../lambda/observability/metrics-contract.js';
-import type { DecisionMetrics } from './decision-metrics.js';
+import type { AuthorizerMetricSource, DecisionMetrics } from './decision-metrics.js';
 
 /**
  * The authorizer's dashboard: decisions by outcome, deny reasons, cache hit ratio, latencies,
  * identity-server errors and the function's own metrics; access-log widgets are added per stage.
  */
-export function createAuthorizerDashboard(scope: Construct, metrics: DecisionMetrics, fn: IFunction): Dashboard {
+export function createAuthorizerDashboard(
+  scope: Construct,
+  metrics: DecisionMetrics,
+  source: AuthorizerMetricSource,
+  fn: IFunction,
+): Dashboard {
   const minute = { period: Duration.minutes(1) };
   const graph = (title: string, left: IMetric[], extra: object = {}) => new GraphWidget({ title, left, width: 12, height: 6, ...extra });
   const dashboard = new Dashboard(scope, 'Dashboard', { defaultInterval: Duration.hours(3) });
   dashboard.addWidgets(
     graph(
       'Decisions by outcome (per minute)',
-      OUTCOMES.map((outcome) => metrics.decisions('outcome', outcome)),
+      OUTCOMES.map((outcome) => source.metricDecisions(outcome, { label: outcome })),
     ),
     graph(
       'Deny reasons (per minute)',
-      Object.keys(DENY_REASONS).map((reason) => metrics.decisions('reason', reason)),
+      Object.keys(DENY_REASONS).map((reason) => source.metricDenies(reason, { label: reason })),
       { stacked: true },
     ),
   );
@@ -35,16 +40,16 @@ export function createAuthorizerDashboard(scope: Construct, metrics: DecisionMet
       height: 6,
     }),
     graph('Latency (ms)', [
-      metrics.perService('totalMs', 'p50', 'Decision p50'),
-      metrics.perService('totalMs', 'p99', 'Decision p99'),
-      metrics.perService('introspectionMs', 'p50', 'Introspection p50'),
-      metrics.perService('introspectionMs', 'p99', 'Introspection p99'),
+      source.metricLatency({ statistic: 'p50', label: 'Decision p50' }),
+      source.metricLatency({ label: 'Decision p99' }),
+      source.metricIntrospectionLatency({ statistic: 'p50', label: 'Introspection p50' }),
+      source.metricIntrospectionLatency({ label: 'Introspection p99' }),
     ]),
   );
   dashboard.addWidgets(
     graph('Identity-server and other errors (per minute)', [
       ...metrics.errorReasons(),
-      metrics.perService('secretReadFailures', 'Sum', 'Secret read failures'),
+      source.metricSecretReadFailures({ label: 'Secret read failures' }),
     ]),
     new GraphWidget({
       title: 'Function: duration, errors, throttles, concurrency, cold starts',
@@ -56,7 +61,7 @@ export function createAuthorizerDashboard(scope: Construct, metrics: DecisionMet
         fn.metricErrors({ ...minute, statistic: 'Sum', label: 'Errors' }),
         fn.metricThrottles({ ...minute, statistic: 'Sum', label: 'Throttles' }),
         fn.metric('ConcurrentExecutions', { ...minute, statistic: 'Maximum', label: 'Concurrent executions' }),
-        metrics.perService('coldStart', 'Sum', 'Cold starts'),
+        source.metricColdStarts({ label: 'Cold starts' }),
       ],
       width: 24,
       height: 6,
@@ -66,7 +71,7 @@ export function createAuthorizerDashboard(scope: Construct, metrics: DecisionMet
 }
 
 /**
- * Widgets over an API stage's access log written in {@link PhantomTokenAccessLogFormat}: requests
+ * Widgets over an API stage's access log written in `PhantomTokenAccessLogFormat`: requests
  * by status and authorizer error, and (REST) the authorizer's own status and latency.
  */
 export function addAccessLogWidgets(dashboard: Dashboard, logGroup: ILogGroup, title: string): void {

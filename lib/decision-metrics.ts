@@ -1,9 +1,23 @@
 import { Duration } from 'aws-cdk-lib';
-import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { MathExpression, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IConstruct } from 'constructs';
 import { DEFAULTS } from '../lambda/environment.js';
 import { CACHE_OUTCOMES, DENY_REASONS, DIMENSIONS, ERROR_REASONS, METRICS } from '../lambda/observability/metrics-contract.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
+
+/**
+ * The metrics of one construct's decision lines as its public `metric…()` methods return them; the
+ * alarms and the dashboard read them there, so what they watch is what users get.
+ */
+export interface AuthorizerMetricSource {
+  metricDecisions(outcome: string, props?: MetricOptions): Metric;
+  metricDenies(reason: string, props?: MetricOptions): Metric;
+  metricErrors(props?: MetricOptions): Metric;
+  metricLatency(props?: MetricOptions): Metric;
+  metricIntrospectionLatency(props?: MetricOptions): Metric;
+  metricColdStarts(props?: MetricOptions): Metric;
+  metricSecretReadFailures(props?: MetricOptions): Metric;
+}
 
 /** The namespace and `service` dimension of a construct's metrics: the props, else the defaults (the service: the construct's path). */
 export function metricsTarget(scope: IConstruct, props: PhantomTokenAuthorizerProps): { namespace: string; service: string } {
@@ -20,6 +34,11 @@ export class DecisionMetrics {
     readonly namespace: string,
     readonly service: string,
   ) {}
+
+  /** Any metric of the decision lines by its name, with the `service` dimension alone. */
+  named(metricName: string, statistic: string): Metric {
+    return this.metric(metricName, statistic, {});
+  }
 
   /** Decisions (a count) with one of the `outcome`, `reason` or `cache` dimensions, per minute. */
   decisions(dimension: 'outcome' | 'reason' | 'cache', value: string, label = value): Metric {

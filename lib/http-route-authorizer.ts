@@ -1,6 +1,7 @@
 import { Annotations, Aspects, type Duration, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import {
   AuthorizerPayloadVersion,
+  type CfnAuthorizer,
   CfnRoute,
   CfnStage,
   HttpAuthorizer,
@@ -11,20 +12,24 @@ import {
   type IHttpRoute,
   type IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { apiKey, authorizerErrors } from './api-identity.js';
+import type { AuthorizerInvocation } from './authorizer-invocation.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
 import { apiPrefixBytes, groupSuffix, type RouteTablePlanner } from './route-table-plan.js';
 
 /** What the HTTP API wiring needs of the construct. */
 export interface HttpWiringContext {
-  readonly handler: IFunction;
+  /** How the API's authorizers reach the function, and where their invoke permissions live. */
+  readonly invocation: AuthorizerInvocation;
   readonly routeScopes: RouteScopeRegistry;
   /** Decides which authorizer of each API answers each route (lib/route-table-plan.ts). */
   readonly routePolicy: RouteTablePlanner;
-  readonly resultsCacheTtl: Duration;
+  /** The gateway cache TTL of an API's authorizers, by API key (`apiKey`): `resultsCacheTtl`, or the API's own. Read at synthesis. */
+  readonly resultsCacheTtlOf: (apiKey: string) => Duration;
   readonly authorizerName: string;
+  /** Authorizers per API at most, counted over the app (API Gateway's quota). */
+  readonly authorizersPerApiQuota: number;
 }
 
 /** The resources of one HTTP API, and the routes bound to its authorizers. */
@@ -32,6 +37,8 @@ interface HttpApiWiring {
   /** Group → its authorizer; group 0's exists from the first route on, the others from synthesis. */
   readonly authorizers: Map<number | 'route', HttpAuthorizer>;
   readonly protectedRoutes: IHttpRoute[];
+  /** The construct objects of this API the construct was given (the API and its imports), the first holding the wiring. */
+  readonly aliases: Set<IHttpApi>;
 }
 
 /**
@@ -40,19 +47,23 @@ interface HttpApiWiring {
  * for every route of the route's group (lib/route-table-plan.ts), so a group's identity source is
  * the `Authorization` header alone and one cached answer serves all its routes. Most APIs have one
  * group; routes the plan had to move get the authorizer of their group, made at synthesis, or the
- * one with `$context.routeKey` among its identity sources ({@link httpIdentitySources}), and a synth
+ * one with `$context.routeKey` among its identity sources (`httpIdentitySources`), and a synth
  * note names them.
  *
  * As aws-cdk-lib's `HttpLambdaAuthorizer` does, an API's authorizer and its invoke permission
  * are created when the first route of that API binds, in the API's scope: with the function in
  * a shared stack and the API in another, only the function's ARN crosses stacks (API stack →
- * function stack), so several API stacks can share one authorizer stack without a cycle.
+ * function stack), so several API stacks can share one authorizer stack without a cycle. The
+ * wiring is keyed by the API's identity (its id, account and region: `apiKey`), so an API
+ * imported in several stacks gets one set of authorizers, under the first object the construct is
+ * given (routes elsewhere reference them there: those stacks depend on that one, never the reverse).
  */
 export class HttpAuthorizerWiring {
   /** Binds to the API of whichever route it is bound to: usable as `HttpApi`'s `defaultAuthorizer`. */
   readonly anyApi: IHttpRouteAuthorizer;
-  private readonly apis = new Map<IHttpApi, HttpApiWiring>();
-  private readonly perApi = new Map<IHttpApi, IHttpRouteAuthorizer>();
+  /** By the API's identity (`apiKey`), not its construct object: one wiring per API however often it is imported. */
+  private readonly apis = new Map<string, HttpApiWiring>();
+  private readonly perApi = new Map<string, IHttpRouteAuthorizer>();
 
   constructor(
     private readonly owner: Construct,
@@ -63,11 +74,12 @@ export class HttpAuthorizerWiring {
 
   /** A route authorizer for routes of `httpApi` only (binding it to another API's route throws). */
   forApi(httpApi: IHttpApi): IHttpRouteAuthorizer {
-    const existing = this.perApi.get(httpApi);
+    const key = apiKey(httpApi, httpApi.apiId);
+    const existing = this.perApi.get(key);
     if (existing !== undefined) return existing;
     const authorizer: IHttpRouteAuthorizer = {
       bind: (options) => {
-        if (options.route.httpApi !== httpApi) {
+        if (apiKey(options.route.httpApi, options.route.httpApi.apiId) !== key) {
           throw new Error(
             `httpRouteAuthorizer(${httpApi.node.path}) was bound to route ${options.route.node.path} of another API; ` +
               'use httpRouteAuthorizer() with that API, or httpAuthorizer, which binds to any API',
@@ -76,8 +88,13 @@ export class HttpAuthorizerWiring {
         return this.bindRoute(options);
       },
     };
-    this.perApi.set(httpApi, authorizer);
+    this.perApi.set(key, authorizer);
     return authorizer;
+  }
+
+  /** The API's group-0 authorizer resource, the wiring made now if the API has none yet. */
+  resourceFor(httpApi: IHttpApi): HttpAuthorizer {
+    return this.wiringOf(httpApi).authorizers.get(0) as HttpAuthorizer;
   }
 
   private bindRoute(options: HttpRouteAuthorizerBindOptions): HttpRouteAuthorizerConfig {
@@ -96,20 +113,30 @@ export class HttpAuthorizerWiring {
     return { authorizationType: 'CUSTOM', authorizerId };
   }
 
+  /**
+   * The wiring of the API `httpApi` is, or imports: made on the first object of that API the
+   * construct is given, whose stack then holds its authorizers and invoke permissions (routes of
+   * other objects, in other stacks, reference them there).
+   */
   private wiringOf(httpApi: IHttpApi): HttpApiWiring {
-    const existing = this.apis.get(httpApi);
-    if (existing !== undefined) return existing;
+    const key = apiKey(httpApi, httpApi.apiId);
+    const existing = this.apis.get(key);
+    if (existing !== undefined) {
+      existing.aliases.add(httpApi);
+      return existing;
+    }
     const protectedRoutes: IHttpRoute[] = [];
+    const aliases = new Set<IHttpApi>([httpApi]);
     const name = httpApi.node.path;
     const { routePolicy } = this.context;
     routePolicy.addApi(() => {
       // Route keys are read at synth time: bind() runs before the route's CfnRoute exists.
       const guardedRouteKeys = protectedRoutes.map((route) => (route.node.defaultChild as CfnRoute).routeKey);
-      const stages = httpApi.node.findAll().filter((node): node is CfnStage => node instanceof CfnStage);
+      const stages = [...aliases].flatMap((alias) => alias.node.findAll().filter((node): node is CfnStage => node instanceof CfnStage));
       return {
         name,
         guardedRouteKeys,
-        allRouteKeys: new Set([...routeKeysOf(httpApi), ...guardedRouteKeys]),
+        allRouteKeys: new Set([...[...aliases].flatMap(routeKeysOf), ...guardedRouteKeys]),
         lookup: 'http',
         prefixBytes: apiPrefixBytes(
           httpApi,
@@ -129,34 +156,52 @@ export class HttpAuthorizerWiring {
         if (note !== undefined) Annotations.of(httpApi).addInfo(note);
       },
     });
-    const wiring = { authorizers, protectedRoutes };
-    this.apis.set(httpApi, wiring);
+    scope.node.addValidation({
+      validate: () =>
+        authorizerErrors(
+          'http',
+          [...aliases],
+          httpApi.apiId,
+          this.owner,
+          [...authorizers.keys()].map((group) => this.nameOf(group)),
+          this.context.authorizersPerApiQuota,
+        ),
+    });
+    const wiring = { authorizers, protectedRoutes, aliases };
+    this.apis.set(key, wiring);
     return wiring;
+  }
+
+  /** The name of a group's authorizer: `authorizerName`, with `-g1` … or `-perroute` for the others. */
+  private nameOf(group: number | 'route'): string {
+    const suffix = groupSuffix(group);
+    return `${this.context.authorizerName}${suffix === '' ? '' : `-${suffix.toLowerCase()}`}`;
   }
 
   /** The authorizer of one group on one API, and the function's invoke permission for it. */
   private createAuthorizer(scope: Construct, httpApi: IHttpApi, group: number | 'route'): HttpAuthorizer {
     const stack = Stack.of(scope);
+    const { invocation } = this.context;
     const suffix = groupSuffix(group);
     const authorizer = new HttpAuthorizer(scope, `Authorizer${suffix}`, {
       httpApi,
-      authorizerName: `${this.context.authorizerName}${suffix === '' ? '' : `-${suffix.toLowerCase()}`}`,
+      authorizerName: this.nameOf(group),
       type: HttpAuthorizerType.LAMBDA,
       identitySource: httpIdentitySources(group === 'route'),
       payloadFormatVersion: AuthorizerPayloadVersion.VERSION_2_0,
       enableSimpleResponses: false,
-      authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.context.handler.functionArn}/invocations`,
-      resultsCacheTtl: this.context.resultsCacheTtl,
+      authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${invocation.functionArn(scope)}/invocations`,
     });
-    this.context.handler.addPermission(`Invoke${suffix}`, {
+    // The TTL at synthesis: the API's own (setHttpApiResultsCacheTtl) may be set after its first route.
+    const key = apiKey(httpApi, httpApi.apiId);
+    (authorizer.node.defaultChild as CfnAuthorizer).authorizerResultTtlInSeconds = Lazy.number({
+      produce: () => this.context.resultsCacheTtlOf(key).toSeconds(),
+    });
+    invocation.grantInvoke(
       scope,
-      principal: new ServicePrincipal('apigateway.amazonaws.com'),
-      sourceArn: stack.formatArn({
-        service: 'execute-api',
-        resource: httpApi.apiId,
-        resourceName: `authorizers/${authorizer.authorizerId}`,
-      }),
-    });
+      `Invoke${suffix}`,
+      stack.formatArn({ service: 'execute-api', resource: httpApi.apiId, resourceName: `authorizers/${authorizer.authorizerId}` }),
+    );
     return authorizer;
   }
 }

@@ -9,7 +9,7 @@ import {
 import { JwtForwardingHttpIntegrations } from './jwt-forwarding.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
 
-/** Options of {@link PhantomTokenAuthorizer.addHttpRoutes}. */
+/** Options of `PhantomTokenAuthorizer.addHttpRoutes`. */
 export interface PhantomTokenHttpRouteOptions {
   /** The route path, e.g. `/orders/{id}`. */
   readonly path: string;

@@ -6,7 +6,7 @@
  * @example
  * new PhantomTokenAuthorizer(this, 'PhantomToken', {
  *   introspectionEndpoint: 'https://login.example.com/oauth/v2/oauth-introspect',
- *   clientCredentialsSecret: 'phantom-token/introspection-client',
+ *   clientCredentialsSecretName: 'phantom-token/introspection-client',
  *   introspectionResponseType: IntrospectionResponseType.TOKEN_INTROSPECTION_JWT,
  *   jwksUri: 'https://login.example.com/oauth/v2/oauth-anonymous/jwks',
  * });

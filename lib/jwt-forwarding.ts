@@ -46,7 +46,7 @@ export class JwtForwardingHttpIntegration extends HttpRouteIntegration {
 }
 
 /**
- * The {@link JwtForwardingHttpIntegration}s made so far, one per wrapped integration, HTTP API
+ * The `JwtForwardingHttpIntegration`s made so far, one per wrapped integration, HTTP API
  * and header name, so that every route given the same integration shares one
  * `AWS::ApiGatewayV2::Integration`: a wrapper, like any `HttpRouteIntegration`, creates its
  * integration on the first route it binds to and reuses it on the next ones. The API is part of

@@ -1,13 +1,15 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import type { Architecture } from 'aws-cdk-lib/aws-lambda';
+import type { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { PhantomTokenAlarmThresholds } from './alarms.js';
+import type { CachedAnswerSharing } from './cached-answer-sharing.js';
+import type { DpopAlgorithm } from './dpop-algorithm.js';
 import type { IntrospectionResponseType } from './introspection-response-type.js';
 
-/** Properties of {@link PhantomTokenAuthorizer}. */
+/** Properties of `PhantomTokenAuthorizer`. */
 export interface PhantomTokenAuthorizerProps {
   /**
    * The OAuth server's introspection endpoint (RFC 7662). https; plain http only for 127.0.0.1
@@ -18,15 +20,35 @@ export interface PhantomTokenAuthorizerProps {
 
   /**
    * The Secrets Manager secret holding the authorizer's OAuth client credentials as a
-   * SecretString `{"client_id": "…", "client_secret": "…"}`: an `ISecret`, or a secret ARN or
-   * name (a name is looked up in the stack's account and region). The function may read this
-   * one secret, and decrypt it with its customer-managed KMS key when the `ISecret` names one
-   * (`Secret.fromSecretAttributes(…, { encryptionKey })`); the client secret never appears in
-   * the template. An ARN string ending in a hyphen and six letters or digits may be complete or
-   * partial (`…:secret:phantom-token/introspection-client`): the role may read both readings;
-   * pass `Secret.fromSecretCompleteArn` or `Secret.fromSecretPartialArn` to say which.
+   * SecretString `{"client_id": "…", "client_secret": "…"}`. Exactly one of
+   * `clientCredentialsSecret`, `clientCredentialsSecretName` and `clientCredentialsSecretArn` is
+   * required. The function may read this one secret, and decrypt it with its customer-managed
+   * KMS key when the secret names one (`Secret.fromSecretAttributes(…, { encryptionKey })`); the
+   * client secret never appears in the template. `Secret.fromSecretCompleteArn` and
+   * `Secret.fromSecretPartialArn` say exactly which ARN it is.
+   * @default - `clientCredentialsSecretName` or `clientCredentialsSecretArn`
    */
-  readonly clientCredentialsSecret: ISecret | string;
+  readonly clientCredentialsSecret?: ISecret;
+
+  /**
+   * The name of the client-credentials secret (see `clientCredentialsSecret`), in the stack's
+   * account and region: the function asks Secrets Manager for it by this name, and its role may
+   * read `<name>-??????`. A name, never an ARN (use `clientCredentialsSecretArn`).
+   * @default - `clientCredentialsSecret` or `clientCredentialsSecretArn`
+   * @example 'phantom-token/introspection-client'
+   */
+  readonly clientCredentialsSecretName?: string;
+
+  /**
+   * The ARN of the client-credentials secret (see `clientCredentialsSecret`), complete or partial,
+   * in any account and region. An ARN ending in a hyphen and six letters or digits may be complete
+   * or partial (`…:secret:phantom-token/introspection-client`): the role may read both readings;
+   * pass `clientCredentialsSecret: Secret.fromSecretCompleteArn(…)` or `Secret.fromSecretPartialArn(…)`
+   * to say which.
+   * @default - `clientCredentialsSecret` or `clientCredentialsSecretName`
+   * @example 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:phantom-token/introspection-client-AbC123'
+   */
+  readonly clientCredentialsSecretArn?: string;
 
   /**
    * How the OAuth server answers: `IntrospectionResponseType.JWT` (`application/jwt`, the Curity
@@ -64,8 +86,12 @@ export interface PhantomTokenAuthorizerProps {
   /**
    * Audiences per API, for one construct serving APIs that are different audiences: the API's id
    * (`httpApi.apiId`, `restApi.restApiId`) → the audience its tokens must hold instead of
-   * `audience`. The ids reach the function's environment (`API_AUDIENCES`), so these APIs must be
-   * in this construct's stack (from another stack the reference would make a cycle).
+   * `audience`. The ids reach the function's environment (`API_AUDIENCES`). An API of another
+   * stack (a shared auth stack serving API stacks) makes this construct's stack depend on that
+   * API's stack, so that API's authorizers reach the function the other way: by a name the
+   * construct then gives the function (its unique id, at most 64 characters, the same at every
+   * synthesis), with their invoke permissions in this construct's stack. Deploy such an API stack
+   * before this one (CDK orders them so).
    * @default - every API requires `audience`
    */
   readonly apiAudiences?: { [apiId: string]: string };
@@ -84,12 +110,12 @@ export interface PhantomTokenAuthorizerProps {
   readonly senderConstrainedTokens?: boolean;
 
   /**
-   * The JWS algorithms a DPoP proof may be signed with: asymmetric ones from ES256, ES384, ES512,
-   * PS256, PS384, PS512, RS256, RS384, RS512, EdDSA, Ed25519. Announced in REST 401 challenges
-   * (`DPoP algs="…"`).
+   * The JWS algorithms a DPoP proof may be signed with (`DpopAlgorithm`: ES256, ES384, ES512,
+   * PS256, PS384, PS512, RS256, RS384, RS512, EdDSA, Ed25519), at least one. Announced in REST
+   * 401 challenges (`DPoP algs="…"`).
    * @default - all of them
    */
-  readonly dpopAlgorithms?: string[];
+  readonly dpopAlgorithms?: DpopAlgorithm[];
 
   /**
    * How far a DPoP proof's `iat` may be from the function's clock, either way, a whole number of
@@ -119,6 +145,15 @@ export interface PhantomTokenAuthorizerProps {
   readonly sharedDpopReplayStore?: boolean;
 
   /**
+   * Whether the shared DPoP replay table (`sharedDpopReplayStore`) has DynamoDB point-in-time
+   * recovery. Its items live one proof window (seconds), so a restore brings back nothing of
+   * value; turn it on where a policy requires it of every table (cdk-nag AwsSolutions-DDB3, which
+   * the construct otherwise acknowledges, with that reason). Only with `sharedDpopReplayStore`.
+   * @default false
+   */
+  readonly pointInTimeRecovery?: boolean;
+
+  /**
    * The realm in REST `WWW-Authenticate: Bearer realm="…"` challenges: printable ASCII without
    * `"`, `'` or `\`.
    * @default 'api'
@@ -144,6 +179,35 @@ export interface PhantomTokenAuthorizerProps {
    * @default true
    */
   readonly restGatewayResponses?: boolean;
+
+  /**
+   * The name of the authorizer the construct creates on each API (`-g1` … and `-perroute` are
+   * appended for the further authorizers of routes that cannot share it). API Gateway requires
+   * authorizer names to be unique per API: give each construct wired to one API a name of its
+   * own (synthesis fails, naming both, when two authorizers of one API share a name). 1 to 119
+   * characters: letters, digits, `-`, `_` and `.`.
+   * @default - the construct's id followed by `-phantom-token`
+   * @example 'orders-phantom-token'
+   */
+  readonly authorizerName?: string;
+
+  /**
+   * The most authorizers one API may have, counted over the whole app (the construct's own, other
+   * constructs' and yours): synthesis fails past it, naming the API and the count, instead of the
+   * deployment. API Gateway's default quota is 10 per API; set this only when the quota was raised
+   * for your APIs. 1 to 1000.
+   * @default 10
+   */
+  readonly authorizersPerApiQuota?: number;
+
+  /**
+   * Which routes of an API one cached answer may serve: only routes that need the same scopes
+   * (exact whatever API Gateway does with a cached answer), or routes needing different scopes,
+   * each allowed or denied by the answer's policy (fewer invocations; exact only if API Gateway
+   * evaluates a cached policy against each later request, which the integration tests check).
+   * @default CachedAnswerSharing.SAME_SCOPES
+   */
+  readonly cachedAnswerSharing?: CachedAnswerSharing;
 
   /**
    * How long API Gateway caches a decision per identity-source values, a whole number of seconds
@@ -301,11 +365,13 @@ export interface PhantomTokenAuthorizerProps {
   readonly dashboard?: boolean;
 
   /**
-   * Lambda active tracing (AWS X-Ray): each invocation becomes a trace segment with Lambda's
-   * own initialization, invocation and overhead subsegments. The introspection call is not a
-   * subsegment of its own (no X-Ray SDK in the function; see the README's "Tracing"). The
-   * role may then write trace segments (`xray:PutTraceSegments`, `xray:PutTelemetryRecords`).
-   * @default false
+   * The function's X-Ray tracing, as Lambda's `Tracing` says it: `Tracing.ACTIVE` makes each
+   * invocation a trace segment with Lambda's own initialization, invocation and overhead
+   * subsegments; `Tracing.PASS_THROUGH` traces only requests that arrive sampled. The
+   * introspection call is not a subsegment of its own (no X-Ray SDK in the function; see the
+   * README's "Tracing"). Traced, the role may write trace segments (`xray:PutTraceSegments`,
+   * `xray:PutTelemetryRecords`, which support no resource-level permissions).
+   * @default Tracing.DISABLED
    */
-  readonly tracing?: boolean;
+  readonly tracing?: Tracing;
 }

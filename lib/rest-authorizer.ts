@@ -1,6 +1,7 @@
 import { Annotations, Aspects, type Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import {
   AuthorizationType,
+  type CfnAuthorizer,
   CfnGatewayResponse,
   type CfnMethod,
   CfnStage,
@@ -15,14 +16,16 @@ import {
   RequestAuthorizer,
   ResponseType,
 } from 'aws-cdk-lib/aws-apigateway';
-import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
+import { apiKey, authorizerErrors, sameApiId } from './api-identity.js';
+import type { AuthorizerInvocation } from './authorizer-invocation.js';
 import { childIdFor } from './http-route-authorizer.js';
 import { JwtForwardingRestIntegration } from './jwt-forwarding.js';
 import type { RouteScopeRegistry } from './route-scope-registry.js';
 import { apiPrefixBytes, groupSuffix, type RouteTablePlanner } from './route-table-plan.js';
 
-/** Options of {@link PhantomTokenAuthorizer.addRestMethod}. */
+/** Options of `PhantomTokenAuthorizer.addRestMethod`. */
 export interface PhantomTokenRestMethodOptions {
   /**
    * Scopes a token must all hold for this method.
@@ -51,12 +54,16 @@ export interface PhantomTokenRestMethodOptions {
 
 /** What the REST API wiring needs of the construct. */
 export interface RestWiringContext {
-  readonly handler: IFunction;
+  /** How the API's authorizers reach the function, and where their invoke permissions live. */
+  readonly invocation: AuthorizerInvocation;
   readonly routeScopes: RouteScopeRegistry;
   /** Decides which authorizer of each API answers each method (lib/route-table-plan.ts). */
   readonly routePolicy: RouteTablePlanner;
-  readonly resultsCacheTtl: Duration;
+  /** The gateway cache TTL of an API's authorizers, by API key (`apiKey`): `resultsCacheTtl`, or the API's own. Read at synthesis. */
+  readonly resultsCacheTtlOf: (apiKey: string) => Duration;
   readonly authorizerName: string;
+  /** Authorizers per API at most, counted over the app (API Gateway's quota). */
+  readonly authorizersPerApiQuota: number;
   readonly realm: string;
   /** Whether to create the 401 and 403 gateway responses. */
   readonly gatewayResponses: boolean;
@@ -78,14 +85,18 @@ const CONSTRUCT_RESPONSES = new WeakSet<IConstruct>();
  * `error="insufficient_scope"` (RFC 6750 §3). The function answers a token with a policy that
  * holds for every method of the method's group (lib/route-table-plan.ts), cached by the
  * `Authorization` header alone; methods the plan had to move get their group's authorizer, made
- * at synthesis, or the one keyed by method and resource path too ({@link restIdentitySources}).
+ * at synthesis, or the one keyed by method and resource path too (`restIdentitySources`).
  *
  * An API's authorizer, its invoke permission and its gateway responses live in the API's scope
  * (the function is referenced there by ARN), so an API stack depends on the function's stack and
- * never the other way round: several API stacks can share one authorizer stack.
+ * never the other way round: several API stacks can share one authorizer stack. The wiring is
+ * keyed by the API's identity (its id, account and region: `apiKey`), so an API imported in
+ * several (nested) stacks gets one set of authorizers and gateway responses, under the first object
+ * the construct is given.
  */
 export class RestAuthorizerWiring {
-  private readonly apis = new Map<IRestApi, RequestAuthorizer>();
+  /** By the API's identity (`apiKey`), not its construct object: one wiring per API however often it is imported. */
+  private readonly apis = new Map<string, { readonly authorizer: RequestAuthorizer; readonly aliases: Set<IRestApi> }>();
 
   constructor(
     private readonly owner: Construct,
@@ -94,49 +105,75 @@ export class RestAuthorizerWiring {
     validateGatewayResponseHeaders(context.gatewayResponseHeaders);
   }
 
+  /**
+   * The authorizer of the API `restApi` is, or imports: made on the first object of that API the
+   * construct is given, whose stack then holds the authorizers, invoke permission and gateway
+   * responses (methods of other objects, in other stacks, reference them there).
+   */
   authorizerFor(restApi: IRestApi): RequestAuthorizer {
-    const existing = this.apis.get(restApi);
-    if (existing !== undefined) return existing;
+    const key = apiKey(restApi, restApi.restApiId);
+    const existing = this.apis.get(key);
+    if (existing !== undefined) {
+      existing.aliases.add(restApi);
+      return existing.authorizer;
+    }
+    const aliases = new Set<IRestApi>([restApi]);
     const { context } = this;
     const scope = new Construct(restApi, childIdFor(restApi, this.owner));
     // The function as the API's stack sees it: RequestAuthorizer grants API Gateway invoke in the
-    // handler's scope, which must be the API's side of the one-way reference.
+    // handler's scope, which must be the API's side of the one-way reference; for an API the
+    // function's stack depends on, the grant is made in the function's stack instead.
+    const { invocation } = context;
+    const detached = invocation.isDetached(scope);
     const handler = LambdaFunction.fromFunctionAttributes(scope, 'Function', {
-      functionArn: context.handler.functionArn,
-      sameEnvironment: true,
+      functionArn: invocation.functionArn(scope),
+      sameEnvironment: !detached,
+      skipPermissions: detached,
     });
     const name = restApi.node.path;
     const { routePolicy } = context;
-    const create = (group: number | 'route') => {
+    const nameOf = (group: number | 'route') => {
       const suffix = groupSuffix(group);
-      return new RequestAuthorizer(scope, `Authorizer${suffix}`, {
-        authorizerName: `${context.authorizerName}${suffix === '' ? '' : `-${suffix.toLowerCase()}`}`,
+      return `${context.authorizerName}${suffix === '' ? '' : `-${suffix.toLowerCase()}`}`;
+    };
+    const create = (group: number | 'route') => {
+      const created = new RequestAuthorizer(scope, `Authorizer${groupSuffix(group)}`, {
+        authorizerName: nameOf(group),
         handler,
-        resultsCacheTtl: context.resultsCacheTtl,
         identitySources: restIdentitySources(group === 'route'),
       });
+      // The TTL at synthesis: the API's own (setRestApiResultsCacheTtl) may be set after its first method.
+      (created.node.defaultChild as CfnAuthorizer).authorizerResultTtlInSeconds = Lazy.number({
+        produce: () => context.resultsCacheTtlOf(key).toSeconds(),
+      });
+      if (detached) invocation.grantInvoke(scope, `Invoke${groupSuffix(group)}`, created.authorizerArn);
+      return created;
     };
     const authorizer = create(0);
+    // A new TTL is a new deployment of the stage, as any change of the authorizer is.
+    restApi.latestDeployment?.addToLogicalId({
+      phantomTokenResultsCacheTtl: Lazy.number({ produce: () => context.resultsCacheTtlOf(key).toSeconds() }),
+    });
     // Methods moved to another group's authorizer at synthesis (their AuthorizerId no longer names group 0's).
     const moved = new WeakSet<CfnMethod>();
-    const guardedMethods = () => {
-      const stack = Stack.of(restApi);
-      const ours = JSON.stringify(stack.resolve(authorizer.authorizerId));
-      return methodsOf(restApi).filter(({ method }) => {
+    const allMethods = () => [...aliases].flatMap(methodsOf);
+    const guardedMethods = () =>
+      allMethods().filter(({ method }) => {
         const cfn = method.node.defaultChild as CfnMethod;
-        return moved.has(cfn) || (cfn.authorizerId !== undefined && JSON.stringify(stack.resolve(cfn.authorizerId)) === ours);
+        if (moved.has(cfn)) return true;
+        if (cfn.authorizerId === undefined) return false;
+        return cfn.authorizerId === authorizer.authorizerId;
       });
-    };
     routePolicy.addApi(() => {
       return {
         name,
         guardedRouteKeys: guardedMethods().map(({ routeKey }) => routeKey),
         // CORS preflight methods (addCorsPreflight, corsPreflight) exist before synthesis: methodsOf finds them.
-        allRouteKeys: new Set(methodsOf(restApi).map(({ routeKey }) => routeKey)),
+        allRouteKeys: new Set(allMethods().map(({ routeKey }) => routeKey)),
         lookup: 'rest',
         prefixBytes: apiPrefixBytes(
           restApi,
-          restApi.node.findAll().flatMap((node) => (node instanceof CfnStage ? [node.stageName] : [])),
+          [...aliases].flatMap((alias) => alias.node.findAll().flatMap((node) => (node instanceof CfnStage ? [node.stageName] : []))),
         ),
       };
     });
@@ -191,7 +228,18 @@ export class RestAuthorizerWiring {
       }
       scope.node.addValidation({ validate: () => clashingGatewayResponses(restApi, [unauthorized, accessDenied], this.owner) });
     }
-    this.apis.set(restApi, authorizer);
+    scope.node.addValidation({
+      validate: () =>
+        authorizerErrors(
+          'rest',
+          [...aliases],
+          restApi.restApiId,
+          this.owner,
+          [...authorizers.keys()].map(nameOf),
+          context.authorizersPerApiQuota,
+        ),
+    });
+    this.apis.set(key, { authorizer, aliases });
     return authorizer;
   }
 }
@@ -262,16 +310,20 @@ function clashingGatewayResponses(restApi: IRestApi, own: readonly GatewayRespon
   return errors;
 }
 
-/** The gateway responses of the REST API in its stack, whoever created them. */
+/**
+ * The gateway responses of the REST API in the app, whoever created them: the response's API id
+ * is the same string as the API's (the API and its imports in other stacks pass the same id), or
+ * resolves to the same value in the response's stack, which has the API's account and region.
+ */
 function gatewayResponsesOf(restApi: IRestApi): CfnGatewayResponse[] {
-  const stack = Stack.of(restApi);
-  const apiId = JSON.stringify(stack.resolve(restApi.restApiId));
-  return stack.node
-    .findAll()
-    .filter(
-      (construct): construct is CfnGatewayResponse =>
-        construct instanceof CfnGatewayResponse && JSON.stringify(stack.resolve(construct.restApiId)) === apiId,
-    );
+  const apiId = restApi.restApiId;
+  const home = Stack.of(restApi);
+  return restApi.node.root.node.findAll().filter((construct): construct is CfnGatewayResponse => {
+    if (!(construct instanceof CfnGatewayResponse)) return false;
+    const stack = Stack.of(construct);
+    if (stack.account !== home.account || stack.region !== home.region) return false;
+    return sameApiId(stack, construct.restApiId, apiId);
+  });
 }
 
 const HEADER_PARAMETER = /^gatewayresponse\.header\.(.+)$/i;
@@ -282,11 +334,10 @@ const HEADER_PARAMETER = /^gatewayresponse\.header\.(.+)$/i;
  * (CORS, typically) would be lost on the construct's 401 and 403 unless carried over.
  */
 function default4xxHeaders(restApi: IRestApi): Record<string, string> {
-  const stack = Stack.of(restApi);
   const headers: Record<string, string> = {};
   for (const response of gatewayResponsesOf(restApi)) {
     if (response.responseType !== ResponseType.DEFAULT_4XX.responseType) continue;
-    const parameters: unknown = stack.resolve(response.responseParameters);
+    const parameters: unknown = Stack.of(response).resolve(response.responseParameters);
     if (typeof parameters !== 'object' || parameters === null) continue;
     for (const [key, value] of Object.entries(parameters)) {
       const name = HEADER_PARAMETER.exec(key)?.[1];

@@ -24,11 +24,26 @@ export interface PlannedApi {
   /** How events name routes: `http` (payload 2.0: the route) or `rest` (the method and resource, `ANY /x` as `GET /x`). */
   readonly lookup: 'http' | 'rest';
   /**
-   * The longest `arn:…:api-id/stage/` prefix of this API's request ARNs, in bytes ({@link arnPrefixBytes}).
+   * The longest `arn:…:api-id/stage/` prefix of this API's request ARNs, in bytes (`arnPrefixBytes`).
    * @default PREFIX_BOUND_BYTES
    */
   readonly prefixBytes?: number;
 }
+
+/**
+ * What a shared group may hold, by what the plan assumes of API Gateway's authorizer cache:
+ *
+ * - `same-scopes` (the default): on each API, the routes of a group all need the same scopes. Exact
+ *   whether API Gateway evaluates a cached answer's policy against each request's ARN or reuses the
+ *   first request's decision for the authorizer's other routes (neither is documented for HTTP APIs,
+ *   nor how a request ARN is spelled for paths with `..` or `//`): a cached Allow never reaches a
+ *   route that needs more. A token costs one invocation per distinct scope set it uses.
+ * - `evaluated-policy`: routes needing different scopes share a group, and answers allow or deny each
+ *   of them. Exact only if API Gateway evaluates the cached policy against each request's ARN, as it
+ *   documents for REST APIs; `npm run integ` checks it for both API types (docs/verified-on-aws.md).
+ *   One invocation per token per group, usually one.
+ */
+export type GroupSharing = 'same-scopes' | 'evaluated-policy';
 
 /** A group's answer may not list this route's Deny: why it left the group. */
 export interface RouteConflict {
@@ -38,6 +53,8 @@ export interface RouteConflict {
   readonly reachedBy: string;
   /** The route whose requests that Deny would also match, although it needs other scopes (or `undefined`: too many inner wildcards). */
   readonly hit: string | undefined;
+  /** `scopes`: under `same-scopes` sharing, `denied` needs other scopes than `reachedBy`, a route of the group on the same API. */
+  readonly why?: 'scopes';
 }
 
 export interface RouteTablePlan {
@@ -91,7 +108,7 @@ const POLICY_OVERHEAD_BYTES = 256;
  * API (a token may use `c` and not `u`), `u` can be denied without the Deny matching a request of
  * any of the API's routes in the group that a token lacking `u`'s scopes may use. The
  * plan places routes, in order, into the first group where that holds and the worst-case answer
- * fits {@link POLICY_BUDGET_BYTES}; past {@link MAX_SHARED_GROUPS}, a route is cached per route.
+ * fits `POLICY_BUDGET_BYTES`; past `MAX_SHARED_GROUPS`, a route is cached per route.
  *
  * Requests are modelled as API Gateway routes them: a path goes to the most specific route that
  * matches it, so the canonical glob of a literal route (one method, no variable) matches that
@@ -99,7 +116,11 @@ const POLICY_OVERHEAD_BYTES = 256;
  * slash), a route's Allow leaves the spelling out unless no other route of any API could receive
  * it, and its Deny keeps it: a wrong guess denies (fails closed), never allows.
  */
-export function planRouteTable(declarations: ReadonlyMap<string, readonly string[]>, apis: readonly PlannedApi[]): RouteTablePlan {
+export function planRouteTable(
+  declarations: ReadonlyMap<string, readonly string[]>,
+  apis: readonly PlannedApi[],
+  sharing: GroupSharing = 'same-scopes',
+): RouteTablePlan {
   const errors = [...undeclaredRoutes(declarations, apis), ...ambiguousRestLookups(apis)];
   const scopes = (key: string) => declarations.get(key) ?? [];
   const keys = [...new Set(apis.flatMap((api) => api.guardedRouteKeys))].sort();
@@ -142,6 +163,10 @@ export function planRouteTable(declarations: ReadonlyMap<string, readonly string
     }
     return known;
   };
+  const sameScopes = (a: string, b: string) => {
+    const [x, y] = [new Set(scopes(a)), new Set(scopes(b))];
+    return x.size === y.size && [...x].every((scope) => y.has(scope));
+  };
   /** A token may use `c` and not `u`. */
   const lacks = (u: string, c: string) => u !== c && !scopes(u).every((scope) => scopes(c).includes(scope));
   /** `c`'s Allow reaches a request of `u`, for a token that may use `c` and not `u`: `u` needs a Deny. */
@@ -164,6 +189,12 @@ export function planRouteTable(declarations: ReadonlyMap<string, readonly string
   }
   /** The routes `key` joining the group makes need a Deny, or why `key` cannot join. */
   const join = (group: Group, key: string, holders: readonly PlannedApi[]): { readonly needy: string[] } | RouteConflict => {
+    if (sharing === 'same-scopes') {
+      for (const api of holders) {
+        const other = group.byApi.get(api)?.find((c) => !sameScopes(c, key));
+        if (other !== undefined) return { denied: key, reachedBy: other, hit: undefined, why: 'scopes' };
+      }
+    }
     const needy: { readonly u: string; readonly by: string }[] = [];
     for (const [api, routes] of group.byApi) {
       for (const u of routes) {
@@ -357,7 +388,10 @@ export class RouteTablePlanner {
   private memo: { readonly key: string; readonly plan: RouteTablePlan } | undefined;
   private frozen: string | undefined;
 
-  constructor(private readonly declarations: () => ReadonlyMap<string, readonly string[]>) {}
+  constructor(
+    private readonly declarations: () => ReadonlyMap<string, readonly string[]>,
+    private readonly sharing: GroupSharing = 'same-scopes',
+  ) {}
 
   addApi(api: () => PlannedApi): void {
     this.apis.push(api);
@@ -370,7 +404,7 @@ export class RouteTablePlanner {
       [...declarations],
       apis.map((api) => [api.name, api.guardedRouteKeys, [...api.allRouteKeys].sort(), api.lookup]),
     ]);
-    if (this.memo?.key !== key) this.memo = { key, plan: planRouteTable(declarations, apis) };
+    if (this.memo?.key !== key) this.memo = { key, plan: planRouteTable(declarations, apis, this.sharing) };
     if (this.frozen !== undefined && this.frozen !== this.memo.plan.json) {
       throw new Error(
         'the routes behind the PhantomTokenAuthorizer changed after its route table was written (during synthesis, by an aspect?): ' +
@@ -404,9 +438,11 @@ export class RouteTablePlanner {
     const why = found
       .slice(0, 5)
       .map((c) =>
-        c.hit === undefined
-          ? `${c.denied} (reached by ${c.reachedBy}) has more than ${MAX_INNER_WILDCARDS} path variables before its end`
-          : `${c.denied} is reached by the Allow of ${c.reachedBy}, and its Deny would also match requests of ${c.hit}`,
+        c.why === 'scopes'
+          ? `${c.denied} needs other scopes than ${c.reachedBy}`
+          : c.hit === undefined
+            ? `${c.denied} (reached by ${c.reachedBy}) has more than ${MAX_INNER_WILDCARDS} path variables before its end`
+            : `${c.denied} is reached by the Allow of ${c.reachedBy}, and its Deny would also match requests of ${c.hit}`,
       )
       .join('; ');
     return (

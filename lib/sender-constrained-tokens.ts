@@ -40,6 +40,9 @@ export function validateSenderConstraintProps(props: PhantomTokenAuthorizerProps
   if (props.sharedDpopReplayStore === true && props.senderConstrainedTokens !== true) {
     throw new Error('sharedDpopReplayStore needs senderConstrainedTokens: true (without it no DPoP proof is ever accepted)');
   }
+  if (props.pointInTimeRecovery === true && props.sharedDpopReplayStore !== true) {
+    throw new Error('pointInTimeRecovery applies to the shared DPoP replay table only: set sharedDpopReplayStore: true, or remove it');
+  }
   if (props.dpopAlgorithms !== undefined) {
     if (props.dpopAlgorithms.length === 0) throw new Error('dpopAlgorithms must name at least one algorithm; received []');
     for (const alg of props.dpopAlgorithms) {

@@ -33,6 +33,7 @@ export const RESERVED_HEADERS = [
 /** Checks every prop the construct can check at synth time; throws naming the prop, the rule and the value. */
 export function validateProps(props: PhantomTokenAuthorizerProps, defaultServiceName: string): void {
   validateMetricsProps(props, defaultServiceName);
+  validateSecretProps(props);
   const endpoint = props.introspectionEndpoint;
   if (!Token.isUnresolved(endpoint)) validateUrl('introspectionEndpoint', endpoint);
   if (props.jwksUri !== undefined && !Token.isUnresolved(props.jwksUri)) validateUrl('jwksUri', props.jwksUri);
@@ -80,6 +81,16 @@ export function validateProps(props: PhantomTokenAuthorizerProps, defaultService
   validateDuration('introspectionTimeout', props.introspectionTimeout, LIMITS.introspectionTimeoutMs.min, 4_000, 'milliseconds');
   validateRange('cacheMaxEntries', props.cacheMaxEntries, LIMITS.cacheMaxEntries.min, LIMITS.cacheMaxEntries.max, 'entries');
   validateRange('memorySize', props.memorySize, 128, 10_240, 'MiB');
+  validateRange('authorizersPerApiQuota', props.authorizersPerApiQuota, 1, 1_000, 'authorizers');
+  if (
+    props.authorizerName !== undefined &&
+    !Token.isUnresolved(props.authorizerName) &&
+    !/^[A-Za-z0-9._-]{1,119}$/.test(props.authorizerName)
+  ) {
+    throw new Error(
+      `authorizerName must be 1 to 119 letters, digits, "-", "_" or "." (the construct appends "-g1" … "-perroute" for further authorizers); received ${JSON.stringify(props.authorizerName)}`,
+    );
+  }
   if (props.logGroup !== undefined) {
     for (const prop of ['logRetention', 'logRemovalPolicy'] as const) {
       if (props[prop] !== undefined) {
@@ -166,4 +177,29 @@ function validateMetricsProps(props: PhantomTokenAuthorizerProps, defaultService
   }
   validateRange('alarmThresholds.evaluationMinutes', thresholds.evaluationMinutes, 1, 60, 'minutes');
   validateDuration('alarmThresholds.decisionLatencyP99', thresholds.decisionLatencyP99, 1, 10_000, 'milliseconds');
+}
+
+/** Exactly one of the three client-credentials secret props; a name that is a name, an ARN that is an ARN. */
+function validateSecretProps(props: PhantomTokenAuthorizerProps): void {
+  const given = (['clientCredentialsSecret', 'clientCredentialsSecretName', 'clientCredentialsSecretArn'] as const).filter(
+    (prop) => props[prop] !== undefined,
+  );
+  if (given.length !== 1) {
+    throw new Error(
+      'exactly one of clientCredentialsSecret (an ISecret), clientCredentialsSecretName and clientCredentialsSecretArn is required; ' +
+        `received ${given.length === 0 ? 'none' : given.join(' and ')}`,
+    );
+  }
+  const name = props.clientCredentialsSecretName;
+  if (name !== undefined && !Token.isUnresolved(name) && (name === '' || name.startsWith('arn:'))) {
+    throw new Error(
+      `clientCredentialsSecretName must be a secret name (an ARN goes in clientCredentialsSecretArn); received ${JSON.stringify(name)}`,
+    );
+  }
+  const arn = props.clientCredentialsSecretArn;
+  if (arn !== undefined && !Token.isUnresolved(arn) && !/^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:.+$/.test(arn)) {
+    throw new Error(
+      `clientCredentialsSecretArn must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>…); received ${JSON.stringify(arn)}`,
+    );
+  }
 }

@@ -11,8 +11,9 @@ const api = new HttpApi(stack, 'Api');
 
 const phantomToken = new PhantomTokenAuthorizer(stack, 'PhantomToken', {
   introspectionEndpoint: 'https://login.example.com/oauth/v2/oauth-introspect',
-  // A Secrets Manager secret (name or ARN) holding {"client_id": "…", "client_secret": "…"}.
-  clientCredentialsSecret: 'phantom-token/introspection-client',
+  // The name of a Secrets Manager secret holding {"client_id": "…", "client_secret": "…"}
+  // (or clientCredentialsSecretArn, or clientCredentialsSecret: an ISecret).
+  clientCredentialsSecretName: 'phantom-token/introspection-client',
 });
 
 // GET /orders needs a token with the orders:read scope; the backend receives the JWT in x-phantom-jwt.

@@ -7,7 +7,7 @@ export const README_EXAMPLE = {
   stackId: 'OrdersApi',
   props: {
     introspectionEndpoint: 'https://login.example.com/oauth/v2/oauth-introspect',
-    clientCredentialsSecret: 'phantom-token/introspection-client',
+    clientCredentialsSecretName: 'phantom-token/introspection-client',
     jwksUri: 'https://login.example.com/oauth/v2/oauth-anonymous/jwks',
   },
   introspectionResponseType: 'TOKEN_INTROSPECTION_JWT',

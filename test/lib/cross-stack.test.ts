@@ -117,9 +117,26 @@ describe('one authorizer stack serving API stacks', () => {
     }
   });
 
-  it('serves an API stack as defaultAuthorizer from two auth stacks whose constructs share an id', () => {
+  it('refuses two auth stacks whose constructs share an id on one API, naming the duplicate authorizer name and the prop', () => {
     const app = unbundledApp();
     const [first, second] = ['AuthA', 'AuthB'].map((id) => authorizerIn(unbundledStack(app, id)));
+    const api = new HttpApi(unbundledStack(app, 'Service'), 'Api', { defaultAuthorizer: first?.httpAuthorizer });
+    api.addRoutes({ path: '/a', methods: [HttpMethod.GET], integration: new HttpUrlIntegration('A', 'https://a.example.com') });
+    second?.addHttpRoutes(api, {
+      path: '/b',
+      methods: [HttpMethod.GET],
+      integration: new HttpUrlIntegration('B', 'https://b.example.com'),
+    });
+    expect(() => app.synth()).toThrow(
+      /authorizer name "PhantomToken-phantom-token" is used 2 times on Service\/Api .*set authorizerName on PhantomTokenAuthorizer Auth[AB]\/PhantomToken/,
+    );
+  });
+
+  it('serves an API stack as defaultAuthorizer from two auth stacks whose constructs share an id, each with an authorizerName', () => {
+    const app = unbundledApp();
+    const [first, second] = ['AuthA', 'AuthB'].map((id) =>
+      authorizerIn(unbundledStack(app, id), { authorizerName: `${id}-phantom-token` }),
+    );
     const service = unbundledStack(app, 'Service');
     const api = new HttpApi(service, 'Api', { defaultAuthorizer: first?.httpAuthorizer });
     api.addRoutes({ path: '/a', methods: [HttpMethod.GET], integration: new HttpUrlIntegration('A', 'https://a.example.com') });

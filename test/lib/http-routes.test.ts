@@ -4,6 +4,7 @@ import { HttpIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { describe, expect, it } from 'vitest';
+import { CachedAnswerSharing } from '../../lib/index.js';
 import { JwtForwardingHttpIntegrations } from '../../lib/jwt-forwarding.js';
 import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
@@ -117,9 +118,10 @@ describe('addHttpRoutes integrations', () => {
     expect(resourceCount(t)).toBeLessThan(500);
     const table = routeTableOf(stack);
     expect(table).toHaveLength(300);
-    // Every route in a shared group (the answers fit), one authorizer per group.
+    // Each route its own scope: the seven shared groups, the rest cached per route (same-scopes
+    // sharing, the default); one authorizer per group, within the quota of 10.
     const groups = new Set(table.map(({ group }) => group));
-    expect([...groups].every((group) => group !== 'route')).toBe(true);
+    expect([...groups].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 'route']);
     t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', groups.size);
     const [fn] = Object.values(t.findResources('AWS::Lambda::Function'));
     expect(JSON.stringify(fn?.Properties.Environment.Variables).length).toBeLessThan(4_096);
@@ -141,7 +143,26 @@ describe('addHttpRoutes integrations', () => {
     expect(resourceCount(t)).toBeLessThan(500);
     const table = routeTableOf(stack);
     expect(table).toHaveLength(300);
+    expect(new Set(table.map(({ group }) => group)).size).toBe(8);
+    t.resourceCountIs('AWS::ApiGateway::Authorizer', 8);
+  });
+
+  it('answers 300 routes with their own scopes from shared groups alone with evaluated-policy sharing', () => {
+    const stack = unbundledStack();
+    const phantomToken = authorizerIn(stack, { cachedAnswerSharing: CachedAnswerSharing.EVALUATED_POLICY });
+    const api = new HttpApi(stack, 'Api');
+    const integration = catalog();
+    for (let i = 0; i < 300; i++) {
+      phantomToken.addHttpRoutes(api, {
+        path: `/catalog/resource${i}/{id}`,
+        methods: [HttpMethod.GET],
+        integration,
+        scopes: [`catalog:r${i}`],
+      });
+    }
+    const table = routeTableOf(stack);
     expect(table.every(({ group }) => group !== 'route')).toBe(true);
+    template(stack).resourceCountIs('AWS::ApiGatewayV2::Authorizer', new Set(table.map(({ group }) => group)).size);
   });
 });
 

@@ -1,7 +1,9 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { HttpApi, HttpMethod, MappingValue, ParameterMapping } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { describe, expect, it } from 'vitest';
+import { CachedAnswerSharing } from '../../lib/index.js';
 import { RESERVED_HEADERS } from '../../lib/validate-props.js';
 import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
@@ -66,7 +68,7 @@ describe('HTTP API wiring', () => {
 
     it('shares one authorizer per API between defaultAuthorizer routes and addHttpRoutes', () => {
       const stack = unbundledStack();
-      const phantomToken = authorizerIn(stack);
+      const phantomToken = authorizerIn(stack, { cachedAnswerSharing: CachedAnswerSharing.EVALUATED_POLICY });
       const api = new HttpApi(stack, 'Api', { defaultAuthorizer: phantomToken.httpAuthorizer });
       api.addRoutes({ path: '/a', methods: [HttpMethod.GET], integration: orders() });
       phantomToken.addHttpRoutes(api, { path: '/b', methods: [HttpMethod.GET], integration: orders(), scopes: ['write'] });
@@ -179,4 +181,39 @@ describe('HTTP API wiring', () => {
       ).toBe(false);
     }
   });
+});
+
+describe('httpAuthorizerFor', () => {
+  it("returns the API's authorizer resource, the one its guarded routes use, and makes no second one", () => {
+    const stack = unbundledStack();
+    const phantomToken = authorizerIn(stack);
+    const api = new HttpApi(stack, 'Api');
+    phantomToken.addHttpRoutes(api, { path: '/a', methods: [HttpMethod.GET], integration: orders() });
+    const resource = phantomToken.httpAuthorizerFor(api);
+    expect(phantomToken.httpAuthorizerFor(HttpApi.fromHttpApiAttributes(stack, 'Imported', { httpApiId: api.apiId }))).toBe(resource);
+    const t = template(stack);
+    t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /a', AuthorizerId: stack.resolve(resource.authorizerId) });
+  });
+});
+
+describe('setHttpApiResultsCacheTtl', () => {
+  it("sets the TTL of one API's authorizers, also when called after its routes, and through an import of it", () => {
+    const stack = unbundledStack();
+    const phantomToken = authorizerIn(stack);
+    const api = new HttpApi(stack, 'Api');
+    phantomToken.addHttpRoutes(api, { path: '/a', methods: [HttpMethod.GET], integration: orders() });
+    phantomToken.setHttpApiResultsCacheTtl(HttpApi.fromHttpApiAttributes(stack, 'Imported', { httpApiId: api.apiId }), Duration.seconds(0));
+    template(stack).hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerResultTtlInSeconds: 0 });
+  });
+
+  it.each([Duration.seconds(3601), Duration.millis(1500)])(
+    'refuses the TTL %s, naming the method, the API, the range and the value',
+    (ttl) => {
+      const stack = unbundledStack();
+      expect(() => authorizerIn(stack).setHttpApiResultsCacheTtl(new HttpApi(stack, 'Api'), ttl)).toThrow(
+        `setHttpApiResultsCacheTtl(Test/Api): the TTL must be a whole number of seconds from 0 to 3600; received ${ttl.toMilliseconds() / 1000} seconds`,
+      );
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
@@ -157,7 +158,7 @@ describe('tracing', () => {
     authorizerIn(off);
     expect(JSON.stringify(template(off).toJSON())).not.toContain('xray:');
     const stack = unbundledStack();
-    authorizerIn(stack, { tracing: true });
+    authorizerIn(stack, { tracing: Tracing.ACTIVE });
     template(stack).hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
     template(stack).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

@@ -8,7 +8,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
-import { IntrospectionResponseType } from '../../lib/index.js';
+import { CachedAnswerSharing, IntrospectionResponseType } from '../../lib/index.js';
 import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
 
 const backend = (stack: Stack) =>
@@ -121,7 +121,7 @@ describe('the authorizer function', () => {
 
   it('reads an existing secret by name, passing the name (not a partial ARN) to the function', () => {
     const stack = unbundledStack();
-    authorizerIn(stack, { clientCredentialsSecret: 'phantom/introspection-client' });
+    authorizerIn(stack, { clientCredentialsSecretName: 'phantom/introspection-client' });
     const t = template(stack);
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ CLIENT_CREDENTIALS_SECRET: 'phantom/introspection-client' }) },
@@ -173,7 +173,10 @@ describe('HTTP API', () => {
   it('keeps the token as the only identity source when routes that differ in required scopes are told apart by their globs', () => {
     const stack = unbundledStack();
     const api = new HttpApi(stack, 'Api');
-    const authorizer = authorizerIn(stack, { resultsCacheTtl: Duration.seconds(300) });
+    const authorizer = authorizerIn(stack, {
+      resultsCacheTtl: Duration.seconds(300),
+      cachedAnswerSharing: CachedAnswerSharing.EVALUATED_POLICY,
+    });
     const integration = new HttpUrlIntegration('Orders', 'https://orders.example.com');
     authorizer.addHttpRoutes(api, { path: '/orders', methods: [HttpMethod.GET], integration, scopes: ['read'] });
     authorizer.addHttpRoutes(api, { path: '/orders', methods: [HttpMethod.POST], integration, scopes: ['write'] });
@@ -202,7 +205,7 @@ describe('HTTP API', () => {
   it('ships every route bound to its authorizers in the table, with or without scopes, and keeps one cached answer where the globs allow it', () => {
     const stack = unbundledStack();
     const api = new HttpApi(stack, 'Api');
-    const authorizer = authorizerIn(stack);
+    const authorizer = authorizerIn(stack, { cachedAnswerSharing: CachedAnswerSharing.EVALUATED_POLICY });
     const integration = new HttpUrlIntegration('Orders', 'https://orders.example.com');
     authorizer.addHttpRoutes(api, { path: '/a/{id}', methods: [HttpMethod.GET], integration, scopes: ['admin'] });
     api.addRoutes({ path: '/a/{id}/b', methods: [HttpMethod.GET], integration, authorizer: authorizer.httpRouteAuthorizer(api) });

@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Stack, Stage } from 'aws-cdk-lib';
+import { Duration, type Stack, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import {
+  ApiDefinition,
   AuthorizationType,
   CognitoUserPoolsAuthorizer,
   Cors,
@@ -12,11 +13,14 @@ import {
   LambdaIntegration,
   ResponseType,
   RestApi,
+  RestApiMode,
+  SpecRestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { authorizerIn, routeTableOf, template, unbundledStack } from './stacks.js';
+import { CachedAnswerSharing } from '../../lib/index.js';
+import { authorizerIn, cfnLintErrors, routeTableOf, template, unbundledStack } from './stacks.js';
 
 const BACKEND_URL = 'https://orders.example.com';
 const backend = () => new HttpIntegration(BACKEND_URL, { proxy: true });
@@ -442,7 +446,7 @@ describe('REST API wiring', () => {
     it('caches by the Authorization header alone when the globs of its methods separate them, whatever their scopes', () => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
-      const phantomToken = authorizerIn(stack);
+      const phantomToken = authorizerIn(stack, { cachedAnswerSharing: CachedAnswerSharing.EVALUATED_POLICY });
       const orders = api.root.addResource('orders');
       phantomToken.addRestMethod(orders, 'GET', backend(), { scopes: ['read'] });
       phantomToken.addRestMethod(orders, 'POST', backend(), { scopes: ['write'] });
@@ -460,7 +464,7 @@ describe('REST API wiring', () => {
     it('moves a method whose Deny would hit a proxy method to the authorizer of its own group, and says why at synth', () => {
       const stack = unbundledStack();
       const api = new RestApi(stack, 'Api');
-      const phantomToken = authorizerIn(stack);
+      const phantomToken = authorizerIn(stack, { cachedAnswerSharing: CachedAnswerSharing.EVALUATED_POLICY });
       phantomToken.addRestMethod(api.root.addResource('{proxy+}'), 'ANY', backend());
       const user = api.root.addResource('admin').addResource('{id}');
       phantomToken.addRestMethod(user, 'GET', backend(), { scopes: ['admin'] });
@@ -490,5 +494,82 @@ describe('REST API wiring', () => {
       order.addResource('notes').addMethod('GET', backend());
       expect(routeTableOf(stack).map(({ routeKey }) => routeKey)).toEqual(['GET /orders/{id}', 'GET /orders/{id}/items']);
     });
+  });
+});
+
+describe('setRestApiResultsCacheTtl', () => {
+  it("sets one API's gateway cache TTL, its other authorizers keeping resultsCacheTtl, and makes a new deployment of its stage", () => {
+    const deploymentOf = (ttl?: number) => {
+      const stack = unbundledStack();
+      const phantomToken = authorizerIn(stack, { resultsCacheTtl: Duration.seconds(120) });
+      const orders = new RestApi(stack, 'Orders');
+      const billing = new RestApi(stack, 'Billing');
+      phantomToken.addRestMethod(orders.root, 'GET', backend());
+      phantomToken.addRestMethod(billing.root, 'GET', backend());
+      if (ttl !== undefined) phantomToken.setRestApiResultsCacheTtl(orders, Duration.seconds(ttl));
+      const t = template(stack);
+      return { t, deployment: Object.keys(t.findResources('AWS::ApiGateway::Deployment')).find((id) => id.startsWith('OrdersDeployment')) };
+    };
+    const { t, deployment } = deploymentOf(5);
+    t.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      RestApiId: { Ref: Match.stringLikeRegexp('^Orders') },
+      AuthorizerResultTtlInSeconds: 5,
+    });
+    t.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      RestApiId: { Ref: Match.stringLikeRegexp('^Billing') },
+      AuthorizerResultTtlInSeconds: 120,
+    });
+    expect(deployment).not.toBe(deploymentOf().deployment);
+  });
+
+  it('refuses a TTL other than 0 with sender-constrained tokens, naming the method, the API and the value', () => {
+    const stack = unbundledStack();
+    const phantomToken = authorizerIn(stack, { senderConstrainedTokens: true });
+    expect(() => phantomToken.setRestApiResultsCacheTtl(new RestApi(stack, 'Api'), Duration.seconds(30))).toThrow(
+      'setRestApiResultsCacheTtl(Test/Api): the TTL must be 0 when senderConstrainedTokens is true (a cached decision would let a bound token pass without its proof); received 30 seconds',
+    );
+  });
+});
+
+describe('a SpecRestApi (OpenAPI)', () => {
+  /** An API from an OpenAPI document with a public /health, merged with the methods CDK adds. */
+  function specApi(stack: Stack): SpecRestApi {
+    return new SpecRestApi(stack, 'Api', {
+      mode: RestApiMode.MERGE,
+      apiDefinition: ApiDefinition.fromInline({
+        openapi: '3.0.2',
+        info: { title: 'orders', version: '1' },
+        paths: {
+          '/health': {
+            get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' } } },
+          },
+        },
+      }),
+    });
+  }
+
+  it('guards the methods the construct adds to it, as on a RestApi; the document keeps its own', () => {
+    const stack = unbundledStack();
+    const api = specApi(stack);
+    authorizerIn(stack).addRestMethod(api.root.addResource('orders'), 'GET', backend(), { scopes: ['orders:read'] });
+    const t = template(stack);
+    t.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Mode: 'merge',
+      Body: Match.objectLike({ paths: Match.objectLike({ '/health': Match.anyValue() }) }),
+    });
+    t.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    t.resourceCountIs('AWS::ApiGateway::GatewayResponse', 2);
+    t.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: Match.stringLikeRegexp('^ApiPhantomTokenAuthorizer') },
+    });
+    expect(routeTableOf(stack)).toEqual([{ routeKey: 'GET /orders', scopes: ['orders:read'], group: 0 }]);
+  });
+
+  it.skipIf(!CFN_LINT)(`synthesizes a template with no cfn-lint error${CFN_LINT ? '' : ' (skipped: cfn-lint is not on PATH)'}`, () => {
+    const stack = unbundledStack();
+    authorizerIn(stack).addRestMethod(specApi(stack).root.addResource('orders'), 'GET', backend(), { scopes: ['orders:read'] });
+    expect(cfnLintErrors([stack])).toEqual({ Test: [] });
   });
 });

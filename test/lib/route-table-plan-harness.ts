@@ -2,14 +2,15 @@ import { expect } from 'vitest';
 import type { AuthorizerRequest } from '../../lambda/authorizer-event.js';
 import { tableAnswer } from '../../lambda/routes/policy-answer.js';
 import { findRoute, parseRouteTable } from '../../lambda/routes/route-table.js';
-import { type PlannedApi, planRouteTable } from '../../lib/route-table-plan.js';
+import { type GroupSharing, type PlannedApi, planRouteTable } from '../../lib/route-table-plan.js';
 import { policyDecision, readPolicy, WILDCARD_READINGS } from '../../local/iam-policy.js';
 
 /**
  * The plan followed as the function follows it (the table parsed, each request's route found, the
  * token answered), and each answer evaluated, as API Gateway evaluates a cached answer, on the
  * requests it may be reused for: every request of a route of the same group of the same API (of
- * the same route, for `route`). It must allow exactly the requests whose route's scopes the token holds.
+ * the same route, for `route`). It must allow exactly the requests whose route's scopes the token holds;
+ * under `same-scopes` sharing, also if API Gateway reused the first request's decision instead.
  */
 export const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/';
 
@@ -37,8 +38,14 @@ function request(probe: Probe): Pick<AuthorizerRequest, 'format' | 'routeKey'> {
 }
 
 /** Every wrong decision of a cached answer, for each scope set, each first request and each request the answer is reused on. */
-export function wrongAnswers(declarations: [string, string[]][], apis: PlannedApi[], probes: Probe[], scopeSets: string[][]): string[] {
-  const plan = planRouteTable(new Map(declarations), apis);
+export function wrongAnswers(
+  declarations: [string, string[]][],
+  apis: PlannedApi[],
+  probes: Probe[],
+  scopeSets: string[][],
+  sharing: GroupSharing = 'same-scopes',
+): string[] {
+  const plan = planRouteTable(new Map(declarations), apis, sharing);
   expect(plan.errors).toEqual([]);
   const table = parseRouteTable(plan.json);
   const needs = new Map(declarations);
@@ -67,7 +74,14 @@ export function wrongAnswers(declarations: [string, string[]][], apis: PlannedAp
           groupOf(then.route) === groupOf(first.route) &&
           (groupOf(first.route) !== 'route' || then.route === first.route),
       );
+      // Under same-scopes sharing the plan must also be exact if API Gateway reuses the first request's decision.
+      const decided = policyDecision(statements, arn) === 'allow';
       for (const then of reusedOn) {
+        if (sharing === 'same-scopes' && decided !== may(then.route)) {
+          wrong.push(
+            `[${granted.join(' ')}] ${first.api.name}: first ${first.method} ${first.path} ${decided ? 'allowed' : 'denied'}, reused for ${then.method} ${then.path} (${then.route})`,
+          );
+        }
         for (const reading of WILDCARD_READINGS) {
           const allowed = policyDecision(statements, `${STAGE}${then.method}${then.path}`, reading) === 'allow';
           if (allowed !== may(then.route)) {

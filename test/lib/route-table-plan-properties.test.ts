@@ -38,22 +38,25 @@ function probesOf(planned: PlannedApi): Probe[] {
 }
 
 describe('the route table plan over random layouts of two APIs', () => {
-  it('answers every token exactly on every request a cached answer is reused for', () => {
-    fc.assert(
-      fc.property(apiRoutes, apiRoutes, fc.dictionary(routeKey, fc.subarray(['read', 'admin'])), (first, second, scopes) => {
-        const apis = [first, second].map((routes, i) =>
-          api(
-            `Api${i}`,
-            routes.filter(([, guarded]) => guarded).map(([key]) => key),
-            routes.filter(([, guarded]) => !guarded).map(([key]) => key),
-          ),
-        );
-        const guarded = new Set(apis.flatMap((planned) => planned.guardedRouteKeys));
-        const declarations = Object.entries(scopes).filter(([key]) => guarded.has(key));
-        const probes = apis.flatMap(probesOf);
-        expect(wrongAnswers(declarations, apis, probes, SCOPE_SETS)).toEqual([]);
-      }),
-      { numRuns: 300 },
-    );
-  });
+  it.each(['same-scopes', 'evaluated-policy'] as const)(
+    'answers every token exactly on every request a cached answer is reused for (%s)',
+    (sharing) => {
+      fc.assert(
+        fc.property(apiRoutes, apiRoutes, fc.dictionary(routeKey, fc.subarray(['read', 'admin'])), (first, second, scopes) => {
+          const apis = [first, second].map((routes, i) =>
+            api(
+              `Api${i}`,
+              routes.filter(([, guarded]) => guarded).map(([key]) => key),
+              routes.filter(([, guarded]) => !guarded).map(([key]) => key),
+            ),
+          );
+          const guarded = new Set(apis.flatMap((planned) => planned.guardedRouteKeys));
+          const declarations = Object.entries(scopes).filter(([key]) => guarded.has(key));
+          const probes = apis.flatMap(probesOf);
+          expect(wrongAnswers(declarations, apis, probes, SCOPE_SETS, sharing)).toEqual([]);
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });

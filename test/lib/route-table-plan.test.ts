@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { POLICY_BUDGET_BYTES } from '../../lambda/environment.js';
-import { MAX_SHARED_GROUPS, type PlannedApi, planRouteTable } from '../../lib/route-table-plan.js';
+import { type GroupSharing, MAX_SHARED_GROUPS, type PlannedApi, planRouteTable } from '../../lib/route-table-plan.js';
 
 const api = (name: string, guarded: string[], others: string[] = [], lookup: 'http' | 'rest' = 'http'): PlannedApi => ({
   name,
@@ -10,51 +10,93 @@ const api = (name: string, guarded: string[], others: string[] = [], lookup: 'ht
 });
 
 /** Plans one API of these routes (route key → scopes) and answers each route's group. */
-function groupsOf(routes: [string, string[]][], others: string[] = []): Record<string, number | 'route'> {
-  const plan = planRouteTable(new Map(routes.filter(([, scopes]) => scopes.length > 0)), [
-    api(
-      'Api',
-      routes.map(([key]) => key),
-      others,
-    ),
-  ]);
+function groupsOf(routes: [string, string[]][], sharing: GroupSharing = 'evaluated-policy'): Record<string, number | 'route'> {
+  const plan = planRouteTable(
+    new Map(routes.filter(([, scopes]) => scopes.length > 0)),
+    [
+      api(
+        'Api',
+        routes.map(([key]) => key),
+      ),
+    ],
+    sharing,
+  );
   expect(plan.errors).toEqual([]);
   return Object.fromEntries(plan.groups);
 }
 
+const SHAPES: [string, string[]][][] = [
+  [
+    ['GET /customers/{id}', ['customers:read']],
+    ['GET /customers/{id}/orders', ['orders:read']],
+  ],
+  [
+    ['GET /orders/{id}', ['orders:read']],
+    ['GET /orders/{id}/items', ['orders:read']],
+  ],
+  [
+    ['GET /items/{id}', ['items:read']],
+    ['GET /items/search', []],
+  ],
+  [
+    ['$default', []],
+    ['GET /admin', ['admin']],
+  ],
+  [
+    ['ANY /{proxy+}', []],
+    ['GET /admin/users', ['admin']],
+  ],
+  [
+    ['GET /v1/orders/{id}', ['orders:read']],
+    ['GET /v1/orders/{id}/invoice', ['billing:read']],
+  ],
+];
+
 describe('the route table plan', () => {
-  it("keeps the issue's shapes A–E and G in one shared group: one cached answer per token", () => {
-    const shapes: [string, string[]][][] = [
-      [
-        ['GET /customers/{id}', ['customers:read']],
-        ['GET /customers/{id}/orders', ['orders:read']],
-      ],
-      [
-        ['GET /orders/{id}', ['orders:read']],
-        ['GET /orders/{id}/items', ['orders:read']],
-      ],
-      [
-        ['GET /items/{id}', ['items:read']],
-        ['GET /items/search', []],
-      ],
-      [
-        ['$default', []],
-        ['GET /admin', ['admin']],
-      ],
-      [
-        ['ANY /{proxy+}', []],
-        ['GET /admin/users', ['admin']],
-      ],
-      [
-        ['GET /v1/orders/{id}', ['orders:read']],
-        ['GET /v1/orders/{id}/invoice', ['billing:read']],
-      ],
-    ];
-    for (const shape of shapes) expect(new Set(Object.values(groupsOf(shape)))).toEqual(new Set([0]));
+  it('by default puts routes of one API in one group only when they need the same scopes, so a reused decision never crosses scopes', () => {
+    for (const shape of SHAPES) {
+      const groups = groupsOf(shape, 'same-scopes');
+      const scopeSets = new Set(shape.map(([, scopes]) => JSON.stringify([...scopes].sort())));
+      expect(new Set(Object.values(groups)).size, JSON.stringify(shape)).toBe(scopeSets.size);
+      for (const [a, scopesA] of shape) {
+        for (const [b, scopesB] of shape) {
+          if (groups[a] === groups[b]) expect([...scopesA].sort()).toEqual([...scopesB].sort());
+        }
+      }
+    }
+    const plan = planRouteTable(
+      new Map([
+        ['GET /a', ['read']],
+        ['GET /b', ['admin']],
+        ['GET /c', ['read']],
+      ]),
+      [api('Api', ['GET /a', 'GET /b', 'GET /c'])],
+    );
+    expect(Object.fromEntries(plan.groups)).toEqual({ 'GET /a': 0, 'GET /b': 1, 'GET /c': 0 });
+    expect(plan.conflicts.get('Api')).toEqual([{ denied: 'GET /b', reachedBy: 'GET /a', hit: undefined, why: 'scopes' }]);
+  });
+
+  it("shares a group between APIs whose routes need different scopes, each API's routes alike", () => {
+    const plan = planRouteTable(
+      new Map([
+        ['GET /a', ['read']],
+        ['GET /b', ['admin']],
+      ]),
+      [api('One', ['GET /a']), api('Two', ['GET /b'])],
+    );
+    expect(Object.fromEntries(plan.groups)).toEqual({ 'GET /a': 0, 'GET /b': 0 });
+  });
+
+  it("keeps the issue's shapes A–E and G in one shared group with evaluated-policy sharing: one cached answer per token", () => {
+    for (const shape of SHAPES) expect(new Set(Object.values(groupsOf(shape)))).toEqual(new Set([0]));
   });
 
   it('moves only the route whose Deny would also match requests of another route (shape F) to a second group', () => {
-    const plan = planRouteTable(new Map([['GET /admin/users/{id}', ['admin']]]), [api('Api', ['ANY /{proxy+}', 'GET /admin/users/{id}'])]);
+    const plan = planRouteTable(
+      new Map([['GET /admin/users/{id}', ['admin']]]),
+      [api('Api', ['ANY /{proxy+}', 'GET /admin/users/{id}'])],
+      'evaluated-policy',
+    );
     expect(Object.fromEntries(plan.groups)).toEqual({ 'ANY /{proxy+}': 0, 'GET /admin/users/{id}': 1 });
     expect(plan.apiGroups.get('Api')).toEqual([0, 1]);
     expect(plan.conflicts.get('Api')).toEqual([{ denied: 'GET /admin/users/{id}', reachedBy: 'ANY /{proxy+}', hit: 'ANY /{proxy+}' }]);
@@ -118,7 +160,7 @@ describe('the route table plan', () => {
   it('splits 300 routes into groups whose worst-case answer fits the budget, within the shared-group limit', () => {
     for (const count of [50, 150, 300]) {
       const keys = Array.from({ length: count }, (_, i) => `GET /catalog/resource${i}/{id}`);
-      const plan = planRouteTable(new Map(keys.map((key, i) => [key, [`catalog:r${i}`]])), [api('Api', keys)]);
+      const plan = planRouteTable(new Map(keys.map((key, i) => [key, [`catalog:r${i}`]])), [api('Api', keys)], 'evaluated-policy');
       expect(Math.max(...plan.worstCaseBytes.values())).toBeLessThanOrEqual(POLICY_BUDGET_BYTES);
       expect([...plan.groups.values()].every((group) => group !== 'route')).toBe(true);
       expect(plan.apiGroups.get('Api')?.length).toBeLessThanOrEqual(MAX_SHARED_GROUPS);

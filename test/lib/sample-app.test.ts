@@ -34,8 +34,11 @@ describe('the sample app', () => {
     expect(routeTableOf(stack)).toEqual([
       { routeKey: 'GET /backend', scopes: ['read'], group: 0 },
       { routeKey: 'GET /echo', scopes: ['read'], group: 0 },
-      { routeKey: 'POST /echo', scopes: ['write'], group: 0 },
+      // Another scope set, another group (same-scopes sharing, the default): its own authorizer on each API.
+      { routeKey: 'POST /echo', scopes: ['write'], group: 1 },
     ]);
+    t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 2);
+    t.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /echo', AuthorizationType: 'CUSTOM' });
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /echo', AuthorizationType: 'CUSTOM' });
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /public', AuthorizationType: 'NONE' });

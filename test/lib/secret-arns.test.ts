@@ -1,17 +1,30 @@
-import type { Stack } from 'aws-cdk-lib';
+import { CfnParameter, type Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
+import { PhantomTokenAuthorizer } from '../../lib/index.js';
 import { authorizerIn, template, unbundledStack } from './stacks.js';
 
 const READ = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret';
 const OTHER_ACCOUNT_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret';
 
-/** Builds the construct with one form of `clientCredentialsSecret`; answers what the function is told and what its role may read. */
+/**
+ * Builds the construct with one form of the secret (an `ISecret`; a string starting with `arn:` as
+ * `clientCredentialsSecretArn`, else as `clientCredentialsSecretName`); answers what the function
+ * is told and what its role may read.
+ */
 function deploy(form: (stack: Stack) => ISecret | string) {
   const stack = unbundledStack();
-  authorizerIn(stack, { clientCredentialsSecret: form(stack) });
+  const given = form(stack);
+  authorizerIn(
+    stack,
+    typeof given !== 'string'
+      ? { clientCredentialsSecret: given }
+      : given.startsWith('arn:')
+        ? { clientCredentialsSecretArn: given }
+        : { clientCredentialsSecretName: given },
+  );
   const t = template(stack);
   const [fn] = Object.values(t.findResources('AWS::Lambda::Function'));
   const secretId: unknown = fn?.Properties.Environment.Variables.CLIENT_CREDENTIALS_SECRET;
@@ -97,6 +110,43 @@ describe('the client-credentials secret is addressed in the right account and re
     expect(readable).toEqual([{ Ref: logicalId }]);
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: READ, Resource: { Ref: logicalId } })]) },
+    });
+  });
+});
+
+describe('the client-credentials secret props', () => {
+  it.each([
+    [{}, 'none'],
+    [
+      { clientCredentialsSecretName: 'a', clientCredentialsSecretArn: `${ARN}:a` },
+      'clientCredentialsSecretName and clientCredentialsSecretArn',
+    ],
+  ])('require exactly one of the three, naming them and what was received (%j)', (props, received) => {
+    const stack = unbundledStack();
+    const base = { introspectionEndpoint: 'https://login.example.com/introspect', ...props };
+    expect(() => new PhantomTokenAuthorizer(stack, 'PhantomToken', base)).toThrow(
+      `exactly one of clientCredentialsSecret (an ISecret), clientCredentialsSecretName and clientCredentialsSecretArn is required; received ${received}`,
+    );
+  });
+
+  it('refuse an ARN as clientCredentialsSecretName, naming the prop to use', () => {
+    expect(() => authorizerIn(unbundledStack(), { clientCredentialsSecretName: `${ARN}:phantom/client` })).toThrow(
+      `clientCredentialsSecretName must be a secret name (an ARN goes in clientCredentialsSecretArn); received "${ARN}:phantom/client"`,
+    );
+  });
+
+  it('refuse a name as clientCredentialsSecretArn, naming the form', () => {
+    expect(() => authorizerIn(unbundledStack(), { clientCredentialsSecretArn: 'phantom/client' })).toThrow(
+      'clientCredentialsSecretArn must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>…); received "phantom/client"',
+    );
+  });
+
+  it('take an unresolved name as a name, never as an ARN', () => {
+    const stack = unbundledStack();
+    const name = new CfnParameter(stack, 'SecretName').valueAsString;
+    authorizerIn(stack, { clientCredentialsSecretName: name });
+    template(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CLIENT_CREDENTIALS_SECRET: { Ref: 'SecretName' } }) },
     });
   });
 });

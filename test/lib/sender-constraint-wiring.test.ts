@@ -4,7 +4,7 @@ import { HttpIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { describe, expect, it } from 'vitest';
-import type { PhantomTokenAuthorizerProps } from '../../lib/index.js';
+import { DpopAlgorithm, type PhantomTokenAuthorizerProps } from '../../lib/index.js';
 import { authorizerIn, template, unbundledStack } from './stacks.js';
 
 function withBothApis(props: Partial<PhantomTokenAuthorizerProps>) {
@@ -44,7 +44,7 @@ describe('senderConstrainedTokens', () => {
   });
 
   it('announces the DPoP scheme and its algorithms in the REST 401 and 403 challenges', () => {
-    const t = withBothApis({ senderConstrainedTokens: true, realm: 'orders', dpopAlgorithms: ['ES256', 'EdDSA'] });
+    const t = withBothApis({ senderConstrainedTokens: true, realm: 'orders', dpopAlgorithms: [DpopAlgorithm.ES256, DpopAlgorithm.ED_DSA] });
     t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'UNAUTHORIZED',
       StatusCode: '401',
@@ -73,7 +73,7 @@ describe('senderConstrainedTokens', () => {
   it('hands the function its DPoP settings', () => {
     const t = withBothApis({
       senderConstrainedTokens: true,
-      dpopAlgorithms: ['ES256', 'PS256'],
+      dpopAlgorithms: [DpopAlgorithm.ES256, DpopAlgorithm.PS256],
       dpopProofMaxAge: Duration.seconds(30),
       dpopPublicBaseUrls: { 'api.example.com': 'https://api.example.com/orders' },
       resultsCacheTtl: Duration.seconds(0),
@@ -136,7 +136,7 @@ describe('senderConstrainedTokens', () => {
     ['no algorithm', { dpopAlgorithms: [] }, 'dpopAlgorithms must name at least one algorithm; received []'],
     [
       'a symmetric algorithm',
-      { dpopAlgorithms: ['ES256', 'HS256'] },
+      { dpopAlgorithms: [DpopAlgorithm.ES256, 'HS256' as DpopAlgorithm] },
       'dpopAlgorithms must be asymmetric JWS algorithms from ES256, ES384, ES512, PS256, PS384, PS512, RS256, RS384, RS512, EdDSA, Ed25519; received "HS256"',
     ],
     [

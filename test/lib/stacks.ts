@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -18,11 +20,17 @@ export function unbundledStack(app: App = unbundledApp(), id = 'Test'): Stack {
 
 export const BASE_PROPS: PhantomTokenAuthorizerProps = {
   introspectionEndpoint: 'https://login.example.com/oauth/v2/oauth-introspect',
-  clientCredentialsSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:phantom/client-AbC123',
+  clientCredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:phantom/client-AbC123',
 };
 
+/**
+ * The construct with `BASE_PROPS` and `props`; a client-credentials secret prop in `props` replaces
+ * the base one (the construct takes exactly one).
+ */
 export function authorizerIn(stack: Stack, props: Partial<PhantomTokenAuthorizerProps> = {}, id = 'PhantomToken'): PhantomTokenAuthorizer {
-  return new PhantomTokenAuthorizer(stack, id, { ...BASE_PROPS, ...props });
+  const ownSecret = ['clientCredentialsSecret', 'clientCredentialsSecretName', 'clientCredentialsSecretArn'].some((prop) => prop in props);
+  const { clientCredentialsSecretArn, ...rest } = BASE_PROPS;
+  return new PhantomTokenAuthorizer(stack, id, { ...rest, ...(ownSecret ? {} : { clientCredentialsSecretArn }), ...props });
 }
 
 export function template(stack: Stack): Template {
@@ -53,4 +61,34 @@ export function routeTableOf(stack: Stack): ShippedRoute[] {
     scopes,
     group,
   }));
+}
+
+/** Whether cfn-lint is on PATH: the template checks that need it are skipped, saying so, where it is not. */
+export const CFN_LINT = spawnSync('cfn-lint', ['--version']).status === 0;
+
+/** The title suffix of a test that needs cfn-lint: why it is skipped, where it is. */
+export const CFN_LINT_NOTE = CFN_LINT ? '' : ' (skipped: cfn-lint is not on PATH)';
+
+/**
+ * The cfn-lint errors (not warnings) of each stack's template, by stack path: an empty list each
+ * when the templates would pass CloudFormation's own schema and rule checks as far as cfn-lint knows them.
+ */
+export function cfnLintErrors(stacks: readonly Stack[]): Record<string, string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cfn-lint-'));
+  try {
+    return Object.fromEntries(
+      stacks.map((stack, index) => {
+        const file = join(dir, `template-${index}.json`);
+        writeFileSync(file, JSON.stringify(Template.fromStack(stack).toJSON()));
+        const result = spawnSync('cfn-lint', ['--format', 'parseable', '--', file], { encoding: 'utf8' });
+        if (result.error !== undefined) throw result.error;
+        const errors = result.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
+        // cfn-lint's exit status has bit 2 set for errors (4: warnings, 8: informational).
+        if (((result.status ?? 2) & 2) !== 0 && errors.length === 0) errors.push(result.stdout || result.stderr);
+        return [stack.node.path, errors];
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
