@@ -7,6 +7,8 @@ import {
   LIMITS,
   RESPONSE_TYPE_INTROSPECTION_JWT,
   RESPONSE_TYPES,
+  SECRET_ARN_PATTERN,
+  SECRET_NAME_PATTERN,
 } from './environment.js';
 import { ConfigurationInvalidError } from './errors.js';
 import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from './observability/metrics-contract.js';
@@ -203,14 +205,6 @@ function required(env: Environment, name: string): string {
 }
 
 /**
- * Secrets Manager's rules for a secret name: 1 to 512 ASCII letters, digits and `/_+=.@-`
- * (CreateSecret's `Name`). An ARN's resource part is the name, with or without the 6-character
- * suffix Secrets Manager appends (`-AbCdEf`); GetSecretValue takes a complete or a partial ARN.
- */
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]+(?:-[a-z]+)*-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,519}$/;
-
-/**
  * `CLIENT_CREDENTIALS_SECRET`: a secret's ARN or name. Never echoed, valid or not: a value pasted
  * into the wrong field (the secret's JSON itself, or a client secret that happens to be a valid
  * name) would otherwise reach every log line that names the secret.
@@ -218,7 +212,7 @@ const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]+(?:-[a-z]+)*-\d+:\
 function secretId(env: Environment): string {
   const name = ENV.clientCredentialsSecret;
   const value = required(env, name);
-  if (SECRET_ARN.test(value) || SECRET_NAME.test(value)) return value;
+  if (SECRET_ARN_PATTERN.test(value) || SECRET_NAME_PATTERN.test(value)) return value;
   throw new ConfigurationInvalidError(
     `${name} must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>) or a secret name (1 to 512 ASCII letters, digits and /_+=.@-); received ${value.length} characters that are neither (not shown: the value may be the secret itself)`,
   );

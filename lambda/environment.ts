@@ -182,3 +182,12 @@ export const CONTEXT_KEYS = {
   /** `Bearer <JWT>`: the whole header value for REST integrations, which cannot concatenate. */
   authorization: 'authorization',
 } as const;
+
+/**
+ * Secrets Manager's rules for a secret name: 1 to 512 ASCII letters, digits and `/_+=.@-`
+ * (CreateSecret's `Name`). An ARN's resource part is the name, with or without the 6-character
+ * suffix Secrets Manager appends (`-AbCdEf`); GetSecretValue takes a complete or a partial ARN.
+ * The function checks `CLIENT_CREDENTIALS_SECRET` against them, the construct its secret props.
+ */
+export const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+export const SECRET_ARN_PATTERN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]+(?:-[a-z]+)*-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,519}$/;

@@ -1,5 +1,12 @@
 import { type Duration, Token } from 'aws-cdk-lib';
-import { DEFAULTS, LIMITS, RESPONSE_TYPE_INTROSPECTION_JWT, RESPONSE_TYPES } from '../lambda/environment.js';
+import {
+  DEFAULTS,
+  LIMITS,
+  RESPONSE_TYPE_INTROSPECTION_JWT,
+  RESPONSE_TYPES,
+  SECRET_ARN_PATTERN,
+  SECRET_NAME_PATTERN,
+} from '../lambda/environment.js';
 import { NAMESPACE_PATTERN, SERVICE_NAME_PATTERN } from '../lambda/observability/metrics-contract.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 import { validateSenderConstraintProps } from './sender-constrained-tokens.js';
@@ -190,16 +197,20 @@ function validateSecretProps(props: PhantomTokenAuthorizerProps): void {
         `received ${given.length === 0 ? 'none' : given.join(' and ')}`,
     );
   }
+  // The function refuses any other value at cold start (CLIENT_CREDENTIALS_SECRET); neither says
+  // what it received, which may be the secret itself pasted into the wrong field.
   const name = props.clientCredentialsSecretName;
-  if (name !== undefined && !Token.isUnresolved(name) && (name === '' || name.startsWith('arn:'))) {
+  if (name !== undefined && !Token.isUnresolved(name) && (name.startsWith('arn:') || !SECRET_NAME_PATTERN.test(name))) {
     throw new Error(
-      `clientCredentialsSecretName must be a secret name (an ARN goes in clientCredentialsSecretArn); received ${JSON.stringify(name)}`,
+      'clientCredentialsSecretName must be a secret name, 1 to 512 ASCII letters, digits and /_+=.@- (an ARN goes in clientCredentialsSecretArn); ' +
+        `received ${name.length} characters that are not (not shown: the value may be the secret itself)`,
     );
   }
   const arn = props.clientCredentialsSecretArn;
-  if (arn !== undefined && !Token.isUnresolved(arn) && !/^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:.+$/.test(arn)) {
+  if (arn !== undefined && !Token.isUnresolved(arn) && !SECRET_ARN_PATTERN.test(arn)) {
     throw new Error(
-      `clientCredentialsSecretArn must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>…); received ${JSON.stringify(arn)}`,
+      'clientCredentialsSecretArn must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>); ' +
+        `received ${arn.length} characters that are not (not shown: the value may be the secret itself)`,
     );
   }
 }

@@ -130,15 +130,24 @@ describe('the client-credentials secret props', () => {
   });
 
   it('refuse an ARN as clientCredentialsSecretName, naming the prop to use', () => {
-    expect(() => authorizerIn(unbundledStack(), { clientCredentialsSecretName: `${ARN}:phantom/client` })).toThrow(
-      `clientCredentialsSecretName must be a secret name (an ARN goes in clientCredentialsSecretArn); received "${ARN}:phantom/client"`,
+    const value = `${ARN}:phantom/client`;
+    expect(() => authorizerIn(unbundledStack(), { clientCredentialsSecretName: value })).toThrow(
+      'clientCredentialsSecretName must be a secret name, 1 to 512 ASCII letters, digits and /_+=.@- (an ARN goes in clientCredentialsSecretArn); ' +
+        `received ${value.length} characters that are not (not shown: the value may be the secret itself)`,
     );
   });
 
   it('refuse a name as clientCredentialsSecretArn, naming the form', () => {
     expect(() => authorizerIn(unbundledStack(), { clientCredentialsSecretArn: 'phantom/client' })).toThrow(
-      'clientCredentialsSecretArn must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>…); received "phantom/client"',
+      'clientCredentialsSecretArn must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>); ' +
+        'received 14 characters that are not (not shown: the value may be the secret itself)',
     );
+  });
+
+  it('refuse the secret itself pasted as its name without showing it, as the function would at cold start', () => {
+    const pasted = '{"client_id":"gateway","client_secret":"s3cr3t-value"}';
+    expect(() => authorizerIn(unbundledStack(), { clientCredentialsSecretName: pasted })).toThrow(/received 54 characters that are not/);
+    expect(() => authorizerIn(unbundledStack(), { clientCredentialsSecretName: pasted })).not.toThrow(/s3cr3t/);
   });
 
   it('take an unresolved name as a name, never as an ARN', () => {
