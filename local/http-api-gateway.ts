@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cacheKey } from './authorizer-cache-key.js';
 import { closeServer, listen } from './http-server.js';
 import { type PolicyStatement, policyAllows, readPolicy, type WildcardReading } from './iam-policy.js';
-import type { LambdaRunner } from './lambda-runner.js';
+import { INVOCATION_ERRORS, type LambdaRunner } from './lambda-runner.js';
+import { ACCOUNT_ID, API_ID, isMethodArnTooLong, methodArn } from './method-arn.js';
 import { authorizerEventV1, proxyEventV1 } from './payload-v1.js';
 import { selectRoute } from './route-selection.js';
+import { routingPath } from './routing-path.js';
 import type { LocalAuthorizer, LocalHttpApi, LocalRoute } from './template.js';
 
 /**
@@ -32,10 +35,26 @@ export interface GatewayOptions {
    * @default 'crosses-colons'
    */
   readonly wildcardReading?: WildcardReading;
+  /**
+   * How long the gateway waits for a Lambda authorizer, ms, from the call (cold start and a wait
+   * for an instance included): API Gateway's 10 s. Shorter only for tests.
+   * @default 10000
+   */
+  readonly authorizerTimeoutMs?: number;
+  /**
+   * How long the gateway waits for an integration, ms, unless the integration's own
+   * `TimeoutInMillis` is shorter: HTTP APIs' 30 s maximum. Shorter only for tests.
+   * @default 30000
+   */
+  readonly integrationTimeoutMs?: number;
 }
 
-/** API Gateway's limit on a Lambda authorizer invocation. */
+/**
+ * HTTP API quotas: "Timeout for Lambda authorizer response: 10000 ms" and "Maximum integration
+ * timeout: 30 seconds" (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+ */
 const AUTHORIZER_LIMIT_MS = 10_000;
+const INTEGRATION_LIMIT_MS = 30_000;
 /**
  * HTTP API quotas (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html):
  * "Total combined size of request line and header values: 10240 bytes" and "Payload size: 10 MB".
@@ -44,8 +63,6 @@ export const REQUEST_LINE_AND_HEADER_VALUES_LIMIT = 10_240;
 export const PAYLOAD_LIMIT = 10 * 1024 * 1024;
 /** Node's own header limit, set above the quota so that the gateway answers oversized requests itself. */
 const NODE_MAX_HEADER_SIZE = 64 * 1024;
-const ACCOUNT_ID = '000000000000';
-const API_ID = 'local';
 const STAGE = '$default';
 
 export interface GatewayRequest {
@@ -126,7 +143,9 @@ export function isReservedHeader(name: string): boolean {
 /**
  * Refuses, at start-up, what API Gateway refuses when the template is deployed: a request
  * parameter mapping that writes a reserved header; simple responses on a payload 1.0 authorizer
- * ("simple responses" are a 2.0 feature); a payload format version other than 1.0 or 2.0.
+ * ("simple responses" are a 2.0 feature); a REQUEST authorizer without a payload format version
+ * or with one other than 1.0 or 2.0; an identity source that is not a header, query string,
+ * `$context` or `$stageVariables` value (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
  */
 export function validateHttpApi(api: LocalHttpApi): void {
   for (const route of api.routes) {
@@ -143,6 +162,16 @@ export function validateHttpApi(api: LocalHttpApi): void {
       throw new GatewayConfigurationError(`${where}: PayloadFormatVersion must be 1.0 or 2.0, got ${integration.payloadFormatVersion}`);
     const authorizer = route.authorizer;
     if (authorizer === undefined) continue;
+    if (authorizer.payloadFormatVersion === '')
+      throw new GatewayConfigurationError(
+        `authorizer ${authorizer.logicalId}: AuthorizerPayloadFormatVersion is missing; API Gateway requires it for a Lambda REQUEST authorizer (1.0 or 2.0)`,
+      );
+    for (const source of authorizer.identitySources) {
+      if (!/^\$(request\.(header|querystring)\.[^.]|context\.|stageVariables\.)/.test(source))
+        throw new GatewayConfigurationError(
+          `authorizer ${authorizer.logicalId}: identity source ${JSON.stringify(source)} is not a $request.header, $request.querystring, $context or $stageVariables value; API Gateway does not take it (a path parameter cannot be an identity source)`,
+        );
+    }
     if (!['1.0', '2.0'].includes(authorizer.payloadFormatVersion))
       throw new GatewayConfigurationError(
         `authorizer ${authorizer.logicalId}: AuthorizerPayloadFormatVersion must be 1.0 or 2.0, got ${authorizer.payloadFormatVersion}`,
@@ -191,13 +220,15 @@ export class LocalHttpApiGateway {
     const read = await readRequest(incoming);
     if ('status' in read) return json(response, read.status, { message: read.message }, { connection: 'close' });
     const request = read;
-    const match = selectRoute(this.options.api.routes, request.method, request.path);
+    // One trailing slash is not part of the route (`/echo/` selects `GET /echo`); the event keeps the path as sent.
+    const match = selectRoute(this.options.api.routes, request.method, routingPath(request.path));
     if (match === undefined) return json(response, 404, { message: 'Not Found' });
     const { route, pathParameters } = match;
 
     let authorizer: Decision | undefined;
     if (route.authorizer !== undefined) {
       const decision = await this.authorize(route.authorizer, route, request, pathParameters);
+      if (decision === 'arn-too-long') return json(response, 414, { message: 'Request-URI Too Long' });
       if (decision === 'unauthorized') return json(response, 401, { message: 'Unauthorized' });
       if (decision === 'error') return json(response, 500, { message: 'Internal Server Error' });
       if (!decision.isAuthorized) return json(response, 403, { message: 'Forbidden' });
@@ -215,12 +246,27 @@ export class LocalHttpApiGateway {
             requestTimeEpoch: request.time.getTime(),
           })
         : this.proxyEvent(route, request, pathParameters, authorizerContext);
-      const result = await runner.invoke(event);
+      const result = await runner.invoke(event, this.integrationLimitMs(route));
+      // Past the integration timeout: 503, as HTTP APIs answer it; a function error or a throttle: 500.
+      if (!result.ok && result.errorType === INVOCATION_ERRORS.callerTimeout)
+        return json(response, 503, { message: 'Service Unavailable' });
       if (!result.ok) return json(response, 500, { message: 'Internal Server Error' });
       return v1 ? writeProxyResultV1(response, result.result) : writeProxyResult(response, result.result);
     }
     const mapped = applyParameterMapping(route.integration.requestParameters, request, route, pathParameters, authorizerContext);
-    return proxyHttp(response, route.integration.url as string, request, mapped);
+    const target = integrationTarget(
+      route,
+      route.integration.url as string,
+      request.path,
+      pathParameters,
+      mapped.pathOverwritten ? mapped.path : undefined,
+    );
+    forwardedHeaders(mapped.headers, request, incoming.socket.localAddress ?? '127.0.0.1');
+    return proxyHttp(response, target, request, mapped, this.integrationLimitMs(route));
+  }
+
+  private integrationLimitMs(route: LocalRoute): number {
+    return Math.min(this.options.integrationTimeoutMs ?? INTEGRATION_LIMIT_MS, route.integration.timeoutMs ?? INTEGRATION_LIMIT_MS);
   }
 
   /** Payload 1.0 integrations see the authorizer's context keys and principal in `requestContext.authorizer`. */
@@ -244,13 +290,14 @@ export class LocalHttpApiGateway {
     route: LocalRoute,
     request: GatewayRequest,
     pathParameters: Record<string, string>,
-  ): Promise<Decision | 'unauthorized' | 'error'> {
+  ): Promise<Decision | 'unauthorized' | 'error' | 'arn-too-long'> {
+    const arn = methodArn(this.region, STAGE, request.method, request.path);
+    if (isMethodArnTooLong(arn)) return 'arn-too-long';
     const values = authorizer.identitySources.map((source) => evaluate(source, request, route, pathParameters, {}));
     if (values.some((value) => value === undefined || value === '')) return 'unauthorized';
     const identityValues = values as string[];
-    const arn = `arn:aws:execute-api:${this.region}:${ACCOUNT_ID}:${API_ID}/${STAGE}/${request.method}${request.path}`;
     const cacheable = authorizer.resultTtlSeconds > 0 && authorizer.identitySources.length > 0;
-    const key = `${authorizer.logicalId}\n${identityValues.join('\n')}`;
+    const key = cacheKey(authorizer.logicalId, identityValues);
     let answer: AuthorizerAnswer | undefined = cacheable ? this.decisions.get(key) : undefined;
     if (answer !== undefined && (answer as CachedAnswer).expiresAt <= Date.now()) answer = undefined;
 
@@ -267,7 +314,8 @@ export class LocalHttpApiGateway {
               ...requestFields(route, request, pathParameters),
               requestContext: this.requestContext(route, request),
             };
-      const result = await this.runner(authorizer.functionId).invoke(event, AUTHORIZER_LIMIT_MS);
+      // Any failure — an error, a malformed answer, a throttle, no answer within the limit — is 500.
+      const result = await this.runner(authorizer.functionId).invoke(event, this.options.authorizerTimeoutMs ?? AUTHORIZER_LIMIT_MS);
       if (!result.ok) return 'error';
       const read = readAuthorizerAnswer(authorizer, result.result);
       if (read === undefined) return 'error';
@@ -434,8 +482,8 @@ function requestFields(route: LocalRoute, request: GatewayRequest, pathParameter
 
 /**
  * Evaluates an identity source or a mapping value: `$request.header.x`, `$request.querystring.x`,
- * `$request.path`, `$request.path.x`, `$context.routeKey`, `$context.requestId`,
- * `$context.authorizer.x`, in `$x` or `${x}` form, mixed with static text.
+ * `$request.path`, `$request.path.x`, `$context.<variable>` (routeKey, requestId, httpMethod, path,
+ * stage, identity.sourceIp, …) and `$context.authorizer.x`, in `$x` or `${x}` form, mixed with static text.
  */
 export function evaluate(
   expression: string,
@@ -466,8 +514,27 @@ function lookUp(
   if (source === 'request' && kind === 'querystring')
     return new URLSearchParams(request.rawQueryString).getAll(name).join(',') || undefined;
   if (source === 'request' && kind === 'path') return name === '' ? request.path : pathParameters[name];
-  if (source === 'context' && kind === 'routeKey') return route.routeKey;
-  if (source === 'context' && kind === 'requestId') return request.requestId;
+  if (source === 'context' && kind !== 'authorizer') {
+    // The request's own $context variables (http-api-logging-variables.html); the authorizer's below.
+    const variables: Record<string, string | undefined> = {
+      routeKey: route.routeKey,
+      requestId: request.requestId,
+      extendedRequestId: request.requestId,
+      accountId: ACCOUNT_ID,
+      apiId: API_ID,
+      stage: STAGE,
+      httpMethod: request.method,
+      path: request.path,
+      protocol: 'HTTP/1.1',
+      domainName: request.headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      requestTime: formatRequestTime(request.time),
+      requestTimeEpoch: String(request.time.getTime()),
+      'identity.sourceIp': request.sourceIp,
+      'identity.userAgent': request.headers['user-agent'],
+    };
+    return variables[[kind, ...rest].join('.')];
+  }
   if (source === 'context' && kind === 'authorizer') {
     const value = authorizerContext[name];
     return value === undefined ? undefined : String(value);
@@ -486,15 +553,17 @@ export function applyParameterMapping(
   route: LocalRoute,
   pathParameters: Readonly<Record<string, string>>,
   authorizerContext: Readonly<Record<string, unknown>>,
-): { headers: Record<string, string>; path: string; query: URLSearchParams } {
+): { headers: Record<string, string>; path: string; pathOverwritten: boolean; query: URLSearchParams } {
   const headers: Record<string, string> = { ...request.headers };
   const query = new URLSearchParams(request.rawQueryString);
   let path = request.path;
+  let pathOverwritten = false;
   for (const [key, expression] of Object.entries(parameters)) {
     const [action, target] = key.split(':') as [string, string];
     const value = evaluate(expression, request, route, pathParameters, authorizerContext) ?? '';
     if (target === 'path') {
       path = value;
+      pathOverwritten = true;
       continue;
     }
     const [kind, ...nameParts] = target.split('.');
@@ -510,7 +579,57 @@ export function applyParameterMapping(
       else query.set(name, value);
     }
   }
-  return { headers, path, query };
+  return { headers, path, pathOverwritten, query };
+}
+
+/**
+ * "HTTP APIs translate incoming X-Forwarded-* headers into a standard Forwarded header and will
+ * append the egress IP, host and protocol" (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html):
+ * each address of the client's X-Forwarded-For becomes a `for=` element (its X-Forwarded-Host and
+ * -Proto on the last of them), then this hop's element; the X-Forwarded-* headers themselves are
+ * not passed on, nor a client's own `Forwarded` (a reserved header).
+ */
+export function forwardedHeaders(headers: Record<string, string>, request: GatewayRequest, localAddress: string): void {
+  const quoted = (value: string) => (/^[A-Za-z0-9._-]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`);
+  const elements = (request.headers['x-forwarded-for'] ?? '')
+    .split(',')
+    .map((address) => address.trim())
+    .filter((address) => address !== '')
+    .map((address) => `for=${quoted(address)}`);
+  const clientHost = request.headers['x-forwarded-host'];
+  const clientProto = request.headers['x-forwarded-proto'];
+  if (elements.length > 0 && clientHost !== undefined) elements[elements.length - 1] += `;host=${quoted(clientHost)}`;
+  if (elements.length > 0 && clientProto !== undefined) elements[elements.length - 1] += `;proto=${quoted(clientProto)}`;
+  elements.push(
+    `by=${quoted(localAddress)};for=${quoted(request.sourceIp)};host=${quoted(request.headers.host ?? localAddress)};proto=http`,
+  );
+  for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']) delete headers[name];
+  headers.forwarded = elements.join(', ');
+}
+
+/**
+ * The URL an HTTP proxy integration is called at: the integration URI with its `{name}` path
+ * variables replaced by the route's (`{proxy}` by a `{proxy+}` match, slashes kept)
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-http.html);
+ * for the `$default` route, the request's whole path appended to the URI's; an `overwrite:path`
+ * mapping replaces the path altogether
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html).
+ */
+export function integrationTarget(
+  route: LocalRoute,
+  integrationUrl: string,
+  requestPath: string,
+  pathParameters: Readonly<Record<string, string>>,
+  overwrittenPath: string | undefined,
+): string {
+  const url = new URL(
+    integrationUrl.replace(/\{([^}+]+)\}/g, (placeholder, name: string) =>
+      name in pathParameters ? (pathParameters[name] as string).split('/').map(encodeURIComponent).join('/') : placeholder,
+    ),
+  );
+  if (overwrittenPath !== undefined) url.pathname = overwrittenPath;
+  else if (route.routeKey === '$default') url.pathname = `${url.pathname.replace(/\/$/, '')}${requestPath}`;
+  return url.toString();
 }
 
 function proxyHttp(
@@ -518,6 +637,7 @@ function proxyHttp(
   integrationUrl: string,
   request: GatewayRequest,
   mapped: { headers: Record<string, string>; path: string; query: URLSearchParams },
+  timeoutMs: number,
 ): Promise<void> {
   const target = new URL(integrationUrl);
   const query = mapped.query.toString();
@@ -528,13 +648,16 @@ function proxyHttp(
     const upstream = http.request(target, {
       method: request.method,
       headers: { ...headers, 'content-length': String(request.body.length) },
-      timeout: 30_000,
     });
+    // The whole exchange, not only an idle socket, is bounded by the integration timeout.
+    const timer = setTimeout(() => upstream.destroy(new Error('integration timeout')), timeoutMs);
     upstream.on('response', (answer) => {
+      clearTimeout(timer);
       response.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(response).on('finish', resolve);
     });
     upstream.on('error', () => {
+      clearTimeout(timer);
       if (!response.headersSent) json(response, 503, { message: 'Service Unavailable' });
       resolve();
     });

@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { LocalHttpApiGateway } from './http-api-gateway.js';
 import type { WildcardReading } from './iam-policy.js';
+import { LambdaConcurrency, sharedConcurrency } from './lambda-concurrency.js';
 import { LocalFunctionUrl } from './lambda-function-url.js';
 import { LambdaRunner } from './lambda-runner.js';
 import {
@@ -44,6 +45,12 @@ export interface LocalStackOptions {
   readonly senderConstrainedTokens?: boolean;
   /** How both gateways match `*` and `?` in the authorizer's IAM policy answers (see iam-policy.ts). @default 'crosses-colons' */
   readonly wildcardReading?: WildcardReading;
+  /**
+   * How many invocations may be in flight at once across the functions (the account's concurrency):
+   * instances start on demand up to it, and past it an invocation is throttled.
+   * @default - LAMBDA_CONCURRENCY, else 1,000 or what half this machine's memory holds at 64 MiB an instance, whichever is less
+   */
+  readonly concurrency?: number;
 }
 
 export interface LocalStack {
@@ -59,6 +66,8 @@ export interface LocalStack {
   readonly restUrl: string;
   /** The HTTP backend's function URL (it answers only requests with a JWT it verifies). */
   readonly backendUrl: string;
+  /** The functions' shared concurrency (its limit, peak and throttles). */
+  readonly concurrency: LambdaConcurrency;
   close(): Promise<void>;
 }
 
@@ -102,11 +111,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.senderConstrainedTokens === true) context.senderConstrainedTokens = 'true';
     synthesizeSample(assemblyDir, { stackName: STACK_NAME, clientCredentialsSecret: LOCAL_SECRET_NAME, ...context }, progress);
     const resources = readResources(assemblyDir, STACK_NAME);
-    // One runner per function, shared by both gateways and the function URL: one instance each, as the emulator runs functions.
+    // One runner per function, shared by both gateways and the function URL; instances start on demand, within one concurrency.
+    const concurrency = options.concurrency === undefined ? sharedConcurrency() : new LambdaConcurrency(options.concurrency);
     const runners = new Map(
       [...readFunctions(resources, assemblyDir).values()].map((fn) => [
         fn.logicalId,
-        new LambdaRunner(fn, { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint }, (line) => options.onLog?.(fn.logicalId, line)),
+        new LambdaRunner(fn, { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint }, (line) => options.onLog?.(fn.logicalId, line), {
+          concurrency,
+        }),
       ]),
     );
     cleanup.push(() => {
@@ -147,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url,
       restUrl,
       backendUrl,
+      concurrency,
       async close() {
         for (const step of cleanup.reverse()) await step();
       },

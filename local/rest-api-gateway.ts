@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cacheKey } from './authorizer-cache-key.js';
 import { type GatewayRequest, readRequest } from './http-api-gateway.js';
 import { closeServer, listen } from './http-server.js';
 import { type PolicyStatement, policyDecision, readPolicy, type WildcardReading } from './iam-policy.js';
-import type { LambdaRunner } from './lambda-runner.js';
+import { INVOCATION_ERRORS, type LambdaRunner } from './lambda-runner.js';
+import { ACCOUNT_ID, API_ID, methodArn as arnOf, isMethodArnTooLong } from './method-arn.js';
 import { headerOf, type RestEventContext, restAuthorizerEvent, restHeaderValues, restProxyEvent } from './rest-events.js';
+import { resourcePolicyDenies } from './rest-resource-policy.js';
+import { selectRestMethod } from './rest-resource-selection.js';
 import type { LocalRestApi, LocalRestAuthorizer, LocalRestIntegration, LocalRestMethod } from './rest-template.js';
-import { selectRoute } from './route-selection.js';
+import { routingPath } from './routing-path.js';
 
 /**
  * A local stand-in for an API Gateway REST API, driven by a synthesized template, served under its
  * stage (`http://127.0.0.1:3002/prod/echo`). For each request, in API Gateway's order (see the
  * README's "Emulation honesty" for the pages and for what it leaves out):
  *
- * 1. the stage and resource: an unknown stage → 403 `{"message":"Forbidden"}`; no method for the
- *    path → MISSING_AUTHENTICATION_TOKEN (403);
+ * 1. the stage and resource: an unknown stage → 403 `{"message":"Forbidden"}`; the resource tree
+ *    walked as REST does (rest-resource-selection.ts), no method there → MISSING_AUTHENTICATION_TOKEN (403);
  * 2. the Lambda REQUEST authorizer: an identity source missing or empty → UNAUTHORIZED (401)
  *    without invoking it; an event shaped like AWS's REST sample; the function failing with
  *    `Unauthorized` → UNAUTHORIZED (401); any other failure, a run past the limit, or an answer
@@ -28,7 +32,8 @@ import { selectRoute } from './route-selection.js';
  * 5. the integration: Lambda proxy, HTTP proxy, or HTTP (non-proxy, body passed through).
  *
  * Every error answer is a gateway response: the template's own for its type (status code and
- * headers, `WWW-Authenticate` among them), else DEFAULT_4XX / DEFAULT_5XX, else API Gateway's default.
+ * headers, `WWW-Authenticate` among them), else — only when that type is not customized —
+ * DEFAULT_4XX / DEFAULT_5XX, else API Gateway's default.
  */
 export interface RestGatewayOptions {
   readonly api: LocalRestApi;
@@ -42,11 +47,25 @@ export interface RestGatewayOptions {
    * @default 'crosses-colons'
    */
   readonly wildcardReading?: WildcardReading;
+  /**
+   * How long the gateway waits for a Lambda authorizer, ms, from the call (cold start and a wait
+   * for an instance included). Shorter only for tests.
+   * @default 29000
+   */
+  readonly authorizerTimeoutMs?: number;
+  /**
+   * How long the gateway waits for an integration, ms, unless the integration's own
+   * `TimeoutInMillis` is shorter. Shorter only for tests.
+   * @default 29000
+   */
+  readonly integrationTimeoutMs?: number;
 }
 
-const ACCOUNT_ID = '000000000000';
-const API_ID = 'local';
-/** REST APIs' integration timeout (29 s), also applied to the authorizer function. */
+/**
+ * REST APIs' default integration timeout, "50 milliseconds - 29 seconds"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html),
+ * also applied to the authorizer function, for which no REST limit is documented.
+ */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
 /**
@@ -57,6 +76,7 @@ const DEFAULT_RESPONSES: Readonly<Record<string, { status: number; message: stri
   ACCESS_DENIED: { status: 403, message: 'User is not authorized to access this resource', errorType: 'AccessDeniedException' },
   AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: null, errorType: 'AuthorizerConfigurationException' },
   BAD_REQUEST_PARAMETERS: { status: 400, message: 'Missing required request parameters', errorType: 'BadRequestException' },
+  INVALID_API_KEY: { status: 403, message: 'Invalid API Key identifier specified', errorType: 'ForbiddenException' },
   INTEGRATION_FAILURE: { status: 504, message: 'Internal server error', errorType: 'InternalServerErrorException' },
   INTEGRATION_TIMEOUT: { status: 504, message: 'Endpoint request timed out', errorType: 'InternalServerErrorException' },
   MISSING_AUTHENTICATION_TOKEN: { status: 403, message: 'Missing Authentication Token', errorType: 'MissingAuthenticationTokenException' },
@@ -64,6 +84,10 @@ const DEFAULT_RESPONSES: Readonly<Record<string, { status: number; message: stri
   UNAUTHORIZED: { status: 401, message: 'Unauthorized', errorType: 'UnauthorizedException' },
   DEFAULT_4XX: { status: 400, message: 'Bad Request', errorType: 'BadRequestException' },
   DEFAULT_5XX: { status: 502, message: 'Internal server error', errorType: 'InternalServerErrorException' },
+  /** Not a gateway response type: a method ARN over 1,600 bytes (method-arn.ts), which only DEFAULT_4XX customizes. */
+  METHOD_ARN_TOO_LONG: { status: 414, message: 'Request-URI Too Long', errorType: 'BadRequestException' },
+  /** Not a gateway response type: a Lambda integration throttled, which only DEFAULT_5XX customizes. */
+  LAMBDA_THROTTLED: { status: 500, message: 'Internal server error', errorType: 'InternalServerErrorException' },
 };
 
 /** What an authorizer answered, as cached: the policy is evaluated against each request's method ARN. */
@@ -138,9 +162,18 @@ export class LocalRestApiGateway {
       stage,
     });
 
-    const match = selectRoute(this.options.api.methods, request.method, request.path);
+    const match = selectRestMethod(this.options.api.methods, this.options.api.resources ?? [], request.method, routingPath(request.path));
     if (match === undefined) return this.gatewayResponse(response, 'MISSING_AUTHENTICATION_TOKEN', sources(undefined, {}));
     const { route: method, pathParameters } = match;
+    // The resource policy's explicit denies come before the authorizer.
+    const arn = arnOf(this.region, stage, request.method, request.path);
+    if (resourcePolicyDenies(this.options.api.resourcePolicy, arn, this.options.wildcardReading))
+      return this.gatewayResponse(
+        response,
+        'ACCESS_DENIED',
+        sources(method, pathParameters),
+        `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${arn} with an explicit deny`,
+      );
 
     let authorizerContext: Readonly<Record<string, unknown>> = {};
     if (method.authorizer !== undefined) {
@@ -150,6 +183,11 @@ export class LocalRestApiGateway {
       authorizerContext = result.context;
     }
     const mappingSources = sources(method, pathParameters, authorizerContext);
+
+    // ApiKeyRequired, key source HEADER: an `x-api-key` the API knows, else the INVALID_API_KEY gateway
+    // response (403), with the body `{"message":"Forbidden"}` a missing or unknown key is answered.
+    if (method.apiKeyRequired === true && !(this.options.api.apiKeys ?? []).includes(headerOf(request, 'x-api-key') ?? ''))
+      return this.gatewayResponse(response, 'INVALID_API_KEY', mappingSources, 'Forbidden');
 
     if (method.validateRequestParameters) {
       const missing = Object.entries(method.requestParameters)
@@ -183,17 +221,19 @@ export class LocalRestApiGateway {
   ): Promise<Authorization> {
     const stage = this.options.api.stageName;
     const sources = { request, method, pathParameters, authorizer: {}, stage };
+    const methodArn = arnOf(this.region, stage, request.method, request.path);
+    if (isMethodArnTooLong(methodArn)) return { outcome: 'response', type: 'METHOD_ARN_TOO_LONG' };
     const values = authorizer.identitySources.map((source) => evaluateRest(source, sources));
     if (values.some((value) => value === undefined || value === '')) return { outcome: 'response', type: 'UNAUTHORIZED' };
-    const methodArn = `arn:aws:execute-api:${this.region}:${ACCOUNT_ID}:${API_ID}/${stage}/${request.method}${request.path}`;
-    const key = `${authorizer.logicalId}\n${values.join('\n')}`;
+    const key = cacheKey(authorizer.logicalId, values as string[]);
     let answer = authorizer.resultTtlSeconds > 0 ? this.cache.get(key) : undefined;
     if (answer !== undefined && answer.expiresAt <= Date.now()) answer = undefined;
 
     if (answer === undefined) {
       this.authorizerInvocations += 1;
       const event = restAuthorizerEvent(request, methodArn, this.eventContext(method, pathParameters));
-      const result = await this.runner(authorizer.functionId).invoke(event, INTEGRATION_TIMEOUT_MS);
+      // A throttle or no answer within the limit is a failure like any other: 500, never 401 or 403.
+      const result = await this.runner(authorizer.functionId).invoke(event, this.options.authorizerTimeoutMs ?? INTEGRATION_TIMEOUT_MS);
       if (!result.ok) {
         // "Unauthorized" is the documented way for the function to have API Gateway answer 401.
         if (result.errorMessage === 'Unauthorized') return { outcome: 'response', type: 'UNAUTHORIZED' };
@@ -212,7 +252,9 @@ export class LocalRestApiGateway {
         message: 'User is not authorized to access this resource with an explicit deny',
       };
     if (decision === 'implicit-deny') return { outcome: 'response', type: 'ACCESS_DENIED' };
-    return { outcome: 'allow', context: { ...answer.context, principalId: answer.principalId } };
+    // "The returned values are all stringified" (api-gateway-lambda-authorizer-output.html).
+    const context = Object.fromEntries(Object.entries(answer.context).map(([key, value]) => [key, String(value)]));
+    return { outcome: 'allow', context: { ...context, principalId: answer.principalId } };
   }
 
   private eventContext(method: LocalRestMethod, pathParameters: Record<string, string>): RestEventContext {
@@ -235,8 +277,12 @@ export class LocalRestApiGateway {
     const { request } = sources;
     const authorizer = method.authorizer === undefined ? undefined : { ...sources.authorizer, integrationLatency: 0 };
     const event = restProxyEvent(request, this.eventContext(method, sources.pathParameters), authorizer, bodyOf(request));
-    const result = await this.runner(integration.functionId as string).invoke(event, INTEGRATION_TIMEOUT_MS);
-    if (!result.ok && result.errorType === 'Timeout') return this.gatewayResponse(response, 'INTEGRATION_TIMEOUT', sources);
+    const result = await this.runner(integration.functionId as string).invoke(event, this.integrationLimitMs(integration));
+    if (!result.ok && result.errorType === INVOCATION_ERRORS.callerTimeout)
+      return this.gatewayResponse(response, 'INTEGRATION_TIMEOUT', sources);
+    // Lambda throttled the invocation: 500 "Internal server error"
+    // (https://repost.aws/knowledge-center/api-gateway-internal-server-error, "Throttling occurs").
+    if (!result.ok && result.errorType === INVOCATION_ERRORS.throttled) return this.gatewayResponse(response, 'LAMBDA_THROTTLED', sources);
     // A function error or an answer that is not a proxy response: 502, "Internal server error".
     const answer = result.ok ? result.result : undefined;
     const statusCode = Number((answer as { statusCode?: unknown } | undefined)?.statusCode);
@@ -250,7 +296,7 @@ export class LocalRestApiGateway {
     };
     const merged: Record<string, string | string[]> = { ...headers };
     for (const [name, values] of Object.entries(multiValueHeaders ?? {})) merged[name] = values;
-    response.writeHead(statusCode, { ...merged, 'x-amzn-requestid': request.requestId });
+    response.writeHead(statusCode, { ...remapped(merged), 'x-amzn-requestid': request.requestId });
     response.end(body === undefined || body === null ? undefined : Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8'));
   }
 
@@ -297,13 +343,13 @@ export class LocalRestApiGateway {
     const httpMethod = integration.httpMethod === undefined || integration.httpMethod === 'ANY' ? request.method : integration.httpMethod;
 
     return new Promise((resolve) => {
-      const upstream = http.request(target, { method: httpMethod, headers: outgoing, timeout: INTEGRATION_TIMEOUT_MS });
+      const upstream = http.request(target, { method: httpMethod, headers: outgoing, timeout: this.integrationLimitMs(integration) });
       upstream.on('response', (answer) => {
         const status = proxy ? (answer.statusCode ?? 502) : integrationStatus(integration, answer.statusCode ?? 502);
         const passed = proxy
           ? Object.fromEntries(Object.entries(answer.headers).filter(([name]) => !HOP_BY_HOP.has(name)))
           : { 'content-type': 'application/json' };
-        response.writeHead(status, { ...passed, 'x-amzn-requestid': request.requestId });
+        response.writeHead(status, { ...remapped(passed), 'x-amzn-requestid': request.requestId });
         answer.pipe(response).on('finish', resolve);
       });
       upstream.on('timeout', () => {
@@ -327,11 +373,12 @@ export class LocalRestApiGateway {
   private gatewayResponse(response: http.ServerResponse, type: string, sources: MappingSources, message?: string | null): void {
     const builtIn = DEFAULT_RESPONSES[type] ?? (DEFAULT_RESPONSES.DEFAULT_5XX as (typeof DEFAULT_RESPONSES)[string]);
     const fallback = builtIn.status < 500 ? 'DEFAULT_4XX' : 'DEFAULT_5XX';
-    const own = this.options.api.gatewayResponses.get(type);
-    const family = this.options.api.gatewayResponses.get(fallback);
-    const status = own?.statusCode ?? family?.statusCode ?? builtIn.status;
+    // DEFAULT_4XX / DEFAULT_5XX apply only "if the response type is unspecified"
+    // (supported-gateway-response-types.html): a customized type is used alone, never merged with them.
+    const configured = this.options.api.gatewayResponses.get(type) ?? this.options.api.gatewayResponses.get(fallback);
+    const status = configured?.statusCode ?? builtIn.status;
     const headers: Record<string, string> = {};
-    for (const [name, expression] of Object.entries({ ...family?.headers, ...own?.headers })) {
+    for (const [name, expression] of Object.entries(configured?.headers ?? {})) {
       const value = evaluateRest(expression, sources);
       if (value !== undefined) headers[name] = value;
     }
@@ -341,6 +388,10 @@ export class LocalRestApiGateway {
       { message: message === undefined ? builtIn.message : message },
       { ...headers, 'x-amzn-errortype': builtIn.errorType, 'x-amzn-requestid': sources.request.requestId },
     );
+  }
+
+  private integrationLimitMs(integration: LocalRestIntegration): number {
+    return Math.min(this.options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS, integration.timeoutMs ?? INTEGRATION_TIMEOUT_MS);
   }
 
   private runner(functionId: string): LambdaRunner {
@@ -431,6 +482,21 @@ function readAnswer(answer: unknown): Omit<AuthorizerAnswer, 'expiresAt'> | unde
     flat[key] = value;
   }
   return { policy, principalId, context: flat };
+}
+
+/**
+ * An integration's response headers as a REST API hands them to the client: `WWW-Authenticate`
+ * and `Authorization` are renamed `x-amzn-Remapped-<name>` (reported behaviour of REST APIs, not on
+ * a documentation page; a backend's challenge reaches the client only through a gateway response
+ * or a method response mapping).
+ */
+function remapped<V>(headers: Readonly<Record<string, V>>): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    out[lower === 'www-authenticate' || lower === 'authorization' ? `x-amzn-Remapped-${name}` : name] = value;
+  }
+  return out;
 }
 
 /** Non-proxy HTTP: the integration response whose SelectionPattern matches the backend status, else the default one. */

@@ -1,3 +1,5 @@
+import { ACCOUNT_ID, API_ID } from './method-arn.js';
+import { type RestResourcePolicy, readResourcePolicy } from './rest-resource-policy.js';
 import {
   functionIdIn,
   type LocalFunction,
@@ -38,6 +40,8 @@ export interface LocalRestIntegration {
   readonly requestParameters: Readonly<Record<string, string>>;
   /** HTTP (non-proxy): how backend statuses map to method statuses (`SelectionPattern` regexes). */
   readonly integrationResponses: readonly { readonly statusCode: string; readonly selectionPattern?: string }[];
+  /** `TimeoutInMillis`: how long the gateway waits for it. @default - 29 s */
+  readonly timeoutMs?: number;
 }
 
 export interface LocalRestMethod {
@@ -53,6 +57,8 @@ export interface LocalRestMethod {
   readonly requestParameters: Readonly<Record<string, boolean>>;
   /** Whether a request validator checks the required request parameters. */
   readonly validateRequestParameters: boolean;
+  /** `ApiKeyRequired`: a request without a valid `x-api-key` is 403 Forbidden. @default false */
+  readonly apiKeyRequired?: boolean;
   readonly integration: LocalRestIntegration;
 }
 
@@ -67,6 +73,12 @@ export interface LocalRestApi {
   readonly logicalId: string;
   readonly stageName: string;
   readonly methods: readonly LocalRestMethod[];
+  /** Every resource path, with or without methods (`/`, `/echo`, `/{proxy+}`): what resource selection walks. */
+  readonly resources?: readonly string[];
+  /** The API's resource policy, its explicit denies (rest-resource-policy.ts). */
+  readonly resourcePolicy?: RestResourcePolicy;
+  /** The values of the template's enabled `AWS::ApiGateway::ApiKey`s that have a literal `Value` (generated ones cannot be known locally). */
+  readonly apiKeys?: readonly string[];
   readonly gatewayResponses: ReadonlyMap<string, LocalGatewayResponse>;
   readonly functions: ReadonlyMap<string, LocalFunction>;
 }
@@ -106,15 +118,25 @@ export function restApiFrom(
   for (const [logicalId, authorizer] of ofApi('AWS::ApiGateway::Authorizer')) {
     const props = authorizer.Properties ?? {};
     if (props.Type !== 'REQUEST') continue;
-    authorizers.set(logicalId, {
-      logicalId,
-      functionId: functionIdIn(props.AuthorizerUri),
-      identitySources: String(props.IdentitySource ?? '')
-        .split(',')
-        .map((source) => source.trim())
-        .filter((source) => source !== ''),
-      resultTtlSeconds: Number(props.AuthorizerResultTtlInSeconds ?? 300),
-    });
+    const identitySources = String(props.IdentitySource ?? '')
+      .split(',')
+      .map((source) => source.trim())
+      .filter((source) => source !== '');
+    const resultTtlSeconds = Number(props.AuthorizerResultTtlInSeconds ?? 300);
+    // "When caching is enabled, you must specify at least one identity source" (REQUEST authorizers,
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html);
+    // run anyway, one cache entry would serve every caller.
+    if (resultTtlSeconds > 0 && identitySources.length === 0)
+      throw new RestTemplateError(
+        `authorizer ${logicalId}: AuthorizerResultTtlInSeconds is ${resultTtlSeconds} (caching on) but IdentitySource is empty; API Gateway requires at least one identity source when caching is on`,
+      );
+    for (const source of identitySources) {
+      if (!/^(method\.request\.(header|querystring|multivalueheader|multivaluequerystring)\.[^.]|context\.|stageVariables\.)/.test(source))
+        throw new RestTemplateError(
+          `authorizer ${logicalId}: identity source ${JSON.stringify(source)} is not a header, query string, context or stage variable; API Gateway does not take it (a path parameter cannot be an identity source)`,
+        );
+    }
+    authorizers.set(logicalId, { logicalId, functionId: functionIdIn(props.AuthorizerUri), identitySources, resultTtlSeconds });
   }
   const validators = new Map(
     ofApi('AWS::ApiGateway::RequestValidator').map(([id, v]) => [id, v.Properties?.ValidateRequestParameters === true] as const),
@@ -135,14 +157,25 @@ export function restApiFrom(
       );
     if (authorizationType !== 'CUSTOM' && authorizationType !== 'NONE')
       throw new RestTemplateError(`${where}: authorization ${authorizationType} is not reproduced by this emulator`);
+    const declared = (props.RequestParameters ?? {}) as Record<string, boolean>;
+    const integrationParameters = ((props.Integration as { RequestParameters?: Record<string, unknown> } | undefined)?.RequestParameters ??
+      {}) as Record<string, unknown>;
+    for (const [target, source] of Object.entries(integrationParameters)) {
+      // A mapping reads a method request parameter only if the method declares it; API Gateway refuses the deployment otherwise.
+      if (typeof source === 'string' && /^method\.request\./.test(source) && !(source in declared))
+        throw new RestTemplateError(
+          `${where}: integration request parameter ${target} maps from ${source}, which the method does not declare in its RequestParameters; API Gateway refuses a mapping from an undeclared method request parameter`,
+        );
+    }
     methods.push({
       logicalId,
       method: httpMethod,
       path,
       routeKey: `${httpMethod} ${path}`,
       authorizer: authorizationType === 'CUSTOM' ? authorizer : undefined,
-      requestParameters: (props.RequestParameters ?? {}) as Record<string, boolean>,
+      requestParameters: declared,
       validateRequestParameters: validators.get(refOf(props.RequestValidatorId) ?? '') === true,
+      apiKeyRequired: props.ApiKeyRequired === true,
       integration: integrationOf(props.Integration as Record<string, unknown> | undefined, where, region, attributes),
     });
   }
@@ -158,7 +191,27 @@ export function restApiFrom(
     const type = String(props.ResponseType);
     gatewayResponses.set(type, { type, statusCode: props.StatusCode === undefined ? undefined : Number(props.StatusCode), headers });
   }
-  return { logicalId: apiId, stageName, methods, gatewayResponses, functions };
+  const apiProps = resources[apiId]?.Properties ?? {};
+  if (apiProps.ApiKeySourceType === 'AUTHORIZER' && methods.some((method) => method.apiKeyRequired))
+    throw new RestTemplateError(
+      `REST API ${apiId}: ApiKeySourceType AUTHORIZER (the key from the authorizer's usageIdentifierKey) is not reproduced by this emulator`,
+    );
+  const apiKeys = resourcesOfType(resources, 'AWS::ApiGateway::ApiKey')
+    .map(([, key]) => key.Properties ?? {})
+    .filter((key) => key.Enabled !== false && typeof key.Value === 'string')
+    .map((key) => key.Value as string);
+  const resourcePaths = ['/', ...ofApi('AWS::ApiGateway::Resource').map(([id]) => resourcePath(resources, apiId, { Ref: id }))];
+  const resourcePolicy = readResourcePolicy(apiId, apiProps.Policy, `arn:aws:execute-api:${region}:${ACCOUNT_ID}:${API_ID}`);
+  return {
+    logicalId: apiId,
+    stageName,
+    methods,
+    resources: resourcePaths,
+    apiKeys,
+    ...(resourcePolicy === undefined ? {} : { resourcePolicy }),
+    gatewayResponses,
+    functions,
+  };
 }
 
 function integrationOf(
@@ -175,7 +228,9 @@ function integrationOf(
       ...(typeof response.SelectionPattern === 'string' ? { selectionPattern: response.SelectionPattern } : {}),
     }),
   );
-  if (type === 'AWS_PROXY') return { type, functionId: functionIdIn(integration?.Uri), requestParameters, integrationResponses };
+  const timeout = integration?.TimeoutInMillis === undefined ? {} : { timeoutMs: Number(integration.TimeoutInMillis) };
+  if (type === 'AWS_PROXY')
+    return { ...timeout, type, functionId: functionIdIn(integration?.Uri), requestParameters, integrationResponses };
   if (type === 'HTTP_PROXY' || type === 'HTTP') {
     let url: string;
     try {
@@ -183,7 +238,14 @@ function integrationOf(
     } catch (error) {
       throw new RestTemplateError(`${where}: ${(error as Error).message}`);
     }
-    return { type, url, httpMethod: String(integration?.IntegrationHttpMethod ?? 'ANY'), requestParameters, integrationResponses };
+    return {
+      ...timeout,
+      type,
+      url,
+      httpMethod: String(integration?.IntegrationHttpMethod ?? 'ANY'),
+      requestParameters,
+      integrationResponses,
+    };
   }
   throw new RestTemplateError(
     `${where}: integration type ${type || 'none'} is not reproduced by this emulator (AWS_PROXY, HTTP_PROXY and HTTP are)`,

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { closeServer, listen } from './http-server.js';
 import { isWildcardReading, WILDCARD_READINGS } from './iam-policy.js';
+import { concurrencyLimitFrom } from './lambda-concurrency.js';
 import { DEFAULT_DEMO_CLIENT, startLocalStack } from './local-stack.js';
 import { MetricsSummary } from './metrics-summary.js';
 
@@ -12,7 +13,9 @@ import { MetricsSummary } from './metrics-summary.js';
  * INTROSPECTION_RESPONSE_TYPE=application/token-introspection+jwt switches to RFC 9701 responses;
  * SENDER_CONSTRAINED_TOKENS=true allows DPoP-bound tokens (scripts/dpop-example.ts);
  * IAM_WILDCARD_READING (crosses-colons, or segments) is how both gateways match `*` and `?` in the
- * authorizer's IAM policy answers (local/iam-policy.ts).
+ * authorizer's IAM policy answers (local/iam-policy.ts); LAMBDA_CONCURRENCY (1–1000) how many
+ * invocations may run at once across the functions, instances starting on demand up to it
+ * (default: 1,000, or what half this machine's memory holds at 64 MiB an instance, if less).
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
@@ -27,6 +30,13 @@ async function main(): Promise<void> {
     process.stderr.write(
       `error: IAM_WILDCARD_READING must be one of ${WILDCARD_READINGS.join(', ')} (default crosses-colons); received ${JSON.stringify(wildcardReading)}.\n`,
     );
+    process.exit(1);
+  }
+  let concurrency: number;
+  try {
+    concurrency = concurrencyLimitFrom(process.env.LAMBDA_CONCURRENCY);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}.\n`);
     process.exit(1);
   }
 
@@ -58,6 +68,7 @@ async function main(): Promise<void> {
           : 'application/jwt',
       senderConstrainedTokens: process.env.SENDER_CONSTRAINED_TOKENS === 'true',
       wildcardReading,
+      concurrency,
       onProgress: (message) => say(`… ${message}`),
       onLog: (source, line) => {
         metrics.observe(line);
@@ -88,6 +99,7 @@ Phantom token flow, running on 127.0.0.1 (ready in ${((Date.now() - started) / 1
   Local HTTP API gateway         ${stack.url}   GET /echo (read), POST /echo (write), GET /backend (read), GET /public
   Local REST API gateway         ${stack.restUrl}   the same methods, under the stage
   IAM policy wildcards           ${wildcardReading}   both gateways (IAM_WILDCARD_READING: ${WILDCARD_READINGS.join(' or ')})
+  Lambda concurrency             ${concurrency}   invocations at once across the functions, instances started on demand; more are throttled (LAMBDA_CONCURRENCY)
   HTTP backend (function URL)    ${stack.backendUrl}   verifies the JWT against the OAuth server's JWKS
   Demo client                    ${id} / ${secret}   scopes: read write
 

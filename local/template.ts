@@ -37,6 +37,8 @@ export interface LocalIntegration {
   readonly url?: string;
   readonly method?: string;
   readonly requestParameters: Readonly<Record<string, string>>;
+  /** `TimeoutInMillis`: how long the gateway waits for it (at most 30 s). @default - 30 s */
+  readonly timeoutMs?: number;
 }
 
 export interface LocalRoute {
@@ -164,7 +166,8 @@ export function readHttpApi(
       identitySources: (props.IdentitySource as string[] | undefined) ?? [],
       resultTtlSeconds: Number(props.AuthorizerResultTtlInSeconds ?? 300),
       simpleResponses: props.EnableSimpleResponses === true,
-      payloadFormatVersion: String(props.AuthorizerPayloadFormatVersion ?? '2.0'),
+      // Required for REQUEST authorizers: left empty when missing, and start-up refuses it (validateHttpApi).
+      payloadFormatVersion: props.AuthorizerPayloadFormatVersion === undefined ? '' : String(props.AuthorizerPayloadFormatVersion),
     });
   }
 
@@ -172,8 +175,10 @@ export function readHttpApi(
   for (const [logicalId, integration] of ofType('AWS::ApiGatewayV2::Integration')) {
     const props = integration.Properties ?? {};
     const requestParameters = (props.RequestParameters ?? {}) as Record<string, string>;
+    const timeout = props.TimeoutInMillis === undefined ? {} : { timeoutMs: Number(props.TimeoutInMillis) };
     if (props.IntegrationType === 'AWS_PROXY') {
       integrations.set(logicalId, {
+        ...timeout,
         logicalId,
         type: 'AWS_PROXY',
         functionId: functionIdIn(props.IntegrationUri),
@@ -182,6 +187,7 @@ export function readHttpApi(
       });
     } else if (props.IntegrationType === 'HTTP_PROXY') {
       integrations.set(logicalId, {
+        ...timeout,
         logicalId,
         type: 'HTTP_PROXY',
         url: resolve(props.IntegrationUri),

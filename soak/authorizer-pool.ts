@@ -1,42 +1,42 @@
 import { policyAllows, readPolicy } from '../local/iam-policy.js';
+import type { LambdaConcurrency } from '../local/lambda-concurrency.js';
 import { type InvocationResult, LambdaRunner } from '../local/lambda-runner.js';
 import type { LocalFunction } from '../local/template.js';
 import { type InvocationRecord, ROUTE_SCOPES, type RouteKey } from './records.js';
 
 /**
- * The authorizer function as Lambda scales it: several instances (each its own process, each with
- * its own in-function cache), an invocation going to the least busy one, the lowest-numbered
- * first, as Lambda prefers a warm idle instance. It stands in for the gateway's runner of the
- * function (a LambdaRunner to the gateway), and records every invocation for the oracle: which
- * request triggered it (the `x-soak-id` header the load driver sets), when, and what it answered.
+ * The authorizer function as the local gateway runs it (local/lambda-runner.ts): instances added on
+ * demand up to the run's concurrency, each a process with its own cache, an invocation going to
+ * the lowest-numbered idle one. It records every invocation for the oracle: which request
+ * triggered it (the `x-soak-id` header the load driver sets), when, on which instance, and what it
+ * answered.
  */
 export class AuthorizerPool extends LambdaRunner {
-  private readonly members: { readonly runner: LambdaRunner; inFlight: number }[];
   readonly records: InvocationRecord[] = [];
 
-  constructor(fn: LocalFunction, env: Readonly<Record<string, string>>, size: number, onLogLine: (instance: number, line: string) => void) {
-    super(fn, env, () => {});
-    this.members = Array.from({ length: size }, (_, instance) => ({
-      runner: new LambdaRunner(fn, env, (line) => onLogLine(instance, line)),
-      inFlight: 0,
-    }));
+  constructor(
+    fn: LocalFunction,
+    env: Readonly<Record<string, string>>,
+    private readonly warmInstances: number,
+    onLogLine: (instance: number, line: string) => void,
+    concurrency: LambdaConcurrency,
+  ) {
+    super(fn, env, (line, instance) => onLogLine(instance, line), { concurrency });
   }
 
   override async invoke(event: unknown, limitMs = Number.POSITIVE_INFINITY): Promise<InvocationResult> {
     const headers = (event as { headers?: Record<string, string> }).headers ?? {};
-    const member = this.members.reduce((best, candidate) => (candidate.inFlight < best.inFlight ? candidate : best));
     const record: InvocationRecord = {
       requestId: Number(headers['x-soak-id'] ?? -1),
-      instance: this.members.indexOf(member),
+      instance: -1,
       startMs: Date.now(),
       endMs: Number.POSITIVE_INFINITY,
       outcome: 'pending',
     };
     this.records.push(record);
-    member.inFlight += 1;
-    this.invocations += 1;
     try {
-      const result = await member.runner.invoke(event, limitMs);
+      const result = await super.invoke(event, limitMs);
+      record.instance = result.instance ?? -1;
       if (!result.ok) {
         record.outcome = 'error';
       } else {
@@ -47,20 +47,15 @@ export class AuthorizerPool extends LambdaRunner {
       return result;
     } finally {
       record.endMs = Date.now();
-      member.inFlight -= 1;
     }
   }
 
   /**
-   * Starts every instance (module load, the cold start's secret read) with an event the authorizer
-   * refuses as malformed; not recorded. Resolves when all have answered.
+   * Starts the warm instances (module load, the cold start's secret read), each answering an event
+   * the authorizer refuses as malformed; not recorded. Resolves when all have answered.
    */
   async warm(): Promise<void> {
-    await Promise.all(this.members.map((member) => member.runner.invoke({ warm: true }, 60_000)));
-  }
-
-  override stop(): void {
-    for (const member of this.members) member.runner.stop();
+    await Promise.all(Array.from({ length: this.warmInstances }, () => super.invoke({ warm: true }, 60_000)));
   }
 }
 

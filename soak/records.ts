@@ -45,7 +45,8 @@ export interface RequestRecord {
 export interface InvocationRecord {
   /** The request that triggered it (its `x-soak-id` header). */
   readonly requestId: number;
-  readonly instance: number;
+  /** The instance it ran on; -1 when none (throttled, or the gateway stopped waiting for one). */
+  instance: number;
   readonly startMs: number;
   endMs: number;
   outcome: 'allow' | 'deny' | 'error' | 'pending';

@@ -1,3 +1,5 @@
+import { defaultConcurrencyLimit } from '../local/lambda-concurrency.js';
+
 /**
  * What one soak run does: how long, how hard, and the cache and deadline settings the authorizer
  * and the local gateway run with. The caches are shortened from the construct's defaults (60 s,
@@ -11,8 +13,10 @@ export interface SoakSettings {
   readonly rate: number;
   /** Requests sent at once in each burst. */
   readonly burstSize: number;
-  /** Authorizer function instances (processes) behind the gateway, as Lambda scales out. */
+  /** Authorizer instances started before the clock, as a deployed API has warm ones; more start on demand. */
   readonly instances: number;
+  /** How many invocations may run at once across the functions (the account's concurrency); past it, throttled. */
+  readonly concurrency: number;
   /** API Gateway's results cache TTL (`resultsCacheTtl`), seconds. */
   readonly resultsCacheTtlSeconds: number;
   /** The function's cache (`cacheMaxTtl`), seconds. */
@@ -36,6 +40,7 @@ export const DEFAULT_SETTINGS: SoakSettings = {
   rate: 40,
   burstSize: 120,
   instances: 3,
+  concurrency: defaultConcurrencyLimit(),
   resultsCacheTtlSeconds: 2,
   cacheMaxTtlSeconds: 4,
   negativeCacheTtlSeconds: 2,
@@ -51,6 +56,7 @@ const FLAGS: Record<string, keyof SoakSettings> = {
   '--rate': 'rate',
   '--burst': 'burstSize',
   '--instances': 'instances',
+  '--concurrency': 'concurrency',
   '--results-cache-ttl': 'resultsCacheTtlSeconds',
   '--cache-max-ttl': 'cacheMaxTtlSeconds',
   '--negative-cache-ttl': 'negativeCacheTtlSeconds',
@@ -66,7 +72,8 @@ const LIMITS: Partial<Record<keyof SoakSettings, readonly [number, number]>> = {
   seconds: [10, 3600],
   rate: [1, 500],
   burstSize: [0, 1000],
-  instances: [1, 16],
+  instances: [1, 64],
+  concurrency: [1, 1000],
   resultsCacheTtlSeconds: [0, 3600],
   cacheMaxTtlSeconds: [0, 3600],
   negativeCacheTtlSeconds: [0, 3600],

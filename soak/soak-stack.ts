@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { LocalHttpApiGateway } from '../local/http-api-gateway.js';
+import { LambdaConcurrency } from '../local/lambda-concurrency.js';
 import { LocalFunctionUrl } from '../local/lambda-function-url.js';
 import { LambdaRunner } from '../local/lambda-runner.js';
 import { DEFAULT_AUTHORIZER_CLIENT, DEFAULT_DEMO_CLIENTS, type DemoClient } from '../local/oauth-server.js';
@@ -30,6 +31,8 @@ export interface SoakStack {
   readonly proxy: FaultProxy;
   readonly secrets: LocalSecretsManager;
   readonly pool: AuthorizerPool;
+  /** The run's concurrency, shared by every function (its peak and throttles). */
+  readonly concurrency: LambdaConcurrency;
   /** The authorizer's asset directory: it names the authorizer processes on their command line. */
   readonly authorizerAssetDir: string;
   readonly oauth: IdentityServer;
@@ -67,6 +70,7 @@ export async function startSoakStack(
       onProgress,
     );
     const extraEnv = { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint };
+    const concurrency = new LambdaConcurrency(settings.concurrency);
     const runners = new Map<string, LambdaRunner>();
     cleanup.push(() => {
       for (const runner of runners.values()) runner.stop();
@@ -79,7 +83,7 @@ export async function startSoakStack(
     for (const functionUrl of readFunctionUrls(resources)) {
       const fn = bundled.get(functionUrl.functionId);
       if (fn === undefined) throw new Error(`function URL ${functionUrl.logicalId}: no bundled function ${functionUrl.functionId}`);
-      const runner = new LambdaRunner(fn, extraEnv, () => {});
+      const runner = new LambdaRunner(fn, extraEnv, () => {}, { concurrency });
       runners.set(fn.logicalId, runner);
       const server = new LocalFunctionUrl(runner);
       attributes[`${functionUrl.logicalId}.FunctionUrl`] = await server.start();
@@ -91,10 +95,10 @@ export async function startSoakStack(
     let pool: AuthorizerPool | undefined;
     for (const fn of api.functions.values()) {
       if (fn.logicalId === authorizerId[0]) {
-        pool = new AuthorizerPool(fn, extraEnv, settings.instances, onLog);
+        pool = new AuthorizerPool(fn, extraEnv, settings.instances, onLog, concurrency);
         runners.set(fn.logicalId, pool);
       } else if (!runners.has(fn.logicalId)) {
-        runners.set(fn.logicalId, new LambdaRunner(fn, extraEnv, () => {}));
+        runners.set(fn.logicalId, new LambdaRunner(fn, extraEnv, () => {}, { concurrency }));
       }
     }
     const gateway = new LocalHttpApiGateway({ api, runners, port: 0 });
@@ -112,6 +116,7 @@ export async function startSoakStack(
       proxy,
       secrets,
       pool: pool as AuthorizerPool,
+      concurrency,
       authorizerAssetDir: authorizerFn.assetDir,
       oauth,
       cacheAcrossRoutes: api.routes.every(

@@ -45,6 +45,13 @@ export interface SoakRun {
   readonly verdict: OracleResult;
   /** Wall time of the whole run, start-up and drain included, seconds. */
   readonly wallSeconds: number;
+  /** How the functions scaled: the authorizer's most instances at once, the most invocations in flight, throttles. */
+  readonly scaling: {
+    readonly authorizerPeakInstances: number;
+    readonly peakInFlight: number;
+    readonly throttled: number;
+    readonly limit: number;
+  };
 }
 
 const TICK_MS = 20;
@@ -80,7 +87,9 @@ export async function runSoak(settings: SoakSettings, onProgress: (message: stri
     const population = new TokenPopulation(stack.oauth, DEFAULT_AUTHORIZER_CLIENT, shortClient, random);
     await population.seed({ valid: 15, revoked: REVOCATIONS.length, junk: 20, expiring: 2 });
     const driver = new LoadDriver(stack.url, population, random);
-    onProgress(`driving ${settings.rate} requests/s for ${settings.seconds} s with ${settings.instances} authorizer instances …`);
+    onProgress(
+      `driving ${settings.rate} requests/s for ${settings.seconds} s, ${settings.instances} authorizer instances warm, up to ${settings.concurrency} invocations at once …`,
+    );
 
     const startMs = Date.now();
     const endMs = startMs + settings.seconds * 1000;
@@ -182,6 +191,12 @@ export async function runSoak(settings: SoakSettings, onProgress: (message: stri
       clientRetries: driver.retries,
       verdict,
       wallSeconds: (performance.now() - wallStart) / 1000,
+      scaling: {
+        authorizerPeakInstances: stack.pool.peakInstances,
+        peakInFlight: stack.concurrency.peak,
+        throttled: stack.concurrency.throttled,
+        limit: stack.concurrency.limit,
+      },
     };
   } finally {
     for (const timer of timers) clearTimeout(timer);

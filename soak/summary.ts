@@ -43,7 +43,7 @@ export function summaryLine(run: SoakRun): string {
   const n = (value: number) => value.toLocaleString('en-US');
   return (
     `soak: ${run.settings.seconds} s, ${n(v.requests)} requests (${run.settings.rate}/s + ${run.schedule.bursts.length} bursts of ${run.settings.burstSize}), ` +
-    `${run.settings.instances} authorizer instances, Node.js ${process.version}: ` +
+    `authorizer instances ${run.settings.instances} warm, peak ${run.scaling.authorizerPeakInstances} (at most ${run.scaling.peakInFlight} invocations in flight of ${run.scaling.limit}, ${run.scaling.throttled} throttled), Node.js ${process.version}: ` +
     `wrong allows ${v.wrongAllows}, wrong denies ${v.wrongDenies} (+${v.wrongDeniesInFailureWindows} in failure windows), ` +
     `500s outside failure windows ${v.errorsOutsideFailureWindows} (${v.errorsInFailureWindows} inside), lost ${v.lost}, unexpected ${v.unexpected}; ` +
     `${n(v.allows)} allowed, ${n(v.denies)} denied, ${run.clientRetries} client retries; p50 ${ms(all.p50Ms)}, p99 ${ms(all.p99Ms)}; wall ${run.wallSeconds.toFixed(0)} s`
@@ -66,7 +66,10 @@ export function errorReasons(run: SoakRun): string {
   return [...counts].map(([reason, count]) => `${reason} × ${count}`).join(', ') || 'none';
 }
 
-/** Each authorizer process's RSS: first sample, last sample and peak, MiB. */
+/**
+ * Authorizer processes' RSS: how many were measured, the median process's first and last sample,
+ * and the largest sample of any, MiB (with instances started on demand there may be hundreds).
+ */
 export function rssSummary(run: SoakRun): string {
   const byPid = new Map<number, number[]>();
   for (const sample of run.rss) {
@@ -75,7 +78,10 @@ export function rssSummary(run: SoakRun): string {
     byPid.set(sample.pid, list);
   }
   if (byPid.size === 0) return 'not measured (no /proc)';
-  return [...byPid.values()]
-    .map((mib) => `${mib[0]?.toFixed(0)} → ${mib.at(-1)?.toFixed(0)} MiB (peak ${Math.max(...mib).toFixed(0)})`)
-    .join(', ');
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const lists = [...byPid.values()];
+  const first = median(lists.map((mib) => mib[0] ?? 0));
+  const last = median(lists.map((mib) => mib.at(-1) ?? 0));
+  const peak = Math.max(...lists.map((mib) => Math.max(...mib)));
+  return `${byPid.size} processes; median first → last ${first.toFixed(0)} → ${last.toFixed(0)} MiB, largest ${peak.toFixed(0)} MiB`;
 }

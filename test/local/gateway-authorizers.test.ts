@@ -108,7 +108,29 @@ function rawGet(url: string, headers: string[]): Promise<{ status: number; rawHe
   });
 }
 
+describe('method ARN length', () => {
+  it('answers 414 without invoking the authorizer when the request ARN would pass 1,600 bytes', async () => {
+    const gateway = await gatewayWith(authorizer({}));
+    const before = gateway.authorizerInvocations;
+    const response = await fetch(`${gateway.url}/orders/${'a'.repeat(1600)}`, { headers: { 'x-key': 'let-me-in' } });
+    expect([response.status, await response.json()]).toEqual([414, { message: 'Request-URI Too Long' }]);
+    expect(gateway.authorizerInvocations).toBe(before);
+    expect((await call(gateway, `/orders/${'a'.repeat(1400)}`, { 'x-key': 'let-me-in' })).status).toBe(200);
+  });
+});
+
 describe('caching authorizer results', () => {
+  it('keeps identity-source values apart that a newline join would merge (?a=x%0Ay&b=z and ?a=x&b=y%0Az)', async () => {
+    const gateway = await gatewayWith(authorizer({ identitySources: ['$request.querystring.a', '$request.querystring.b'] }));
+    await call(gateway, '/orders/1?a=x%0Ay&b=z');
+    const before = gateway.authorizerInvocations;
+    await call(gateway, '/orders/1?a=x&b=y%0Az');
+    expect(gateway.authorizerInvocations).toBe(before + 1);
+    // The same values again are a cache hit.
+    await call(gateway, '/orders/1?a=x&b=y%0Az');
+    expect(gateway.authorizerInvocations).toBe(before + 1);
+  });
+
   it('never caches for an authorizer without identity sources, whatever its TTL', async () => {
     const gateway = await gatewayWith(authorizer({ identitySources: [], resultTtlSeconds: 300 }));
     expect((await call(gateway, '/orders/1', { 'x-key': 'let-me-in' })).status).toBe(200);

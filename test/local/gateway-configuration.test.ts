@@ -77,6 +77,21 @@ describe('authorizer payload format versions', () => {
     );
   });
 
+  it('refuses a REQUEST authorizer without AuthorizerPayloadFormatVersion, naming it', () => {
+    expect(() => gatewayWith({}, { payloadFormatVersion: '' })).toThrow(
+      'authorizer OrdersAuthorizer: AuthorizerPayloadFormatVersion is missing; API Gateway requires it for a Lambda REQUEST authorizer (1.0 or 2.0)',
+    );
+  });
+
+  it.each(['$request.path.id', '$request.path', '$request.body.token'])(
+    'refuses %s as an identity source, naming the authorizer',
+    (source) => {
+      expect(() => gatewayWith({}, { identitySources: [source] })).toThrow(
+        `authorizer OrdersAuthorizer: identity source ${JSON.stringify(source)} is not a $request.header, $request.querystring, $context or $stageVariables value`,
+      );
+    },
+  );
+
   it('accepts a payload 1.0 authorizer that answers with IAM policies', () => {
     expect(() => gatewayWith({}, { payloadFormatVersion: '1.0', simpleResponses: false })).not.toThrow();
   });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '../../local/http-server.js';
 import { LambdaRunner } from '../../local/lambda-runner.js';
 import { LocalRestApiGateway } from '../../local/rest-api-gateway.js';
+import { readResourcePolicy } from '../../local/rest-resource-policy.js';
 import type { LocalGatewayResponse, LocalRestAuthorizer, LocalRestIntegration, LocalRestMethod } from '../../local/rest-template.js';
 import type { LocalFunction } from '../../local/template.js';
 import awsRestAuthorizer from '../fixtures/aws-events/rest-api-request-authorizer.json';
@@ -43,6 +44,7 @@ exports.authorizer = async (event) => {
 };
 exports.echo = async (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, multiValueHeaders: { 'x-multi': ['a', 'b'] }, body: JSON.stringify(event) });
 exports.malformed = async () => ({ hello: 'world' });
+exports.challenge = async () => ({ statusCode: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' }, body: '' });
 `;
 
 interface Loose {
@@ -61,7 +63,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rest-gateway-'));
   writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
   writeFileSync(join(dir, 'index.js'), FUNCTIONS);
-  for (const name of ['authorizer', 'echo', 'malformed']) {
+  for (const name of ['authorizer', 'echo', 'malformed', 'challenge']) {
     const fn: LocalFunction = { logicalId: name, assetDir: dir, handler: `index.${name}`, environment: {}, timeoutSeconds: 10 };
     runners.set(name, new LambdaRunner(fn, {}, () => {}));
   }
@@ -264,10 +266,11 @@ describe('the local REST API gateway: the REQUEST authorizer', () => {
     expect(response.headers.get('x-amzn-errortype')).toBe('AuthorizerConfigurationException');
   });
 
-  it('hands the Lambda integration the principal and the context, flat in requestContext.authorizer', async () => {
+  it('hands the Lambda integration the principal and the context, flat in requestContext.authorizer, every value stringified', async () => {
     const gateway = await gatewayWith([method()]);
     const { body } = await call(gateway, '/orders/9', { headers: { 'x-key': 'let-me-in' } });
-    expect(body.requestContext?.authorizer).toMatchObject({ principalId: 'user-7', jwt: 'the.jwt.value', n: 7, ok: true });
+    // "The returned values are all stringified" (api-gateway-lambda-authorizer-output.html): 7 → '7', true → 'true'.
+    expect(body.requestContext?.authorizer).toMatchObject({ principalId: 'user-7', jwt: 'the.jwt.value', n: '7', ok: 'true' });
   });
 });
 
@@ -296,6 +299,78 @@ describe('the local REST API gateway: resources, gateway responses and validatio
     expect(response.status).toBe(403);
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
     expect(response.headers.get('x-echo')).toBe('t-1');
+  });
+
+  it('answers 414 without invoking the authorizer when the method ARN would pass 1,600 bytes', async () => {
+    const gateway = await gatewayWith([method()]);
+    const before = gateway.authorizerInvocations;
+    const response = await call(gateway, `/orders/${'a'.repeat(1600)}`, { headers: { 'x-key': 'let-me-in' } });
+    expect(response).toMatchObject({ status: 414, body: { message: 'Request-URI Too Long' } });
+    expect(gateway.authorizerInvocations).toBe(before);
+  });
+
+  it('denies what the resource policy explicitly denies before the authorizer runs', async () => {
+    const resourcePolicy = readResourcePolicy(
+      'Api',
+      { Statement: [{ Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/prod/GET/orders/13' }] },
+      'arn:aws:execute-api:us-east-1:000000000000:local',
+    );
+    const gateway = new LocalRestApiGateway({
+      api: { logicalId: 'Api', stageName: 'prod', methods: [method()], resourcePolicy, gatewayResponses: new Map(), functions: new Map() },
+      runners,
+    });
+    gateways.push(gateway);
+    await gateway.start();
+    const before = gateway.authorizerInvocations;
+    const denied = await call(gateway, '/orders/13', { headers: { 'x-key': 'let-me-in' } });
+    expect(denied).toMatchObject({
+      status: 403,
+      body: {
+        message:
+          'User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:000000000000:local/prod/GET/orders/13 with an explicit deny',
+      },
+    });
+    expect(gateway.authorizerInvocations).toBe(before);
+    expect((await call(gateway, '/orders/12', { headers: { 'x-key': 'let-me-in' } })).status).toBe(200);
+  });
+
+  it("renames a Lambda integration's WWW-Authenticate to x-amzn-Remapped-WWW-Authenticate", async () => {
+    const gateway = await gatewayWith([method({ authorizer: undefined, integration: lambda('challenge') })]);
+    const response = await call(gateway, '/orders/1');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBeNull();
+    expect(response.headers.get('x-amzn-remapped-www-authenticate')).toBe('Bearer error="invalid_token"');
+  });
+
+  it('enforces ApiKeyRequired: 403 Forbidden without an x-api-key the API knows, the integration with one', async () => {
+    const gateway = new LocalRestApiGateway({
+      api: {
+        logicalId: 'Api',
+        stageName: 'prod',
+        methods: [method({ authorizer: undefined, apiKeyRequired: true })],
+        apiKeys: ['key-1'],
+        gatewayResponses: new Map(),
+        functions: new Map(),
+      },
+      runners,
+    });
+    gateways.push(gateway);
+    await gateway.start();
+    expect(await call(gateway, '/orders/1')).toMatchObject({ status: 403, body: { message: 'Forbidden' } });
+    expect(await call(gateway, '/orders/1', { headers: { 'x-api-key': 'key-2' } })).toMatchObject({ status: 403 });
+    expect((await call(gateway, '/orders/1', { headers: { 'x-api-key': 'key-1' } })).status).toBe(200);
+  });
+
+  it('uses DEFAULT_4XX only for a type the template does not customize: a customized UNAUTHORIZED carries its own headers alone', async () => {
+    const defaults = { type: 'DEFAULT_4XX', statusCode: undefined, headers: { 'Access-Control-Allow-Origin': "'*'" } };
+    const unauthorized = { type: 'UNAUTHORIZED', statusCode: 401, headers: { 'WWW-Authenticate': '\'Bearer realm="api"\'' } };
+    const gateway = await gatewayWith([method()], [defaults, unauthorized]);
+    const denied = await call(gateway, '/orders/1');
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+    const missing = await call(gateway, '/nope');
+    expect([missing.status, missing.headers.get('access-control-allow-origin')]).toEqual([403, '*']);
   });
 
   it('answers BAD_REQUEST_PARAMETERS 400 naming a required request parameter a validator finds missing', async () => {

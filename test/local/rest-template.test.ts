@@ -66,10 +66,16 @@ function template(method: Record<string, unknown> = {}, extra: Record<string, un
 
 const attributes = { 'Url.FunctionUrl': 'http://127.0.0.1:4567/' };
 
+/** The template's authorizer properties, to override one of them. */
+function authProperties(): Record<string, unknown> {
+  return { ...(template().Auth?.Properties ?? {}) };
+}
+
 describe('reading a REST API from a template', () => {
   it('flattens the resource tree into methods with their authorizer, validation, integration and the API gateway responses', () => {
     const api = restApiFrom(template(), 'Api', new Map(), 'us-east-1', attributes);
     expect(api.stageName).toBe('prod');
+    expect(api.resources).toEqual(['/', '/orders', '/orders/{id}']);
     expect(api.methods).toEqual([
       {
         logicalId: 'Method',
@@ -84,6 +90,7 @@ describe('reading a REST API from a template', () => {
         },
         requestParameters: { 'method.request.header.Authorization': true },
         validateRequestParameters: true,
+        apiKeyRequired: false,
         integration: {
           type: 'HTTP_PROXY',
           url: 'http://127.0.0.1:4567/rest/orders/{id}',
@@ -126,6 +133,79 @@ describe('reading a REST API from a template', () => {
     expect(() => restApiFrom(template(), 'Api', new Map())).toThrow(
       'method GET /orders/{id} (Method): the local gateway cannot resolve {"Fn::GetAtt":["Url","FunctionUrl"]}',
     );
+  });
+
+  it.each([
+    [
+      'caching with no identity source',
+      {
+        Auth: {
+          Type: 'AWS::ApiGateway::Authorizer',
+          Properties: { ...authProperties(), IdentitySource: '', AuthorizerResultTtlInSeconds: 60 },
+        },
+      },
+      'authorizer Auth: AuthorizerResultTtlInSeconds is 60 (caching on) but IdentitySource is empty; API Gateway requires at least one identity source when caching is on',
+    ],
+    [
+      'a path parameter as an identity source',
+      { Auth: { Type: 'AWS::ApiGateway::Authorizer', Properties: { ...authProperties(), IdentitySource: 'method.request.path.id' } } },
+      'authorizer Auth: identity source "method.request.path.id" is not a header, query string, context or stage variable',
+    ],
+  ])('refuses at start-up what API Gateway refuses at deployment: %s, naming the authorizer', (_, extra, message) => {
+    expect(() => restApiFrom(template({}, extra), 'Api', new Map(), 'us-east-1', attributes)).toThrow(RestTemplateError);
+    expect(() => restApiFrom(template({}, extra), 'Api', new Map(), 'us-east-1', attributes)).toThrow(message);
+  });
+
+  it('accepts an authorizer with no identity source when caching is off', () => {
+    const extra = {
+      Auth: {
+        Type: 'AWS::ApiGateway::Authorizer',
+        Properties: { ...authProperties(), IdentitySource: '', AuthorizerResultTtlInSeconds: 0 },
+      },
+    };
+    expect(() => restApiFrom(template({}, extra), 'Api', new Map(), 'us-east-1', attributes)).not.toThrow();
+  });
+
+  it('refuses an integration mapping from a method request header the method does not declare, naming the method', () => {
+    const method = {
+      Integration: {
+        Type: 'HTTP_PROXY',
+        IntegrationHttpMethod: 'GET',
+        Uri: 'http://127.0.0.1:1/',
+        RequestParameters: { 'integration.request.header.X-Tenant': 'method.request.header.X-Tenant' },
+      },
+    };
+    expect(() => restApiFrom(template(method), 'Api', new Map(), 'us-east-1', attributes)).toThrow(
+      'method GET /orders/{id} (Method): integration request parameter integration.request.header.X-Tenant maps from method.request.header.X-Tenant, which the method does not declare in its RequestParameters',
+    );
+    const declared = { ...method, RequestParameters: { 'method.request.header.X-Tenant': false } };
+    expect(() => restApiFrom(template(declared), 'Api', new Map(), 'us-east-1', attributes)).not.toThrow();
+  });
+
+  it('refuses a resource policy Deny it cannot evaluate (a Condition), naming the API, and reads one it can', () => {
+    const policy = (statement: Record<string, unknown>) => ({
+      Api: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'Api', Policy: { Statement: [statement] } } },
+    });
+    const conditional = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/*',
+      Condition: { NotIpAddress: {} },
+    };
+    expect(() => restApiFrom(template({}, policy(conditional)), 'Api', new Map(), 'us-east-1', attributes)).toThrow(
+      'REST API Api: resource policy statement 0 (Deny) uses Condition, which this emulator does not evaluate',
+    );
+    const plain = restApiFrom(
+      template({}, policy({ Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/prod/DELETE/*' })),
+      'Api',
+      new Map(),
+      'us-east-1',
+      attributes,
+    );
+    expect(plain.resourcePolicy?.denies).toEqual([
+      { effect: 'Deny', actions: ['execute-api:Invoke'], resources: ['arn:aws:execute-api:us-east-1:000000000000:local/prod/DELETE/*'] },
+    ]);
   });
 
   it('refuses a REST API without a stage', () => {

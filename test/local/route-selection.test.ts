@@ -17,7 +17,10 @@ const gateways: LocalHttpApiGateway[] = [];
 beforeAll(async () => {
   backend = http.createServer(async (req, res) => {
     await readBody(req);
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(decodeURIComponent((req.url ?? '').replace('/selected/', '')));
+    // The first segment after /selected/ names the route ($default's request path follows it).
+    res
+      .writeHead(200, { 'content-type': 'text/plain' })
+      .end(decodeURIComponent((req.url ?? '').replace('/selected/', '').split(/[/?]/)[0] ?? ''));
   });
   await listen(backend, 0);
   backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
