@@ -103,15 +103,17 @@ async function restApi(methods: LocalRestMethod[], extra: { runners?: Map<string
   return gateway.start();
 }
 
-async function timed(url: string): Promise<{ status: number; body: string; ms: number }> {
-  const started = performance.now();
+/**
+ * The gateway's answer. The slow functions answer allow / 200 after 5 s, so a 5xx here is the
+ * gateway's timeout at work, not the function's answer; the fetch gives up at 4 s (a hang fails).
+ */
+async function call(url: string): Promise<{ status: number; body: string }> {
   const response = await fetch(url, { headers: { 'x-key': 'k' }, signal: AbortSignal.timeout(4000) });
-  return { status: response.status, body: await response.text(), ms: performance.now() - started };
+  return { status: response.status, body: await response.text() };
 }
 
-/** Runners whose account has no concurrency left: every invocation is throttled. */
-function exhaustedRunners(): Map<string, LambdaRunner> {
-  const spent = new LambdaConcurrency(1);
+/** Runners whose account has no concurrency left: every invocation is throttled (counted in `spent`). */
+function exhaustedRunners(spent: LambdaConcurrency): Map<string, LambdaRunner> {
   spent.tryAcquire();
   return new Map(
     [...runners.keys()].map((name) => [
@@ -126,46 +128,44 @@ function exhaustedRunners(): Map<string, LambdaRunner> {
 describe('HTTP API', () => {
   it('answers 500 when the Lambda authorizer has not answered by the authorizer timeout', async () => {
     const url = await httpApi([route('echo', 'slowAuthorizer')]);
-    const answer = await timed(`${url}/x`);
+    const answer = await call(`${url}/x`);
     expect(answer).toMatchObject({ status: 500, body: '{"message":"Internal Server Error"}' });
-    expect(answer.ms).toBeGreaterThanOrEqual(LIMIT_MS - 10);
-    expect(answer.ms).toBeLessThan(3000);
   }, 20_000);
 
   it('answers 503 when the Lambda integration has not answered by the integration timeout', async () => {
     const url = await httpApi([route('slowEcho')]);
-    const answer = await timed(`${url}/x`);
+    const answer = await call(`${url}/x`);
     expect(answer).toMatchObject({ status: 503, body: '{"message":"Service Unavailable"}' });
-    expect(answer.ms).toBeLessThan(3000);
   }, 20_000);
 
   it('answers 500 at once when Lambda throttles the authorizer', async () => {
-    const url = await httpApi([route('echo', 'slowAuthorizer')], { runners: exhaustedRunners() });
-    const answer = await timed(`${url}/x`);
+    const spent = new LambdaConcurrency(1);
+    const url = await httpApi([route('echo', 'slowAuthorizer')], { runners: exhaustedRunners(spent) });
+    const answer = await call(`${url}/x`);
     expect(answer).toMatchObject({ status: 500, body: '{"message":"Internal Server Error"}' });
-    expect(answer.ms).toBeLessThan(LIMIT_MS);
+    // Throttled, not queued until the authorizer timeout: the account refused the one invocation.
+    expect(spent.throttled).toBe(1);
   }, 20_000);
 });
 
 describe('REST API', () => {
   it('answers AUTHORIZER_CONFIGURATION_ERROR 500 when the authorizer has not answered by its timeout', async () => {
     const url = await restApi([restMethod('echo', 'slowRestAuthorizer')]);
-    const answer = await timed(`${url}/x`);
+    const answer = await call(`${url}/x`);
     expect(answer).toMatchObject({ status: 500, body: '{"message":null}' });
-    expect(answer.ms).toBeGreaterThanOrEqual(LIMIT_MS - 10);
-    expect(answer.ms).toBeLessThan(3000);
   }, 20_000);
 
   it('answers INTEGRATION_TIMEOUT 504 when the Lambda integration has not answered by the integration timeout', async () => {
     const url = await restApi([restMethod('slowEcho')]);
-    const answer = await timed(`${url}/x`);
+    const answer = await call(`${url}/x`);
     expect(answer).toMatchObject({ status: 504, body: '{"message":"Endpoint request timed out"}' });
-    expect(answer.ms).toBeLessThan(3000);
   }, 20_000);
 
   it('answers 500 "Internal server error" when Lambda throttles the integration', async () => {
-    const url = await restApi([restMethod('echo')], { runners: exhaustedRunners() });
-    const answer = await timed(`${url}/x`);
+    const spent = new LambdaConcurrency(1);
+    const url = await restApi([restMethod('echo')], { runners: exhaustedRunners(spent) });
+    const answer = await call(`${url}/x`);
     expect(answer).toMatchObject({ status: 500, body: '{"message":"Internal server error"}' });
+    expect(spent.throttled).toBe(1);
   }, 20_000);
 });
