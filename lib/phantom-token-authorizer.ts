@@ -231,10 +231,11 @@ export class PhantomTokenAuthorizer extends Construct implements IConnectable {
   }
 
   /**
-   * The route authorizer for one HTTP API: REQUEST, payload 2.0, simple responses, identity
-   * source `$request.header.Authorization`, plus `$context.routeKey` whenever the API's
-   * protected routes differ in required scopes, so that a cached allow never crosses into a
-   * route that needs more. One per API, created in the API's scope (with its invoke permission)
+   * The route authorizer for one HTTP API: REQUEST, payload 2.0, IAM policy answers, identity
+   * source `$request.header.Authorization`. It binds each route to the authorizer of the route's
+   * group in the route table (`cachedAnswerSharing`): one authorizer per group, and one keyed by
+   * `$context.routeKey` too for routes cached per route, so that a cached allow never crosses into
+   * a route that needs more. One per API, created in the API's scope (with its invoke permission)
    * when the first route binds, so the API may live in another stack than this construct; the
    * function is shared. An API is known by its id, account and region, not by its object: the
    * `HttpApi` and its imports (`HttpApi.fromHttpApiAttributes` in service stacks) share one

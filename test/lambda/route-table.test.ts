@@ -27,7 +27,8 @@ afterAll(async () => {
 /** Plans a table for one API, writes it, and returns the function environment that reads it. */
 function tableEnvironment(declarations: [string, string[]][], routeKeys: string[], lookup: 'http' | 'rest', others: string[] = []) {
   const api: PlannedApi = { name: 'Api', guardedRouteKeys: routeKeys, allRouteKeys: new Set([...routeKeys, ...others]), lookup };
-  const plan = planRouteTable(new Map(declarations), [api]);
+  // evaluated-policy sharing: the richest answers (Allows and Denies of routes needing other scopes).
+  const plan = planRouteTable(new Map(declarations), [api], 'evaluated-policy');
   const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, plan.json);
   return { env: { ROUTE_SCOPES: '', ROUTE_TABLE_FILE: file }, plan };
