@@ -141,9 +141,10 @@ describe('the construct driven through the jsii runtime, as a Python, Java, .NET
   it('loads aws-cdk-lib, its jsii dependencies and this package from their tarballs', (context) => {
     if (skipReason !== undefined) return context.skip(skipReason);
     expect(loaded['aws-cdk-lib']).toBeGreaterThan(1_000);
-    // The two enums (introspection response type, DPoP algorithm), the construct, its three props and
-    // options structs, the alarm thresholds struct and the access-log format class.
-    expect(loaded['cdk-phantom-token']).toBe(8);
+    // The three enums (introspection response type, DPoP algorithm, cached answer sharing), the
+    // construct, its three props and options structs, the alarm thresholds struct and the access-log
+    // format class.
+    expect(loaded['cdk-phantom-token']).toBe(9);
   });
 
   it('creates the function with Durations, an enum member and a secret given by name', (context) => {
