@@ -116,6 +116,36 @@ describe('routes cached per route (group "route"), by their own route keys', () 
   });
 });
 
+describe('an answer that would contradict the decision for the request at hand', () => {
+  it('denies the stage when the request ARN of a route the token may not use matches an Allow of its group (a spelling AWS does not document)', async () => {
+    // GET /colon/{id} (read) and GET /admin (admin) share a group under evaluated-policy sharing. A
+    // request API Gateway routed to /admin whose ARN says /colon/../admin matches the read token's
+    // Allow GET/colon/*: the answer must not allow it, cached or not.
+    const keys = ['GET /colon/{id}', 'GET /admin'];
+    const plan = planRouteTable(
+      new Map([
+        ['GET /colon/{id}', ['read']],
+        ['GET /admin', ['write']],
+      ]),
+      [{ name: 'Api', guardedRouteKeys: keys, allRouteKeys: new Set(keys), lookup: 'rest' }],
+      'evaluated-policy',
+    );
+    expect(new Set(plan.groups.values())).toEqual(new Set([0]));
+    const file = join(dir, 'contradiction.json');
+    writeFileSync(file, plan.json);
+    const handler = peers.authorizer({ ROUTE_SCOPES: '', ROUTE_TABLE_FILE: file });
+    const token = await peers.token('read');
+    const odd: Probe = ['GET', '/colon/../admin', '/admin'];
+    const answer = await answerFor(handler, token, odd);
+    for (const reading of WILDCARD_READINGS) {
+      expect(policyDecision(readPolicy(answer) ?? [], `${STAGE}GET/colon/../admin`, reading), reading).not.toBe('allow');
+    }
+    // The same token is still answered normally on its own route, and allowed there.
+    const own = await answerFor(handler, token, ['GET', '/colon/7', '/colon/{id}']);
+    expect(policyDecision(readPolicy(own) ?? [], `${STAGE}GET/colon/7`)).toBe('allow');
+  });
+});
+
 describe('answers without a route table (ROUTE_SCOPES), cached for the token across routes', () => {
   /** Every REST request below, each with the route that decides it as the function reads ROUTE_SCOPES. */
   async function exact(routeScopes: Record<string, string[]>, probes: readonly (readonly [...Probe, decides: string])[]) {
