@@ -209,11 +209,11 @@ export function planRouteTable(
       }
     }
     const requests = (api: PlannedApi) => [...(group.byApi.get(api) ?? []), ...(holders.includes(api) ? [key] : [])];
-    const apis_ = [...new Set([...group.byApi.keys(), ...holders])];
+    const groupApis = [...new Set([...group.byApi.keys(), ...holders])];
     for (const { u, by } of needy) {
       // u's Deny must not match requests of a route of the group, on any of its APIs, that a token lacking u's scopes may use.
       if (!deniable(u)) return { denied: u, reachedBy: by, hit: undefined };
-      for (const api of apis_) {
+      for (const api of groupApis) {
         const hit = requests(api).find((c) => hits(api, u, c));
         if (hit !== undefined) return { denied: u, reachedBy: by, hit };
       }
