@@ -70,6 +70,42 @@ export const ENV = {
   dpopPublicBaseUrls: 'DPOP_PUBLIC_BASE_URLS',
   /** A DynamoDB table (name or ARN) shared by every instance to remember DPoP proof ids; per instance when unset. */
   dpopReplayTable: 'DPOP_REPLAY_TABLE',
+  /**
+   * A DynamoDB table (name or ARN) every instance shares introspection results through (memory →
+   * table → OAuth server; lambda/shared-cache/); off when unset. Also where revocations are marked.
+   */
+  sharedCacheTable: 'SHARED_CACHE_TABLE',
+  /** Deadline of each shared-cache read or write, milliseconds (default 150); a late table costs an introspection. */
+  sharedCacheTimeoutMs: 'SHARED_CACHE_TIMEOUT_MS',
+  /**
+   * With a shared cache, the longest an instance serves a result from its memory before reading the
+   * table again, seconds (default 5): the bound within which a revocation marked in the table reaches it.
+   */
+  sharedCacheMemoryTtlSeconds: 'SHARED_CACHE_MEMORY_TTL_SECONDS',
+} as const;
+
+/**
+ * The revocation receiver's environment (lambda/revocation/): RFC 8935 push delivery of RFC 8417
+ * Security Event Tokens, each naming a revoked access token, marked in `SHARED_CACHE_TABLE`.
+ */
+export const REVOCATION_ENV = {
+  /** Required. The `iss` every SET must carry. */
+  issuer: 'REVOCATION_ISSUER',
+  /** Required. The JWKS (https; plain http only for 127.0.0.1 or localhost) the SETs are signed with. */
+  jwksUri: 'REVOCATION_JWKS_URI',
+  /** Required. The `aud` every SET must hold. */
+  audience: 'REVOCATION_AUDIENCE',
+  /** Required. The shared cache's table (name or ARN): `ENV.sharedCacheTable`'s value. */
+  table: 'SHARED_CACHE_TABLE',
+  /** JSON `[{"restApiId","stage"}]`: REST stages whose authorizer cache is flushed on each revocation (default none). */
+  flushStages: 'REVOCATION_FLUSH_STAGES',
+  /**
+   * Seconds after the first flush to flush again (default: the authorizers' memory bound + 1), so an
+   * answer made from an instance's memory just before the mark reached the table is not cached anew.
+   */
+  flushRepeatSeconds: 'REVOCATION_FLUSH_REPEAT_SECONDS',
+  /** Deadline of each call to the table, the JWKS and API Gateway, milliseconds (default 3000). */
+  timeoutMs: 'REVOCATION_TIMEOUT_MS',
 } as const;
 
 /** Asymmetric JWS algorithms a DPoP proof may use (RFC 9449 §4.3: never `none`, never a MAC). */
@@ -116,6 +152,10 @@ export const DEFAULTS = {
   serviceName: 'phantom-token',
   /** Seconds either side of now; a proof id is remembered this long past its `iat`. */
   dpopProofMaxAgeSeconds: 60,
+  /** Milliseconds: DynamoDB answers a GetItem in single-digit ms in-region; a slower table is skipped. */
+  sharedCacheTimeoutMs: 150,
+  /** Seconds: the revocation bound of an instance's memory when a shared cache is on. */
+  sharedCacheMemoryTtlSeconds: 5,
 } as const;
 
 /** Inclusive ranges the runtime and the construct both enforce. */
@@ -126,6 +166,8 @@ export const LIMITS = {
   introspectionTimeoutMs: { min: 100, max: 9_000 },
   secretRefreshSeconds: { min: 0, max: 86_400 },
   dpopProofMaxAgeSeconds: { min: 1, max: 300 },
+  sharedCacheTimeoutMs: { min: 10, max: 3_000 },
+  sharedCacheMemoryTtlSeconds: { min: 0, max: 300 },
 } as const;
 
 /** DPoP proof ids one instance remembers (least recent go first); about 100 bytes each. */
