@@ -17,6 +17,8 @@ import { missingScopes, requiredScopes } from './routes/route-scopes.js';
 import { findRoute, type TableRoute } from './routes/route-table.js';
 import { createReplayStore } from './sender-constraints/replay-store.js';
 import { type PresentedToken, SenderConstraints } from './sender-constraints/sender-constraint.js';
+import { IntrospectionTable } from './shared-cache/introspection-table.js';
+import { SharedLookup } from './shared-cache/shared-lookup.js';
 import { TokenCache } from './token-cache.js';
 
 export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
@@ -69,6 +71,15 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
   // not wait for Secrets Manager; a failure here is retried by that request and reported there.
   credentials.refresh().catch(() => {});
   const constraints = new SenderConstraints(config, createReplayStore(config));
+  // With a shared cache, a memory miss reads the table before asking the OAuth server (lambda/shared-cache/).
+  const shared =
+    config.sharedCacheTable === undefined
+      ? undefined
+      : new SharedLookup(
+          new IntrospectionTable(config.sharedCacheTable, config.sharedCacheTimeoutMs, env),
+          cache,
+          config.sharedCacheMemoryTtlSeconds * 1000,
+        );
 
   /** Token → active token or not, from the cache or the OAuth server. Throws when it cannot find out. */
   async function lookUp(token: string, key: string, line: DecisionLogLine, started: number): Promise<ActiveToken | undefined> {
@@ -79,9 +90,15 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
       return cached;
     }
     line.cache = 'miss';
-    const asked = performance.now();
-    const result = await introspection.introspect(token, { at: started + config.decisionBudgetMs, budgetMs: config.decisionBudgetMs });
-    line.introspectionMs = roundMs(performance.now() - asked);
+    const deadline = { at: started + config.decisionBudgetMs, budgetMs: config.decisionBudgetMs };
+    const ask = async () => {
+      const asked = performance.now();
+      const result = await introspection.introspect(token, deadline);
+      line.introspectionMs = roundMs(performance.now() - asked);
+      return result;
+    };
+    if (shared !== undefined) return shared.lookUp(key, line, deadline, ask);
+    const result = await ask();
     const active = result.active ? result.token : undefined;
     cache.set(key, active, result.maxAgeSeconds);
     return active;

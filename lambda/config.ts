@@ -50,6 +50,12 @@ export interface AuthorizerConfig {
   readonly dpopPublicBaseUrls: ReadonlyMap<string, string>;
   /** The shared replay store's DynamoDB table, or `undefined` for the per-instance one. */
   readonly dpopReplayTable: string | undefined;
+  /** The shared introspection cache's DynamoDB table (name or ARN), or `undefined`: this instance's memory only. */
+  readonly sharedCacheTable: string | undefined;
+  /** Deadline of each shared-cache call, milliseconds. */
+  readonly sharedCacheTimeoutMs: number;
+  /** With a shared cache, the longest a result is served from memory, seconds (the revocation bound). */
+  readonly sharedCacheMemoryTtlSeconds: number;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -99,8 +105,26 @@ export function loadConfig(env: Environment): AuthorizerConfig {
     dpopProofMaxAgeSeconds: integer(env, 'dpopProofMaxAgeSeconds'),
     dpopPublicBaseUrls: publicBaseUrls(env),
     dpopReplayTable: env[ENV.dpopReplayTable] || undefined,
+    sharedCacheTable: tableId(env, ENV.sharedCacheTable),
+    sharedCacheTimeoutMs: integer(env, 'sharedCacheTimeoutMs'),
+    sharedCacheMemoryTtlSeconds: integer(env, 'sharedCacheMemoryTtlSeconds'),
   };
 }
+
+/** A DynamoDB table's name (3 to 255 of `A–Z a–z 0–9 _ . -`) or ARN, or `undefined` when unset. */
+function tableId(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!TABLE_NAME_PATTERN.test(value) && !TABLE_ARN_PATTERN.test(value)) {
+    throw new ConfigurationInvalidError(
+      `${name} must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -) or a table ARN; received ${showValue(value)}`,
+    );
+  }
+  return value;
+}
+
+const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
+const TABLE_ARN_PATTERN = /^arn:aws(?:-[a-z]+)*:dynamodb:[a-z]+(?:-[a-z]+)*-\d+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/;
 
 /** The route table, or `ROUTE_SCOPES` without one; never both, and never the retired `ROUTE_POLICY`. */
 function routes(env: Environment): { routeScopes: RouteScopes; routeTable: RouteTable | undefined } {

@@ -227,7 +227,11 @@ function checkTimeClaims(claims: Record<string, unknown>, where: string): boolea
 
 const NUMERIC_DATE_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 
-function activeToken(jwt: string, claims: Record<string, unknown>, where: string): ActiveToken {
+/**
+ * The active token of an answer's claims, checked as this client checks every answer (scopes, `aud`,
+ * `cnf`); also how the shared cache reads its entries back (lambda/shared-cache/).
+ */
+export function activeToken(jwt: string, claims: Record<string, unknown>, where: string): ActiveToken {
   const scopes = scopeClaim(claims, where);
   return {
     jwt,

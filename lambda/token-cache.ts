@@ -44,9 +44,19 @@ export class TokenCache {
    * and an inactive one for min(`negativeTtlSeconds`, max-age). A lifetime of 0 caches nothing.
    */
   set(key: string, token: ActiveToken | undefined, serverMaxAgeSeconds: number | undefined, now = Date.now()): void {
+    this.store(key, token, this.lifetimeMs(token, serverMaxAgeSeconds, now), now);
+  }
+
+  /** How long `set` would keep this answer, milliseconds (0 or less: not at all). */
+  lifetimeMs(token: ActiveToken | undefined, serverMaxAgeSeconds: number | undefined, now = Date.now()): number {
     let ttlMs = (token === undefined ? this.lifetimes.negativeTtlSeconds : this.lifetimes.maxTtlSeconds) * 1000;
     if (serverMaxAgeSeconds !== undefined) ttlMs = Math.min(ttlMs, serverMaxAgeSeconds * 1000);
     if (token?.exp !== undefined) ttlMs = Math.min(ttlMs, token.exp * 1000 - now);
+    return ttlMs;
+  }
+
+  /** Caches an answer for `ttlMs` (nothing when it is 0 or less), evicting the least recently used entry when full. */
+  store(key: string, token: ActiveToken | undefined, ttlMs: number, now = Date.now()): void {
     if (ttlMs <= 0) return;
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {

@@ -21,6 +21,18 @@ export interface DecisionLogLine {
   tokenHash?: string | undefined;
   /** For errors: the error's message, which names hosts, statuses and rules, never credentials. */
   message?: string;
+  /**
+   * With a shared cache, on a memory miss: what the table held (`hit`, `negative`, `revoked`, `miss`,
+   * `invalid`: an item this code did not write), `unavailable` (failed or late: the OAuth server was
+   * asked), or `joined` (another request of this instance was already looking the token up).
+   */
+  sharedCache?: 'hit' | 'negative' | 'revoked' | 'miss' | 'invalid' | 'unavailable' | 'joined' | undefined;
+  sharedCacheMs?: number | undefined;
+  /** After an introspection: whether its answer reached the table. */
+  sharedCacheWrite?: 'written' | 'failed' | undefined;
+  sharedCacheWriteMs?: number | undefined;
+  /** Why the table was unavailable or the write failed: names the table and AWS's error type, never a token. */
+  sharedCacheError?: string | undefined;
 }
 
 /**

@@ -1,33 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { AwsJsonClient, type AwsJsonService, AwsRequestError, awsEndpoint, type Environment } from '../aws/aws-json-client.js';
+import { AwsJsonClient, AwsRequestError, type Environment } from '../aws/aws-json-client.js';
+import { DYNAMODB } from '../aws/dynamodb.js';
 import { withTimeout } from '../deadline.js';
 import { ReplayStoreUnavailableError } from '../errors.js';
 import type { ReplayStore } from './replay-store.js';
 
-/**
- * DynamoDB in AWS JSON 1.0 (`X-Amz-Target: DynamoDB_20120810.PutItem`). Its endpoint rules (as the
- * SDK resolves them, without account-based endpoints): `dynamodb[-fips].<region>.<DNS suffix>`, the
- * partition's dual-stack suffix (`api.aws`, …) for dual stack; in `aws-us-gov` the plain endpoint
- * is the FIPS one already, so FIPS without dual stack keeps it.
- */
-const DYNAMODB: AwsJsonService = {
-  displayName: 'DynamoDB',
-  signingName: 'dynamodb',
-  endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB',
-  jsonVersion: '1.0',
-  targetPrefix: 'DynamoDB_20120810',
-  // A PutItem answer is `{}` (no return values asked) or an error: anything near this is not DynamoDB.
-  maxAnswerBytes: 64 * 1_024,
-  regionalHost: ({ region, partition, fips, dualStack }) => {
-    const fipsLabel = fips && (dualStack || partition.name !== 'aws-us-gov') ? '-fips' : '';
-    return `dynamodb${fipsLabel}.${region}.${dualStack ? partition.dualStackDnsSuffix : partition.dnsSuffix}`;
-  },
-};
-
-/** The DynamoDB endpoint for this environment, as the AWS SDKs resolve it. */
-export function dynamoDbEndpoint(env: Environment, region: string): URL {
-  return awsEndpoint(DYNAMODB, env, region);
-}
+/** Where the store's PutItem goes (defined with DynamoDB's description in ../aws/dynamodb.ts). */
+export { dynamoDbEndpoint } from '../aws/dynamodb.js';
 
 /**
  * The shared replay store: one DynamoDB item per claimed proof key (partition key `pk`, a
