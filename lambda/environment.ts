@@ -156,6 +156,10 @@ export const DEFAULTS = {
   sharedCacheTimeoutMs: 150,
   /** Seconds: the revocation bound of an instance's memory when a shared cache is on. */
   sharedCacheMemoryTtlSeconds: 5,
+  /** Seconds (`REVOCATION_FLUSH_REPEAT_SECONDS`): `sharedCacheMemoryTtlSeconds` + 1. */
+  revocationFlushRepeatSeconds: 6,
+  /** Milliseconds (`REVOCATION_TIMEOUT_MS`). */
+  revocationTimeoutMs: 3_000,
 } as const;
 
 /** Inclusive ranges the runtime and the construct both enforce. */

@@ -9,7 +9,7 @@ export interface HttpResponse {
 }
 
 export interface HttpRequestOptions {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   /** The whole exchange (connect, send, read the body) must finish within this many milliseconds. */

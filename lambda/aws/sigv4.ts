@@ -9,7 +9,7 @@ export interface AwsCredentials {
 }
 
 export interface SignableRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly url: URL;
   /** Headers to sign besides `host`, `x-amz-date` and `x-amz-security-token`, which are added. Lower-case names. */
   readonly headers: Readonly<Record<string, string>>;
