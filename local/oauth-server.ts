@@ -1,9 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import Provider, { errors } from 'oidc-provider';
 import { closeServer, listen, readBody } from './http-server.js';
+import { type SetPush, SetTransmitter, type SetTransmitterOptions } from './set-transmitter.js';
 
 /**
  * A real OAuth server on 127.0.0.1 for tests and the local flow: `oidc-provider` (a certified
@@ -11,7 +13,10 @@ import { closeServer, listen, readBody } from './http-server.js';
  * introspection, RFC 9701 JWT introspection responses and RFC 7009 revocation; plus, at
  * `/phantom/introspection`, a Curity-compatible phantom-token endpoint in front of it (200 with a
  * signed JWT of the token's claims as the body, 204 when inactive, `max-age` = remaining lifetime),
- * signed with the provider's own key so the JWT verifies against the provider's JWKS.
+ * signed with the provider's own key so the JWT verifies against the provider's JWKS. With a
+ * receiver set (`revocationPush.endpoint` or `setSecurityEventReceiver`), each access token revoked
+ * at the RFC 7009 endpoint is announced by a signed Security Event Token pushed there (RFC 8417,
+ * RFC 8935; local/set-transmitter.ts), verifiable with the keys at `securityEventJwksUri`.
  */
 export interface OAuthServerOptions {
   /** 0 picks a free port. */
@@ -22,6 +27,19 @@ export interface OAuthServerOptions {
   readonly authorizerClient?: { readonly id: string; readonly secret: string };
   /** Clients that obtain tokens by client credentials; `ttlSeconds` overrides `accessTokenTtlSeconds` for one. */
   readonly demoClients?: readonly DemoClient[];
+  /** Push revocation: where, for whom, and how patiently SETs are delivered (local/set-transmitter.ts). @default - no receiver until `setSecurityEventReceiver` */
+  readonly revocationPush?: RevocationPushOptions;
+}
+
+export interface RevocationPushOptions extends Omit<SetTransmitterOptions, 'issuer'> {
+  /**
+   * How long the revocation answer waits for the SET's delivery, milliseconds. 0: it does not wait
+   * (delivery runs on, as an identity server that queues its events does); more: it is answered once
+   * the SET is delivered (or refused or failed) or this time has passed, whichever comes first, so a
+   * slow or hanging receiver delays a revocation by this much at most.
+   * @default 0
+   */
+  readonly holdResponseMs?: number;
 }
 
 export interface OAuthServer {
@@ -39,6 +57,14 @@ export interface OAuthServer {
    */
   token(clientId: string, clientSecret: string, scope: string, dpopProof?: string): Promise<string>;
   revoke(token: string, clientId: string, clientSecret: string): Promise<void>;
+  /** The JWKS (`/set-jwks`) whose key signs the pushed SETs: a receiver's `REVOCATION_JWKS_URI`. */
+  readonly securityEventJwksUri: string;
+  /** Where SETs are pushed from now on, and their `aud` (unchanged when omitted; DEFAULT_SET_AUDIENCE at first); `undefined` stops pushing. */
+  setSecurityEventReceiver(endpoint: URL | string | undefined, audience?: string): void;
+  /** Every SET pushed so far, with its delivery (attempts, statuses, timing). */
+  readonly securityEventPushes: readonly SetPush[];
+  /** Resolves when every SET delivery started so far has ended. */
+  securityEventsSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,6 +151,29 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   // The provider's own warnings about development defaults are noise in tests.
   provider.on('server_error', () => {});
 
+  // Push revocation. oidc-provider emits `<kind>.destroyed` with the token when the revocation
+  // endpoint destroys it (nothing else destroys access tokens here); an opaque token's `jti` is its
+  // value. The SETs of one revocation request are collected through its async context, so that its
+  // answer can wait for them (holdResponseMs).
+  const transmitter = await SetTransmitter.create({ ...options.revocationPush, issuer });
+  const holdResponseMs = options.revocationPush?.holdResponseMs ?? 0;
+  const revocationRequest = new AsyncLocalStorage<Promise<SetPush>[]>();
+  const onDestroyed = (token: { jti: string }) => {
+    const push = transmitter.revoked(token.jti);
+    if (push !== undefined) revocationRequest.getStore()?.push(push.done);
+  };
+  provider.on('access_token.destroyed', onDestroyed);
+  provider.on('client_credentials.destroyed', onDestroyed);
+  provider.use(async (ctx, next) => {
+    if (ctx.path !== '/token/revocation') return next();
+    const pushes: Promise<SetPush>[] = [];
+    await revocationRequest.run(pushes, next);
+    if (pushes.length === 0 || holdResponseMs <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(pushes), new Promise((resolve) => (timer = setTimeout(resolve, holdResponseMs)))]);
+    clearTimeout(timer);
+  });
+
   const signingKey = await importJWK(signingJwk, 'RS256');
   const providerCallback = provider.callback();
   const introspectionEndpoint = `${issuer}/token/introspection`;
@@ -160,6 +209,12 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   }
 
   server.on('request', (request, response) => {
+    if (request.method === 'GET' && request.url === '/set-jwks') {
+      response
+        .writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' })
+        .end(JSON.stringify(transmitter.jwks));
+      return;
+    }
     if (request.method === 'POST' && request.url === '/phantom/introspection') {
       phantomIntrospection(request, response).catch(() => {
         if (!response.headersSent) response.writeHead(500).end();
@@ -199,7 +254,16 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
       });
       if (response.status !== 200) throw new Error(`revocation failed: ${response.status}`);
     },
-    close: () => closeServer(server),
+    securityEventJwksUri: `${issuer}/set-jwks`,
+    setSecurityEventReceiver: (endpoint, audience) => transmitter.setReceiver(endpoint, audience),
+    get securityEventPushes() {
+      return transmitter.pushes;
+    },
+    securityEventsSettled: () => transmitter.settled(),
+    close: () => {
+      transmitter.stop();
+      return closeServer(server);
+    },
   };
 }
 
