@@ -23,3 +23,10 @@ export async function startOAuthServerProcess(): Promise<{ child: ChildProcess; 
   const { child, firstLine } = await startServerProcess('./oauth-server-process.ts');
   return { child, issuer: firstLine };
 }
+
+/** bench/dynamodb-server.ts: the local DynamoDB endpoint with the shared cache's table `table`. */
+export async function startDynamoDbProcess(table: string): Promise<{ child: ChildProcess; endpoint: string }> {
+  process.env.BENCH_TABLE = table;
+  const { child, firstLine } = await startServerProcess('./dynamodb-server.ts');
+  return { child, endpoint: firstLine };
+}

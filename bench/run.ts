@@ -22,6 +22,7 @@ const BENCHMARKS = {
   'cache-memory': { script: 'cache-memory.ts', nodeOptions: ['--expose-gc'] },
   'local-gateway': { script: 'local-gateway.ts', nodeOptions: [] },
   'route-invocations': { script: 'route-invocations.ts', nodeOptions: [] },
+  'shared-cache': { script: 'shared-cache.ts', nodeOptions: [] },
 } as const;
 type Benchmark = keyof typeof BENCHMARKS;
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSections, type RecordedRun, recordRuns } from '../../bench/results-file.js';
 
-const ORDER = ['invocation', 'cold-start', 'cache-memory', 'local-gateway', 'route-invocations'];
+const ORDER = ['invocation', 'cold-start', 'cache-memory', 'local-gateway', 'route-invocations', 'shared-cache'];
 
 const run = (name: string, output: string): RecordedRun => ({
   name,
