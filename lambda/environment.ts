@@ -174,6 +174,16 @@ export const LIMITS = {
   sharedCacheMemoryTtlSeconds: { min: 0, max: 300 },
 } as const;
 
+/** Inclusive ranges of the revocation receiver's numeric variables (`REVOCATION_ENV`), enforced by it and the construct. */
+export const REVOCATION_LIMITS = {
+  /** Up to the authorizers' largest memory bound (`SHARED_CACHE_MEMORY_TTL_SECONDS` ≤ 300) + 1. */
+  flushRepeatSeconds: { min: 0, max: 301 },
+  timeoutMs: { min: 100, max: 9_000 },
+} as const;
+
+/** REST stages the receiver flushes at most: each is a call to API Gateway, twice per revocation. */
+export const MAX_FLUSH_STAGES = 20;
+
 /** DPoP proof ids one instance remembers (least recent go first); about 100 bytes each. */
 export const DPOP_REPLAY_CACHE_MAX_ENTRIES = 100_000;
 

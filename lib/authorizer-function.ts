@@ -1,14 +1,11 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Arn, ArnFormat, Duration, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, type Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../lambda/environment.js';
-import { AUTHORIZER_BUNDLE } from './bundle-settings.js';
+import { AUTHORIZER_ENTRY, bundledFunction } from './bundled-function.js';
 import { metricsTarget } from './decision-metrics.js';
 import { createDpopReplayTable } from './dpop-replay-table.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
@@ -83,26 +80,7 @@ export function createAuthorizerFunction(scope: Construct, props: PhantomTokenAu
     securityGroups: props.securityGroups,
     tracing: props.tracing,
   };
-  const source = handlerSource();
-  const fn =
-    source === undefined
-      ? new LambdaFunction(scope, 'Function', { ...functionProps, code: prebuiltCode(prebuiltAsset()), handler: 'index.handler' })
-      : new NodejsFunction(scope, 'Function', {
-          ...functionProps,
-          entry: source,
-          handler: 'handler',
-          bundling: {
-            target: AUTHORIZER_BUNDLE.target,
-            format: OutputFormat.CJS,
-            minify: AUTHORIZER_BUNDLE.minify,
-            // The map stays out of the deployed asset (see AUTHORIZER_BUNDLE.sourcemap): a stack
-            // is decoded offline with the map of `npm run build`, the same esbuild settings.
-            sourceMap: false,
-            mainFields: [...AUTHORIZER_BUNDLE.mainFields],
-            externalModules: [...AUTHORIZER_BUNDLE.external],
-            forceDockerBundling: false,
-          },
-        });
+  const fn = bundledFunction(scope, 'Function', AUTHORIZER_ENTRY, functionProps);
   if (props.vpc !== undefined) grantVpcAccess(scope, role, fn);
   grantSecretRead(role, secret);
   if (props.sharedDpopReplayStore === true) createDpopReplayTable(scope, fn, role, props.pointInTimeRecovery === true);
@@ -226,33 +204,5 @@ function grantSecretRead(role: IRole, reference: SecretReference): void {
   );
 }
 
-// The package is CommonJS (jsii emits CommonJS), so the module's own directory is __dirname.
-const here = __dirname;
-
-/**
- * The handler's TypeScript source when this construct runs from this repository's sources
- * (tests, sample app, local flow): it is bundled by the project's own esbuild. A published
- * package has no sources and uses `prebuiltAsset`.
- */
-function handlerSource(): string | undefined {
-  const entry = join(here, '..', 'lambda', 'handler.ts');
-  return existsSync(entry) ? entry : undefined;
-}
-
-/** The authorizer bundled at package build time (`npm run build`), shipped inside the package. */
-function prebuiltAsset(): string {
-  const dir = join(here, '..', '..', 'assets', 'authorizer');
-  if (!existsSync(join(dir, 'index.js'))) {
-    throw new Error(`the prebuilt authorizer is missing from ${dir}: the package was not built with "npm run build"`);
-  }
-  return dir;
-}
-
-/**
- * The prebuilt directory as the function's code, without its source map: the package keeps the
- * map beside the bundle for decoding stacks offline, but loading it with --enable-source-maps
- * would add to every cold start (README, "Stack traces").
- */
-export function prebuiltCode(dir: string): Code {
-  return Code.fromAsset(dir, { exclude: ['*.map'] });
-}
+/** Kept here for its callers: the prebuilt asset as code, without its source map (lib/bundled-function.ts). */
+export { prebuiltCode } from './bundled-function.js';

@@ -14,7 +14,10 @@
  * scopes, `route-table-plan.ts` the route table planned from them and the APIs' routes (groups,
  * globs, the proof), `route-table-layer.ts` the table shipped with the function;
  * `decision-metrics.ts` the metrics of the function's decision lines, which `alarms.ts` and
- * `dashboard.ts` watch; `access-log-format.ts` the stages' access-log formats.
+ * `dashboard.ts` watch; `access-log-format.ts` the stages' access-log formats;
+ * `shared-cache.ts` the shared introspection cache's table and grants (`sharedCache`),
+ * `revocation-receiver.ts` the revocation receiver (`revocation`), both bundled as
+ * `bundled-function.ts` says.
  */
 
 export { PhantomTokenAccessLogFormat } from './access-log-format.js';
@@ -29,3 +32,5 @@ export { IntrospectionResponseType } from './introspection-response-type.js';
 export { PhantomTokenAuthorizer } from './phantom-token-authorizer.js';
 export type { PhantomTokenAuthorizerProps } from './props.js';
 export type { PhantomTokenRestMethodOptions } from './rest-authorizer.js';
+export type { RevocationOptions } from './revocation-receiver.js';
+export type { SharedCacheOptions } from './shared-cache.js';

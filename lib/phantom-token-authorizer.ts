@@ -2,9 +2,10 @@ import { type Duration, Names, Stack } from 'aws-cdk-lib';
 import type { IAuthorizer, Integration, IResource, IRestApi, Method, RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpAuthorizer, HttpRoute, HttpRouteIntegration, IHttpApi, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Alarm, Dashboard, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Connections, IConnectable } from 'aws-cdk-lib/aws-ec2';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
@@ -22,10 +23,12 @@ import { addProtectedHttpRoutes, type PhantomTokenHttpRouteOptions } from './htt
 import { JwtForwardingHttpIntegration, JwtForwardingHttpIntegrations, JwtForwardingRestIntegration } from './jwt-forwarding.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 import { addProtectedRestMethod, type PhantomTokenRestMethodOptions, RestAuthorizerWiring } from './rest-authorizer.js';
+import { createRevocationReceiver } from './revocation-receiver.js';
 import { RouteScopeRegistry } from './route-scope-registry.js';
 import { attachRouteTable } from './route-table-layer.js';
 import { RouteTablePlanner } from './route-table-plan.js';
 import { dpopChallenge, gatewayCacheTtl } from './sender-constrained-tokens.js';
+import { createSharedCache } from './shared-cache.js';
 import { validateProps } from './validate-props.js';
 
 /**
@@ -73,6 +76,18 @@ export class PhantomTokenAuthorizer extends Construct implements IConnectable {
   readonly alarms: Alarm[];
   /** The CloudWatch dashboard, when `dashboard` is `true`. */
   readonly dashboard?: Dashboard;
+  /**
+   * The shared introspection cache's table (`sharedCache`): the one created, or
+   * `sharedCache.table`; none without a shared cache.
+   */
+  readonly sharedCacheTable?: ITable;
+  /**
+   * The revocation receiver's function URL (`revocation`), to which the identity server pushes
+   * Security Event Tokens; none without a receiver.
+   */
+  readonly revocationReceiverUrl?: string;
+  /** The revocation receiver's function (`revocation`); none without a receiver. */
+  readonly revocationReceiver?: IFunction;
 
   private readonly decisionMetrics: DecisionMetrics;
   /** Per-API gateway cache TTLs, by API key (`apiKey`). */
@@ -105,6 +120,8 @@ export class PhantomTokenAuthorizer extends Construct implements IConnectable {
     this.logGroup = built.logGroup;
     this.clientCredentialsSecret = built.clientCredentialsSecret;
     attachRouteTable(this, this.function, this.routePolicy);
+    const sharedCache = props.sharedCache === undefined ? undefined : createSharedCache(this, props.sharedCache, this.function, this.role);
+    this.sharedCacheTable = sharedCache?.table;
     const { namespace, service } = metricsTarget(this, props);
     const metrics = new DecisionMetrics(namespace, service);
     this.decisionMetrics = metrics;
@@ -137,6 +154,18 @@ export class PhantomTokenAuthorizer extends Construct implements IConnectable {
       gatewayResponses: props.restGatewayResponses ?? true,
       gatewayResponseHeaders: props.restGatewayResponseHeaders ?? {},
     });
+    if (props.revocation !== undefined && sharedCache !== undefined) {
+      const restWiring = this.restWiring;
+      const receiver = createRevocationReceiver(this, {
+        options: props.revocation,
+        props,
+        sharedCache,
+        restApis: () => restWiring.restApis(),
+        dependedOnStacks: detachedStacks,
+      });
+      this.revocationReceiver = receiver.function;
+      this.revocationReceiverUrl = receiver.url;
+    }
   }
 
   /**

@@ -8,6 +8,8 @@ import type { PhantomTokenAlarmThresholds } from './alarms.js';
 import type { CachedAnswerSharing } from './cached-answer-sharing.js';
 import type { DpopAlgorithm } from './dpop-algorithm.js';
 import type { IntrospectionResponseType } from './introspection-response-type.js';
+import type { RevocationOptions } from './revocation-receiver.js';
+import type { SharedCacheOptions } from './shared-cache.js';
 
 /** Properties of `PhantomTokenAuthorizer`. */
 export interface PhantomTokenAuthorizerProps {
@@ -152,6 +154,33 @@ export interface PhantomTokenAuthorizerProps {
    * @default false
    */
   readonly pointInTimeRecovery?: boolean;
+
+  /**
+   * A shared introspection cache: a DynamoDB table every function instance reads before asking
+   * the OAuth server (memory, then the table, then the server) and writes the server's answers
+   * to, so a token is introspected about once per `cacheMaxTtl` across the whole fleet instead of
+   * once per instance. Items are keyed by a SHA-256 hash of the token, never the token; a table
+   * that is slow or failing costs an introspection, never an error or an allow. The function may
+   * `GetItem` and `PutItem` `token#` items of the table, nothing more. `{}` turns it on with a
+   * table the construct creates (on demand, encrypted); see `SharedCacheOptions`.
+   * @default - no shared cache: each instance introspects the tokens it has not seen
+   * @example { memoryTtl: Duration.seconds(5) }
+   */
+  readonly sharedCache?: SharedCacheOptions;
+
+  /**
+   * A revocation receiver: a function with a public URL (`revocationReceiverUrl`) to which the
+   * identity server pushes a signed Security Event Token (RFC 8417, RFC 8935 push) when it revokes
+   * an access token; the token is marked revoked in the shared cache's table, which every
+   * instance honours within `sharedCache.memoryTtl`, and REST stages' authorizer caches are
+   * flushed (`flushRestApiCaches`). The receiver has its own role and its own log group (with
+   * `logRetention` and `logRemovalPolicy`, or their defaults when `logGroup` is given), runs in
+   * `vpc` when the authorizer does (its JWKS is usually on the same identity server), and is not
+   * traced. Needs `sharedCache`; see `RevocationOptions`.
+   * @default - no receiver: a revoked token passes for up to `resultsCacheTtl` plus `cacheMaxTtl`
+   * @example { issuer: 'https://login.example.com/oauth/v2/oauth-anonymous', jwksUri: 'https://login.example.com/oauth/v2/oauth-anonymous/jwks', audience: 'https://api.example.com/revocation' }
+   */
+  readonly revocation?: RevocationOptions;
 
   /**
    * The realm in REST `WWW-Authenticate: Bearer realm="…"` challenges: printable ASCII without

@@ -105,6 +105,11 @@ export class RestAuthorizerWiring {
     validateGatewayResponseHeaders(context.gatewayResponseHeaders);
   }
 
+  /** The REST APIs wired so far, each as the objects of it the construct was given (the first holds its authorizers). */
+  restApis(): IRestApi[][] {
+    return [...this.apis.values()].map(({ aliases }) => [...aliases]);
+  }
+
   /**
    * The authorizer of the API `restApi` is, or imports: made on the first object of that API the
    * construct is given, whose stack then holds the authorizers, invoke permission and gateway

@@ -68,6 +68,7 @@ export function validateProps(props: PhantomTokenAuthorizerProps, defaultService
     if (!Token.isUnresolved(apiId) && apiId === '') throw new Error('apiAudiences keys must be API ids; received ""');
   }
   validateDuration('resultsCacheTtl', props.resultsCacheTtl, 0, 3_600, 'seconds');
+  validateSharedCacheProps(props);
   validateSenderConstraintProps(props);
   validateDuration('cacheMaxTtl', props.cacheMaxTtl, LIMITS.cacheMaxTtlSeconds.min, LIMITS.cacheMaxTtlSeconds.max, 'seconds');
   validateDuration(
@@ -213,4 +214,49 @@ function validateSecretProps(props: PhantomTokenAuthorizerProps): void {
         `received ${arn.length} characters that are not (not shown: the value may be the secret itself)`,
     );
   }
+}
+
+/** `sharedCache` and `revocation`: the created table's options only for a created table; a receiver only with a shared cache. */
+function validateSharedCacheProps(props: PhantomTokenAuthorizerProps): void {
+  const cache = props.sharedCache;
+  if (cache !== undefined) {
+    if (cache.table !== undefined) {
+      for (const prop of ['encryptionKey', 'pointInTimeRecovery', 'removalPolicy'] as const) {
+        if (cache[prop] === undefined) continue;
+        throw new Error(
+          `sharedCache.${prop} applies only to the table the construct creates, not to sharedCache.table` +
+            `${prop === 'encryptionKey' ? ' (pass its key in Table.fromTableAttributes({ tableArn, encryptionKey }))' : ' (set it on that table)'}; received both`,
+        );
+      }
+    }
+    validateDuration(
+      'sharedCache.memoryTtl',
+      cache.memoryTtl,
+      LIMITS.sharedCacheMemoryTtlSeconds.min,
+      LIMITS.sharedCacheMemoryTtlSeconds.max,
+      'seconds',
+    );
+    validateDuration(
+      'sharedCache.timeout',
+      cache.timeout,
+      LIMITS.sharedCacheTimeoutMs.min,
+      LIMITS.sharedCacheTimeoutMs.max,
+      'milliseconds',
+    );
+  }
+  const revocation = props.revocation;
+  if (revocation === undefined) return;
+  if (cache === undefined) {
+    throw new Error(
+      "revocation requires sharedCache: the receiver marks revoked tokens in the shared cache's table, which the authorizer reads; set sharedCache (sharedCache: {} for a created table)",
+    );
+  }
+  for (const prop of ['issuer', 'audience'] as const) {
+    const value = revocation[prop];
+    if (!Token.isUnresolved(value) && (value === '' || value.trim() !== value)) {
+      throw new Error(`revocation.${prop} must be a non-empty string without surrounding whitespace; received ${JSON.stringify(value)}`);
+    }
+  }
+  if (!Token.isUnresolved(revocation.jwksUri)) validateUrl('revocation.jwksUri', revocation.jwksUri);
+  validateRange('revocation.reservedConcurrency', revocation.reservedConcurrency, 1, 1_000, 'executions');
 }

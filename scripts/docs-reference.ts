@@ -36,6 +36,8 @@ const PROPS_INTERFACES = [
   { file: 'lib/alarms.ts', name: 'PhantomTokenAlarmThresholds' },
   { file: 'lib/http-routes.ts', name: 'PhantomTokenHttpRouteOptions' },
   { file: 'lib/rest-authorizer.ts', name: 'PhantomTokenRestMethodOptions' },
+  { file: 'lib/shared-cache.ts', name: 'SharedCacheOptions' },
+  { file: 'lib/revocation-receiver.ts', name: 'RevocationOptions' },
 ] as const;
 
 export const GENERATED_TABLES: readonly GeneratedTable[] = [
@@ -45,6 +47,11 @@ export const GENERATED_TABLES: readonly GeneratedTable[] = [
     render: () => renderInterfaceTable(read(file), file, name),
   })),
   { page: 'docs/environment.md', id: 'ENV', render: () => renderEnvironmentTable(read('lambda/environment.ts')) },
+  {
+    page: 'docs/environment.md',
+    id: 'REVOCATION_ENV',
+    render: () => renderEnvironmentTable(read('lambda/environment.ts'), 'REVOCATION_ENV'),
+  },
 ];
 
 /** A doc comment split into its text and its tags. */
@@ -114,10 +121,18 @@ export function renderInterfaceTable(source: string, file: string, name: string)
   return [`<!-- from ${file}, interface ${name} -->`, '', '| prop | type | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/** The contracts the environment tables show: the object, where its defaults and ranges are, and the key prefix of its `DEFAULTS`. */
+const CONTRACTS = {
+  ENV: { names: environment.ENV, limits: environment.LIMITS, defaultPrefix: '' },
+  REVOCATION_ENV: { names: environment.REVOCATION_ENV, limits: environment.REVOCATION_LIMITS, defaultPrefix: 'revocation' },
+} as const;
+type Contract = keyof typeof CONTRACTS;
+
 /** How a variable's default is shown: from `DEFAULTS`, else the doc comment's "(default …)", else "required" or unset. */
-function environmentDefault(key: string, text: string): string {
+function environmentDefault(key: string, text: string, defaultPrefix = ''): string {
   const defaults = environment.DEFAULTS as Record<string, unknown>;
-  if (key in defaults) return `\`${String(defaults[key])}\``;
+  const defaultKey = defaultPrefix === '' ? key : `${defaultPrefix}${key[0]?.toUpperCase()}${key.slice(1)}`;
+  if (defaultKey in defaults) return `\`${String(defaults[defaultKey])}\``;
   if (/^Required\b/.test(text)) return 'required';
   const stated = /\(default ([^)]+)\)/.exec(text)?.[1];
   if (stated === undefined) return 'unset';
@@ -126,32 +141,33 @@ function environmentDefault(key: string, text: string): string {
   return Array.isArray(value) ? `\`${value.join(' ')}\`` : markdown(stated);
 }
 
-/** The environment table: every name of `ENV`, in source order, with its default, range and doc comment. */
-export function renderEnvironmentTable(source: string): string {
+/** The environment table: every name of `ENV` (or `REVOCATION_ENV`), in source order, with its default, range and doc comment. */
+export function renderEnvironmentTable(source: string, contract: Contract = 'ENV'): string {
   const file = 'lambda/environment.ts';
+  const { names, limits: contractLimits, defaultPrefix } = CONTRACTS[contract];
   const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
   let members: readonly ts.ObjectLiteralElementLike[] | undefined;
   sourceFile.forEachChild(function visit(node) {
-    if (ts.isVariableDeclaration(node) && node.name.getText(sourceFile) === 'ENV' && node.initializer) {
+    if (ts.isVariableDeclaration(node) && node.name.getText(sourceFile) === contract && node.initializer) {
       const literal = ts.isAsExpression(node.initializer) ? node.initializer.expression : node.initializer;
       if (ts.isObjectLiteralExpression(literal)) members = literal.properties;
     }
     node.forEachChild(visit);
   });
-  if (members === undefined) throw new Error(`${file} has no ENV object`);
-  const limits = environment.LIMITS as Record<string, { min: number; max: number }>;
+  if (members === undefined) throw new Error(`${file} has no ${contract} object`);
+  const limits = contractLimits as Record<string, { min: number; max: number }>;
   const rows = members.filter(ts.isPropertyAssignment).map((member) => {
     const key = member.name.getText(sourceFile);
-    const name = (environment.ENV as Record<string, string>)[key];
-    if (name === undefined) throw new Error(`${file}: ENV.${key} is not a string literal`);
+    const name = (names as Record<string, string>)[key];
+    if (name === undefined) throw new Error(`${file}: ${contract}.${key} is not a string literal`);
     const doc = docCommentOf(member, source);
-    if (doc === undefined || doc.text === '') throw new Error(`${file}: ENV.${key} has no doc comment`);
+    if (doc === undefined || doc.text === '') throw new Error(`${file}: ${contract}.${key} has no doc comment`);
     const limit = limits[key];
     const range = limit === undefined ? '' : `${limit.min.toLocaleString('en-US')}–${limit.max.toLocaleString('en-US')}`;
-    return `| \`${name}\` | ${environmentDefault(key, doc.text)} | ${range} | ${markdown(doc.text)} |`;
+    return `| \`${name}\` | ${environmentDefault(key, doc.text, defaultPrefix)} | ${range} | ${markdown(doc.text)} |`;
   });
   return [
-    `<!-- from ${file}: ENV, DEFAULTS, LIMITS -->`,
+    `<!-- from ${file}: ${contract === 'ENV' ? 'ENV, DEFAULTS, LIMITS' : 'REVOCATION_ENV, DEFAULTS, REVOCATION_LIMITS'} -->`,
     '',
     '| variable | default | range | meaning |',
     '|---|---|---|---|',

@@ -1,4 +1,4 @@
-import { DEFAULTS, REVOCATION_ENV } from '../environment.js';
+import { DEFAULTS, MAX_FLUSH_STAGES, REVOCATION_ENV, REVOCATION_LIMITS } from '../environment.js';
 import { ConfigurationInvalidError } from '../errors.js';
 import { showValue } from '../redact-url.js';
 
@@ -22,19 +22,6 @@ export interface RevocationConfig {
   /** Deadline of each call to the table, the JWKS and API Gateway. */
   readonly timeoutMs: number;
 }
-
-/**
- * Inclusive ranges of the receiver's numeric variables. Kept here, not in `LIMITS`: the authorizer's
- * configuration reads every `LIMITS` key as a key of `ENV`, which these are not.
- */
-export const REVOCATION_LIMITS = {
-  /** Up to the authorizers' largest memory bound (`SHARED_CACHE_MEMORY_TTL_SECONDS` ≤ 300) + 1. */
-  flushRepeatSeconds: { min: 0, max: 301 },
-  timeoutMs: { min: 100, max: 9_000 },
-} as const;
-
-/** Stages flushed at most: each is a call to API Gateway, twice per revocation. */
-export const MAX_FLUSH_STAGES = 20;
 
 type Environment = Readonly<Record<string, string | undefined>>;
 

@@ -18,7 +18,10 @@ describe('the reference tables in docs/ are generated from the code', () => {
       'PhantomTokenAlarmThresholds',
       'PhantomTokenHttpRouteOptions',
       'PhantomTokenRestMethodOptions',
+      'SharedCacheOptions',
+      'RevocationOptions',
       'ENV',
+      'REVOCATION_ENV',
     ]);
   });
 

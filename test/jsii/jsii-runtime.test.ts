@@ -142,9 +142,9 @@ describe('the construct driven through the jsii runtime, as a Python, Java, .NET
     if (skipReason !== undefined) return context.skip(skipReason);
     expect(loaded['aws-cdk-lib']).toBeGreaterThan(1_000);
     // The three enums (introspection response type, DPoP algorithm, cached answer sharing), the
-    // construct, its three props and options structs, the alarm thresholds struct and the access-log
-    // format class.
-    expect(loaded['cdk-phantom-token']).toBe(9);
+    // construct, its three props and options structs, the shared cache and revocation options
+    // structs, the alarm thresholds struct and the access-log format class.
+    expect(loaded['cdk-phantom-token']).toBe(11);
   });
 
   it('creates the function with Durations, an enum member and a secret given by name', (context) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULTS } from '../../../lambda/environment.js';
-import { loadRevocationConfig, MAX_FLUSH_STAGES, REVOCATION_LIMITS } from '../../../lambda/revocation/config.js';
+import { DEFAULTS, MAX_FLUSH_STAGES, REVOCATION_LIMITS } from '../../../lambda/environment.js';
+import { loadRevocationConfig } from '../../../lambda/revocation/config.js';
 import { createRevocationReceiver } from '../../../lambda/revocation/receiver.js';
 import { capturedOutput, rememberSecret } from '../../support/log-capture.js';
 import { AUDIENCE, answer, deliveryEvent, ISSUER, logSink, TABLE } from './harness.js';
