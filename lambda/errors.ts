@@ -53,12 +53,3 @@ export class ReplayStoreUnavailableError extends PhantomTokenError {
   readonly code = 'ERR_REPLAY_STORE_UNAVAILABLE';
   override readonly name = 'ReplayStoreUnavailableError';
 }
-
-/**
- * The shared introspection cache's table did not answer, or not in time. Never an answer and never
- * a 500: the authorizer asks the OAuth server instead (lambda/shared-cache/).
- */
-export class SharedCacheUnavailableError extends PhantomTokenError {
-  readonly code = 'ERR_SHARED_CACHE_UNAVAILABLE';
-  override readonly name = 'SharedCacheUnavailableError';
-}

@@ -40,13 +40,17 @@ export class DecisionMetrics {
     return this.metric(metricName, statistic, {});
   }
 
-  /** Decisions (a count) with one of the `outcome`, `reason` or `cache` dimensions, per minute. */
-  decisions(dimension: 'outcome' | 'reason' | 'cache', value: string, label = value): Metric {
+  /** Decisions (a count) with one of the `outcome`, `reason`, `cache` or `sharedCache` dimensions, per minute. */
+  decisions(dimension: 'outcome' | 'reason' | 'cache' | 'sharedCache', value: string, label = value): Metric {
     return this.metric(METRICS.decisions, 'Sum', { [DIMENSIONS[dimension]]: value }, label);
   }
 
   /** A metric with the `service` dimension alone: `totalMs`, `introspectionMs`, `ColdStart`, `SecretReadFailures`. */
-  perService(name: 'totalMs' | 'introspectionMs' | 'coldStart' | 'secretReadFailures', statistic: string, label?: string): Metric {
+  perService(
+    name: 'totalMs' | 'introspectionMs' | 'sharedCacheMs' | 'coldStart' | 'secretReadFailures',
+    statistic: string,
+    label?: string,
+  ): Metric {
     return this.metric(METRICS[name], statistic, {}, label);
   }
 

@@ -10,7 +10,7 @@ import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
 import { DEFAULT_JWT_HEADER_NAME, DEFAULTS } from '../lambda/environment.js';
-import { METRIC_REASONS, OUTCOMES } from '../lambda/observability/metrics-contract.js';
+import { METRIC_REASONS, OUTCOMES, SHARED_CACHE_OUTCOMES } from '../lambda/observability/metrics-contract.js';
 import { AuthorizerAlarms } from './alarms.js';
 import { AUTHORIZERS_PER_API_QUOTA, apiKey, stacksReferencedBy } from './api-identity.js';
 import { createAuthorizerFunction } from './authorizer-function.js';
@@ -228,6 +228,25 @@ export class PhantomTokenAuthorizer extends Construct implements IConnectable {
   /** The introspection request's latency (`introspectionMs`, on decisions that asked the OAuth server), p99 per minute. */
   metricIntrospectionLatency(props?: MetricOptions): Metric {
     return this.decisionMetrics.perService('introspectionMs', 'p99').with(props ?? {});
+  }
+
+  /**
+   * Decisions whose memory miss the shared cache answered with `outcome` (`hit`, `negative`,
+   * `revoked`, `miss`, `invalid`, `unavailable`, `joined`: the `sharedCache` dimension), summed per
+   * minute. `unavailable` counts misses on which the table failed or ran late, each of which cost an
+   * introspection: alarm on it where the identity server's load matters.
+   * @example phantomToken.metricSharedCache('unavailable').createAlarm(this, 'SharedCacheDown', { threshold: 10, evaluationPeriods: 5 })
+   */
+  metricSharedCache(outcome: string, props?: MetricOptions): Metric {
+    if (!(SHARED_CACHE_OUTCOMES as readonly string[]).includes(outcome)) {
+      throw new Error(`metricSharedCache: outcome must be one of ${SHARED_CACHE_OUTCOMES.join(', ')}; received ${JSON.stringify(outcome)}`);
+    }
+    return this.decisionMetrics.decisions('sharedCache', outcome).with(props ?? {});
+  }
+
+  /** The shared cache's table read on a memory miss (`sharedCacheMs`, milliseconds), p99 per minute. */
+  metricSharedCacheLatency(props?: MetricOptions): Metric {
+    return this.decisionMetrics.perService('sharedCacheMs', 'p99').with(props ?? {});
   }
 
   /** Cold starts of the function (`ColdStart`), summed per minute. */

@@ -4,10 +4,11 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, FunctionUrlAuthType, type Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import { DEFAULTS, MAX_FLUSH_STAGES, REVOCATION_ENV } from '../lambda/environment.js';
+import { DEFAULTS, ENV, MAX_FLUSH_STAGES, REVOCATION_ENV } from '../lambda/environment.js';
 import { KEY_PREFIX } from '../lambda/shared-cache/table-format.js';
 import { sameApiId, stacksReferencedBy } from './api-identity.js';
 import { bundledFunction, REVOCATION_RECEIVER_ENTRY } from './bundled-function.js';
+import { metricsTarget } from './decision-metrics.js';
 import type { PhantomTokenAuthorizerProps } from './props.js';
 import { grantItems, type SharedCacheTable } from './shared-cache.js';
 import { grantVpcAccess } from './vpc-access.js';
@@ -125,7 +126,11 @@ export function createRevocationReceiver(owner: Construct, context: RevocationRe
   const role = new Role(scope, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   logGroup.grantWrite(role);
   const flushRepeatSeconds = sharedCache.memoryTtlSeconds + 1;
+  // The authorizer's namespace, its own service: its lines' totalMs never mixes with the decisions'.
+  const metrics = metricsTarget(owner, props);
   const environment: Record<string, string> = {
+    [ENV.metricsNamespace]: metrics.namespace,
+    [ENV.serviceName]: `${metrics.service}/revocation`,
     [REVOCATION_ENV.issuer]: options.issuer,
     [REVOCATION_ENV.jwksUri]: options.jwksUri,
     [REVOCATION_ENV.audience]: options.audience,

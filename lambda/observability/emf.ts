@@ -29,6 +29,8 @@ interface LineFields {
   readonly cache?: unknown;
   readonly introspectionMs?: unknown;
   readonly totalMs?: unknown;
+  readonly sharedCache?: unknown;
+  readonly sharedCacheMs?: unknown;
 }
 
 // What a line carries, as bits: each combination has its metric members and directives built once.
@@ -38,6 +40,9 @@ const TOTAL = 4;
 const INTROSPECTION = 8;
 const COLD_START = 16;
 const SECRET_FAILURE = 32;
+// 64 marks a warning's record in the parts' key.
+const SHARED_CACHE = 128;
+const SHARED_CACHE_MS = 256;
 
 const knownReasons = new Set(METRIC_REASONS);
 
@@ -66,6 +71,8 @@ export class EmfFormatter {
     if (typeof fields.totalMs === 'number') flags |= TOTAL;
     if (typeof fields.introspectionMs === 'number') flags |= INTROSPECTION;
     if (fields.reason === SECRET_READ_FAILURE) flags |= SECRET_FAILURE;
+    if (typeof fields.sharedCache === 'string') flags |= SHARED_CACHE;
+    if (typeof fields.sharedCacheMs === 'number') flags |= SHARED_CACHE_MS;
     if (coldStart) {
       coldStart = false;
       flags |= COLD_START;
@@ -98,11 +105,13 @@ export class EmfFormatter {
       const dimensions: string[][] = [[DIMENSIONS.service, DIMENSIONS.outcome]];
       if (flags & REASON) dimensions.push([DIMENSIONS.service, DIMENSIONS.reason]);
       if (flags & CACHE) dimensions.push([DIMENSIONS.service, DIMENSIONS.cache]);
+      if (flags & SHARED_CACHE) dimensions.push([DIMENSIONS.service, DIMENSIONS.sharedCache]);
       directives.push({ Namespace: namespace, Dimensions: dimensions, Metrics: [{ Name: METRICS.decisions, Unit: 'Count' }] });
     }
     const perService: { Name: string; Unit: string }[] = [];
     if (flags & TOTAL) perService.push({ Name: METRICS.totalMs, Unit: 'Milliseconds' });
     if (flags & INTROSPECTION) perService.push({ Name: METRICS.introspectionMs, Unit: 'Milliseconds' });
+    if (flags & SHARED_CACHE_MS) perService.push({ Name: METRICS.sharedCacheMs, Unit: 'Milliseconds' });
     if (flags & COLD_START) {
       members.push(`"${METRICS.coldStart}":1`);
       perService.push({ Name: METRICS.coldStart, Unit: 'Count' });

@@ -68,6 +68,9 @@ export const OUTCOMES = ['allow', 'deny', 'error'] as const;
 
 export const CACHE_OUTCOMES = ['hit', 'miss', 'negative'] as const;
 
+/** The `sharedCache` dimension's values: what the shared cache's table gave on a memory miss (decision-log.ts). */
+export const SHARED_CACHE_OUTCOMES = ['hit', 'negative', 'revoked', 'miss', 'invalid', 'unavailable', 'joined'] as const;
+
 /** Metric names: the members of the decision line that hold the values. */
 export const METRICS = {
   /** Count, 1 on every decision line; by `outcome`, by `reason` and by `cache`. */
@@ -76,6 +79,7 @@ export const METRICS = {
   totalMs: 'totalMs',
   /** Milliseconds of the introspection request, on lines where the OAuth server was asked; by `service`. */
   introspectionMs: 'introspectionMs',
+  sharedCacheMs: 'sharedCacheMs',
   /** Count, 1 on the first decision line of a function instance (Powertools' name for it); by `service`. */
   coldStart: 'ColdStart',
   /** Count, 1 on every line that reports a failed read of the client-credentials secret; by `service`. */
@@ -88,6 +92,7 @@ export const DIMENSIONS = {
   outcome: 'outcome',
   reason: 'reason',
   cache: 'cache',
+  sharedCache: 'sharedCache',
 } as const;
 
 /** The error code whose lines count as a failed secret read. */

@@ -2,8 +2,8 @@ import { AwsJsonClient, AwsRequestError, type Environment } from '../aws/aws-jso
 import { DYNAMODB } from '../aws/dynamodb.js';
 import { withTimeout } from '../deadline.js';
 import { LIMITS, MAX_RESPONSE_BYTES } from '../environment.js';
-import { SharedCacheUnavailableError } from '../errors.js';
 import { type ActiveToken, activeToken } from '../introspection-client.js';
+import { SharedCacheUnavailableError } from './errors.js';
 import { KEY_PREFIX, TABLE_KEY, TABLE_TTL_ATTRIBUTE, TOKEN_ITEM, type TokenItemState } from './table-format.js';
 
 /** What the table holds for a token: an answer until `expiresAtMs`, a revocation mark, or nothing usable. */

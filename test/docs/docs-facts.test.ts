@@ -9,6 +9,7 @@ import {
   METRIC_REASONS,
   METRICS,
   OUTCOMES,
+  SHARED_CACHE_OUTCOMES,
 } from '../../lambda/observability/metrics-contract.js';
 import { ROUTE_TABLE_VERSION } from '../../lambda/routes/route-table-format.js';
 import { ENVIRONMENT_LIMIT_BYTES } from '../../lib/route-table-layer.js';
@@ -94,7 +95,8 @@ describe('the docs state what the metrics contract says', () => {
 
   it('gives the number of custom metrics and alarm metrics the contract makes', () => {
     const cost = section('docs/operations.md', '## Metrics');
-    const customMetrics = OUTCOMES.length + METRIC_REASONS.length + CACHE_OUTCOMES.length + Object.keys(METRICS).length - 1;
+    const customMetrics =
+      OUTCOMES.length + METRIC_REASONS.length + CACHE_OUTCOMES.length + SHARED_CACHE_OUTCOMES.length + Object.keys(METRICS).length - 1;
     expect(cost).toContain(`by reason (${METRIC_REASONS.length}: the ${denyReasons.length} deny reasons`);
     expect(cost).toContain(`| **${customMetrics}** at most |`);
     expect(cost).toContain(`**$${(customMetrics * 0.3).toFixed(2)}** at most`);

@@ -91,6 +91,28 @@ describe('decision lines as CloudWatch embedded metric format records', () => {
     expect(JSON.parse(text).reason).toBe('a reason added without listing it');
   });
 
+  it('counts a memory miss by what the shared cache gave (sharedCache) and times its table read (sharedCacheMs)', () => {
+    const text = new EmfFormatter(settings).decision({
+      outcome: 'allow',
+      reason: 'ok',
+      cache: 'miss',
+      sharedCache: 'unavailable',
+      sharedCacheMs: 150.2,
+      totalMs: 180,
+    });
+    expect(emfProblems(text)).toEqual([]);
+    const metrics = extractMetrics(text);
+    expect(metrics.filter((metric) => metric.name === 'Decisions').map((metric) => metric.dimensions)).toContainEqual({
+      service: 'orders-api',
+      sharedCache: 'unavailable',
+    });
+    expect(metrics.filter((metric) => metric.name === 'sharedCacheMs')).toEqual([
+      { namespace: 'Test/Phantom', name: 'sharedCacheMs', unit: 'Milliseconds', dimensions: { service: 'orders-api' }, values: [150.2] },
+    ]);
+    const without = new EmfFormatter(settings).decision({ outcome: 'allow', reason: 'ok', cache: 'hit', totalMs: 1 });
+    expect(extractMetrics(without).flatMap((metric) => Object.keys(metric.dimensions))).not.toContain('sharedCache');
+  });
+
   it('counts a failed secret read on the decision it fails and on the warning of a failed background re-read', () => {
     const emf = new EmfFormatter(settings);
     const decision = emf.decision({ outcome: 'error', reason: 'ERR_CLIENT_CREDENTIALS_UNAVAILABLE', totalMs: 3 });

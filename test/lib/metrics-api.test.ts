@@ -38,6 +38,11 @@ describe('metric…() methods', () => {
     expect(phantomToken.metricIntrospectionLatency().metricName).toBe('introspectionMs');
     expect(phantomToken.metricColdStarts().metricName).toBe('ColdStart');
     expect(phantomToken.metricSecretReadFailures().metricName).toBe('SecretReadFailures');
+    expect(phantomToken.metricSharedCache('unavailable').dimensions).toEqual({ service: 'svc', sharedCache: 'unavailable' });
+    expect(phantomToken.metricSharedCacheLatency()).toMatchObject({ metricName: 'sharedCacheMs', statistic: 'p99' });
+    expect(() => phantomToken.metricSharedCache('down')).toThrow(
+      'metricSharedCache: outcome must be one of hit, negative, revoked, miss, invalid, unavailable, joined; received "down"',
+    );
     expect(phantomToken.metric('Decisions', { dimensionsMap: { service: 'svc', cache: 'hit' } })).toMatchObject({
       metricName: 'Decisions',
       statistic: 'Sum',

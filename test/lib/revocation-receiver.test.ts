@@ -121,9 +121,12 @@ describe('revocation', () => {
     template(stack).hasResourceProperties('AWS::Lambda::Function', { ...RECEIVER, ReservedConcurrentExecutions: 2 });
   });
 
-  it('hands the receiver its issuer, keys, audience, table, repeat delay and call deadline', () => {
+  it('hands the receiver its issuer, keys, audience, table, repeat delay, call deadline and its own metrics service', () => {
     const stack = unbundledStack();
-    authorizerIn(stack, withReceiver({ sharedCache: { memoryTtl: Duration.seconds(10) } }));
+    authorizerIn(
+      stack,
+      withReceiver({ sharedCache: { memoryTtl: Duration.seconds(10) }, metricsNamespace: 'Auth', serviceName: 'orders-auth' }),
+    );
     template(stack).hasResourceProperties('AWS::Lambda::Function', {
       ...RECEIVER,
       // 10 s + 1 s repeat delay, six calls of 3 s, one second.
@@ -137,6 +140,8 @@ describe('revocation', () => {
           REVOCATION_FLUSH_STAGES: '[]',
           REVOCATION_FLUSH_REPEAT_SECONDS: '11',
           REVOCATION_TIMEOUT_MS: '3000',
+          POWERTOOLS_METRICS_NAMESPACE: 'Auth',
+          POWERTOOLS_SERVICE_NAME: 'orders-auth/revocation',
         },
       },
     });
