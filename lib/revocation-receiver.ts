@@ -5,7 +5,7 @@ import { Architecture, FunctionUrlAuthType, type Function as LambdaFunction, Run
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 import { DEFAULTS, ENV, MAX_FLUSH_STAGES, REVOCATION_ENV } from '../lambda/environment.js';
-import { KEY_PREFIX } from '../lambda/shared-cache/table-format.js';
+import { KEY_PREFIX, RECEIVER_ATTRIBUTES } from '../lambda/shared-cache/table-format.js';
 import { sameApiId, stacksReferencedBy } from './api-identity.js';
 import { bundledFunction, REVOCATION_RECEIVER_ENTRY } from './bundled-function.js';
 import { metricsTarget } from './decision-metrics.js';
@@ -155,7 +155,7 @@ export function createRevocationReceiver(owner: Construct, context: RevocationRe
   });
   if (props.vpc !== undefined) grantVpcAccess(scope, role, fn);
   const url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
-  grantItems(role, sharedCache.table, ['dynamodb:PutItem'], [KEY_PREFIX.token, KEY_PREFIX.securityEvent]);
+  grantItems(role, sharedCache.table, ['dynamodb:PutItem'], [KEY_PREFIX.token, KEY_PREFIX.securityEvent], RECEIVER_ATTRIBUTES);
 
   if (options.flushRestApiCaches ?? true) {
     let stages: FlushedStage[] | undefined;

@@ -110,15 +110,25 @@ export function createSharedCache(scope: Construct, options: SharedCacheOptions,
 
 /**
  * `actions` on the table, for items whose key starts with one of `prefixes` (IAM's
- * `dynamodb:LeadingKeys`, the partition key's value), and the table key's use when it is a
+ * `dynamodb:LeadingKeys`, the partition key's value) and, when `attributes` is given, writing no
+ * other top-level attributes (`dynamodb:Attributes`), and the table key's use when it is a
  * customer-managed key.
  */
-export function grantItems(role: IRole, table: ITable, actions: readonly string[], prefixes: readonly string[]): void {
+export function grantItems(
+  role: IRole,
+  table: ITable,
+  actions: readonly string[],
+  prefixes: readonly string[],
+  attributes?: readonly string[],
+): void {
   role.addToPrincipalPolicy(
     new PolicyStatement({
       actions: [...actions],
       resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((prefix) => `${prefix}*`) } },
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((prefix) => `${prefix}*`) },
+        ...(attributes === undefined ? {} : { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] } }),
+      },
     }),
   );
   table.encryptionKey?.grant(role, ...TABLE_KEY_ACTIONS);

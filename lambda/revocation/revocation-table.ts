@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { AwsJsonClient, AwsRequestError, type Environment } from '../aws/aws-json-client.js';
 import { DYNAMODB } from '../aws/dynamodb.js';
 import { withTimeout } from '../deadline.js';
-import { KEY_PREFIX, REVOCATION_MARK_SECONDS, TABLE_KEY, TABLE_TTL_ATTRIBUTE, TOKEN_ITEM } from '../shared-cache/table-format.js';
+import {
+  KEY_PREFIX,
+  REVOCATION_MARK_SECONDS,
+  SET_ITEM_CLAIM_ID,
+  TABLE_KEY,
+  TABLE_TTL_ATTRIBUTE,
+  TOKEN_ITEM,
+} from '../shared-cache/table-format.js';
 import { RevocationUnavailableError } from './errors.js';
 
 /**
@@ -61,9 +68,9 @@ export class RevocationTable {
         Item: {
           [TABLE_KEY]: { S: `${KEY_PREFIX.securityEvent}${setHash}` },
           [TABLE_TTL_ATTRIBUTE]: { N: String(Math.ceil(iat) + iatWindowSeconds + SET_ITEM_EXTRA_SECONDS) },
-          claimId: { S: claimId },
+          [SET_ITEM_CLAIM_ID]: { S: claimId },
         },
-        ConditionExpression: `attribute_not_exists(${TABLE_KEY}) OR claimId = :claim`,
+        ConditionExpression: `attribute_not_exists(${TABLE_KEY}) OR ${SET_ITEM_CLAIM_ID} = :claim`,
         ExpressionAttributeValues: { ':claim': { S: claimId } },
       });
       return true;

@@ -32,6 +32,16 @@ export const TOKEN_ITEM = {
 
 export type TokenItemState = 'active' | 'inactive' | 'revoked';
 
+/** The attribute a `set#` item's writer stamps it with, so a retried write recognises its own (lambda/revocation/). */
+export const SET_ITEM_CLAIM_ID = 'claimId';
+
+/**
+ * Every attribute the revocation receiver writes: a mark and a `set#` item, never a `token`. The
+ * construct lets its role write only these (IAM's `dynamodb:Attributes`), so even a receiver made
+ * to write something else could mark tokens revoked (a deny), never write an answer (an allow).
+ */
+export const RECEIVER_ATTRIBUTES = [TABLE_KEY, TOKEN_ITEM.state, TABLE_TTL_ATTRIBUTE, TOKEN_ITEM.expiresAtMs, SET_ITEM_CLAIM_ID] as const;
+
 /**
  * How long a revocation mark stays, seconds: longer than any write an introspection already in
  * flight could still make (its decision budget, at most 2 × 9 s + 0.5 s) and than any entry it

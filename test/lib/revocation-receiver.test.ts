@@ -162,7 +162,7 @@ describe('revocation', () => {
     });
   });
 
-  it('lets the receiver PutItem token# and set# items of the table, and nothing else of DynamoDB, nor flush anything without a REST API', () => {
+  it('lets the receiver PutItem token# and set# items of the table with the attributes of a mark or a SET record only (never an answer), and nothing else of DynamoDB, nor flush anything without a REST API', () => {
     const stack = unbundledStack();
     authorizerIn(stack, withReceiver());
     const statements = receiverStatements(template(stack)).filter((s) => !JSON.stringify(s.Action).includes('logs:'));
@@ -171,7 +171,10 @@ describe('revocation', () => {
         Action: 'dynamodb:PutItem',
         Effect: 'Allow',
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/SharedCacheTable/), 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['token#*', 'set#*'] } },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['token#*', 'set#*'] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'state', 'expiresAt', 'expiresAtMs', 'claimId'] },
+        },
       },
     ]);
   });
