@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   EndpointType,
   HttpIntegration,
@@ -34,6 +34,23 @@ export interface SampleStackProps extends StackProps {
   readonly audience?: string;
   /** DPoP- and certificate-bound tokens (turns API Gateway's decision cache off). @default false */
   readonly senderConstrainedTokens?: boolean;
+  /** The shared introspection cache (`sharedCache: {}`: a DynamoDB table the construct creates). @default false */
+  readonly sharedCache?: boolean;
+  /** With the shared cache: the longest an instance serves an answer from memory, seconds. @default - the construct's (5 s) */
+  readonly sharedCacheMemoryTtlSeconds?: number;
+  /** With the shared cache: the deadline of each table call, milliseconds. @default - the construct's (150 ms) */
+  readonly sharedCacheTimeoutMs?: number;
+  /** The revocation receiver (needs `sharedCache`). @default - none */
+  readonly revocation?: SampleRevocation;
+  /** API Gateway's decision cache of both APIs, seconds. @default - the construct's (60 s) */
+  readonly resultsCacheTtlSeconds?: number;
+}
+
+/** Who pushes revocation events to the sample's receiver, and the audience they name it by. */
+export interface SampleRevocation {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly audience: string;
 }
 
 /**
@@ -61,7 +78,25 @@ export class SampleStack extends Stack {
       dashboard: true,
       audience: props.audience ?? SAMPLE_API_AUDIENCE,
       senderConstrainedTokens: props.senderConstrainedTokens,
+      ...(props.resultsCacheTtlSeconds === undefined ? {} : { resultsCacheTtl: Duration.seconds(props.resultsCacheTtlSeconds) }),
+      ...(props.sharedCache === true
+        ? {
+            sharedCache: {
+              ...(props.sharedCacheMemoryTtlSeconds === undefined
+                ? {}
+                : { memoryTtl: Duration.seconds(props.sharedCacheMemoryTtlSeconds) }),
+              ...(props.sharedCacheTimeoutMs === undefined ? {} : { timeout: Duration.millis(props.sharedCacheTimeoutMs) }),
+            },
+          }
+        : {}),
+      ...(props.revocation === undefined ? {} : { revocation: { ...props.revocation } }),
     });
+    if (this.authorizer.revocationReceiverUrl !== undefined) {
+      new CfnOutput(this, 'RevocationReceiverUrl', {
+        value: this.authorizer.revocationReceiverUrl,
+        description: 'Where the identity server pushes Security Event Tokens (RFC 8935) when it revokes an access token',
+      });
+    }
     const echo = this.nodeFunction('Echo', 'echo-backend.ts', {});
     const backendUrl = this.jwtBackend(props);
     this.addHttpApi(echo, backendUrl);

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ACCOUNT_ID } from './method-arn.js';
 
 /**
  * What the local gateway needs from a synthesized CloudFormation template: the HTTP API's
@@ -84,6 +86,7 @@ export function readFunctions(
   attributes: TemplateAttributes = {},
 ): Map<string, LocalFunction> {
   const functions = new Map<string, LocalFunction>();
+  const local = localReferences(resources, region);
   for (const [logicalId, fn] of resourcesOfType(resources, 'AWS::Lambda::Function')) {
     const props = fn.Properties ?? {};
     const s3Key = (props.Code as { S3Key?: string } | undefined)?.S3Key;
@@ -98,7 +101,10 @@ export function readFunctions(
       assetDir: join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`),
       handler: String(props.Handler ?? 'index.handler'),
       environment: Object.fromEntries(
-        Object.entries(variables).map(([name, value]) => [name, onLayers(resolveIntrinsic(value, region, attributes), layers)]),
+        Object.entries(variables).map(([name, value]) => [
+          name,
+          onLayers(resolveIntrinsic(value, region, { ...local.attributes, ...attributes }, local.refs), layers),
+        ]),
       ),
       timeoutSeconds: Number(props.Timeout ?? 3),
     });
@@ -124,6 +130,90 @@ function onLayers(value: string, layers: readonly string[]): string {
   if (!value.startsWith('/opt/')) return value;
   const found = [...layers].reverse().map((dir) => join(dir, value.slice('/opt/'.length)));
   return found.find((path) => existsSync(path)) ?? value;
+}
+
+/**
+ * What a `Ref` or `Fn::GetAtt` of a resource the local flow stands in for resolves to, where a
+ * deployment would give it a generated value: a DynamoDB table's name and ARN, a REST API's id,
+ * a REST stage's name. Deterministic, so that a function's environment and the local endpoints
+ * agree on them across runs: the table is created under {@link localTableName} in the local
+ * DynamoDB endpoint, and the API Gateway endpoint knows the REST API by {@link localRestApiId}.
+ */
+export interface LocalReferences {
+  /** `Ref` values by logical id. */
+  readonly refs: Readonly<Record<string, string>>;
+  /** `Fn::GetAtt` values, keyed `<logicalId>.<attribute>` as {@link TemplateAttributes}. */
+  readonly attributes: TemplateAttributes;
+}
+
+export function localReferences(resources: Resources, region = 'us-east-1'): LocalReferences {
+  const refs: Record<string, string> = {};
+  const attributes: Record<string, string> = {};
+  for (const table of readTables(resources)) {
+    refs[table.logicalId] = table.tableName;
+    attributes[`${table.logicalId}.Arn`] = `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${table.tableName}`;
+  }
+  for (const [logicalId] of resourcesOfType(resources, 'AWS::ApiGateway::RestApi')) refs[logicalId] = localRestApiId(logicalId);
+  for (const [logicalId, stage] of resourcesOfType(resources, 'AWS::ApiGateway::Stage')) {
+    const name = stage.Properties?.StageName;
+    if (typeof name === 'string') refs[logicalId] = name;
+  }
+  return { refs, attributes };
+}
+
+/** A table's local name: its `TableName` when the template sets one, else `local-<logicalId>` (CloudFormation would generate one). */
+export function localTableName(logicalId: string, table?: Resource): string {
+  const name = table?.Properties?.TableName;
+  return typeof name === 'string' ? name : `local-${logicalId}`;
+}
+
+/**
+ * A REST API's local id: 10 lower-case hexadecimal characters of its logical id's SHA-256, shaped as
+ * API Gateway's ids are (10 lower-case letters and digits), which the revocation receiver checks.
+ * The local gateways' ARNs keep the id `local` (method-arn.ts); only the API Gateway endpoint
+ * (api-gateway-management.ts) knows the API by this one.
+ */
+export function localRestApiId(logicalId: string): string {
+  return createHash('sha256').update(logicalId).digest('hex').slice(0, 10);
+}
+
+/** A DynamoDB table of the template (`AWS::DynamoDB::Table`), as the local endpoint creates it. */
+export interface LocalTable {
+  readonly logicalId: string;
+  readonly tableName: string;
+  /** `KeySchema`: the partition key, and the sort key if any. */
+  readonly keySchema: readonly { readonly AttributeName: string; readonly KeyType: 'HASH' | 'RANGE' }[];
+  /** `AttributeDefinitions` of the key attributes. */
+  readonly attributeDefinitions: readonly { readonly AttributeName: string; readonly AttributeType: string }[];
+  /** The TTL attribute, when `TimeToLiveSpecification` is enabled. */
+  readonly ttlAttribute: string | undefined;
+}
+
+export function readTables(resources: Resources): LocalTable[] {
+  return resourcesOfType(resources, 'AWS::DynamoDB::Table').map(([logicalId, table]) => {
+    const props = table.Properties ?? {};
+    const ttl = props.TimeToLiveSpecification as { AttributeName?: unknown; Enabled?: unknown } | undefined;
+    return {
+      logicalId,
+      tableName: localTableName(logicalId, table),
+      keySchema: (props.KeySchema ?? []) as LocalTable['keySchema'],
+      attributeDefinitions: (props.AttributeDefinitions ?? []) as LocalTable['attributeDefinitions'],
+      ttlAttribute: ttl?.Enabled === true && typeof ttl.AttributeName === 'string' ? ttl.AttributeName : undefined,
+    };
+  });
+}
+
+/**
+ * What the local DynamoDB endpoint needs to create the template's tables: each table's local name,
+ * its partition key and TTL attribute. Throws for a table the endpoint cannot hold (a sort key).
+ */
+export function localTableSpecs(resources: Resources): { readonly name: string; readonly key: string; readonly ttlAttribute?: string }[] {
+  return readTables(resources).map((table) => {
+    const key = table.keySchema.find((element) => element.KeyType === 'HASH')?.AttributeName;
+    if (key === undefined || table.keySchema.length !== 1)
+      throw new Error(`table ${table.logicalId}: the local DynamoDB endpoint serves tables with one partition key and no sort key`);
+    return { name: table.tableName, key, ...(table.ttlAttribute === undefined ? {} : { ttlAttribute: table.ttlAttribute }) };
+  });
 }
 
 /** A Lambda function URL of the template (`AWS::Lambda::Url`). */
@@ -230,10 +320,16 @@ export function functionIdIn(value: unknown): string {
 }
 
 /**
- * The few intrinsics that appear in environment values and URLs: Ref to pseudo parameters,
- * Fn::Join, Fn::Sub, and Fn::GetAtt for the attributes the local stack provides.
+ * The few intrinsics that appear in environment values and URLs: Ref to pseudo parameters and to
+ * the resources in `refs` (localReferences), Fn::Join, Fn::Sub, and Fn::GetAtt for the attributes
+ * the local stack provides.
  */
-export function resolveIntrinsic(value: unknown, region: string, attributes: TemplateAttributes = {}): string {
+export function resolveIntrinsic(
+  value: unknown,
+  region: string,
+  attributes: TemplateAttributes = {},
+  refs: Readonly<Record<string, string>> = {},
+): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const pseudo: Record<string, string> = {
@@ -245,9 +341,10 @@ export function resolveIntrinsic(value: unknown, region: string, attributes: Tem
   if (typeof value === 'object' && value !== null) {
     const object = value as Record<string, unknown>;
     if (typeof object.Ref === 'string' && object.Ref in pseudo) return pseudo[object.Ref] as string;
+    if (typeof object.Ref === 'string' && typeof refs[object.Ref] === 'string') return refs[object.Ref] as string;
     if (Array.isArray(object['Fn::Join'])) {
       const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
-      return parts.map((part) => resolveIntrinsic(part, region, attributes)).join(separator);
+      return parts.map((part) => resolveIntrinsic(part, region, attributes, refs)).join(separator);
     }
     const getAtt = object['Fn::GetAtt'];
     if (Array.isArray(getAtt) && typeof attributes[getAtt.join('.')] === 'string') return attributes[getAtt.join('.')] as string;

@@ -41,7 +41,7 @@ export class AuthorizerPool extends LambdaRunner {
         record.outcome = 'error';
       } else {
         record.allowedRoutes = allowedRoutes(event, result.result);
-        const own = (event as { routeKey?: string }).routeKey;
+        const own = ownRoute(event);
         record.outcome = record.allowedRoutes.some((route) => route === own) ? 'allow' : 'deny';
       }
       return result;
@@ -59,20 +59,27 @@ export class AuthorizerPool extends LambdaRunner {
   }
 }
 
+/** The route of an authorizer event: an HTTP API's `routeKey`, or REST's method and resource path. */
+function ownRoute(event: unknown): string | undefined {
+  const { routeKey, httpMethod, resource } = event as { routeKey?: string; httpMethod?: string; resource?: string };
+  return routeKey ?? (httpMethod === undefined || resource === undefined ? undefined : `${httpMethod} ${resource}`);
+}
+
 /**
  * The soak's routes an authorizer answer allows, as API Gateway evaluates it: a simple response
  * (`isAuthorized`) for the event's own route; an IAM policy against each route's request ARN (the
- * event's `routeArn` with the route's method and path in place of its own).
+ * event's `routeArn`, or REST's `methodArn`, with the route's method and path in place of its own).
  */
 function allowedRoutes(event: unknown, answer: unknown): RouteKey[] {
-  const { routeKey, routeArn } = event as { routeKey?: string; routeArn?: string };
+  const { routeArn, methodArn } = event as { routeArn?: string; methodArn?: string };
+  const routeKey = ownRoute(event);
   const routes = Object.keys(ROUTE_SCOPES) as RouteKey[];
   const statements = readPolicy(answer);
   if (statements === undefined) {
     const authorized = (answer as { isAuthorized?: unknown } | null)?.isAuthorized === true;
     return routes.filter((route) => authorized && route === routeKey);
   }
-  const [resource = '', stage = ''] = String(routeArn).split('/');
+  const [resource = '', stage = ''] = String(routeArn ?? methodArn).split('/');
   return routes.filter((route) => {
     const [method, path] = route.split(' ');
     return policyAllows(statements, `${resource}/${stage}/${method}${path}`);

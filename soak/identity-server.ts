@@ -1,7 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { DemoClient } from '../local/oauth-server.js';
+import type { DemoClient, RevocationPushOptions } from '../local/oauth-server.js';
+import type { SetPush } from '../local/set-transmitter.js';
 import { basic } from './basic-auth.js';
 
 /**
@@ -17,13 +18,23 @@ export interface IdentityServer {
   /** An opaque access token by client credentials. */
   token(client: DemoClient): Promise<string>;
   revoke(token: string, client: DemoClient): Promise<void>;
+  /** The JWKS whose key signs the SETs it pushes (`/set-jwks`). */
+  readonly securityEventJwksUri: string;
+  /** Where it pushes a SET on each revocation from now on (none at start). */
+  setSecurityEventReceiver(endpoint: string): Promise<void>;
+  /** Every SET pushed so far and its delivery. */
+  securityEventPushes(): Promise<readonly Omit<SetPush, 'done'>[]>;
   close(): Promise<void>;
 }
 
 const DEADLINE_MS = 10_000;
 
-export async function startIdentityServerProcess(demoClients: readonly DemoClient[]): Promise<IdentityServer> {
-  const child: ChildProcess = fork(resolve(__dirname, 'identity-server-process.ts'), [JSON.stringify(demoClients)], {
+export async function startIdentityServerProcess(
+  demoClients: readonly DemoClient[],
+  revocationPush?: RevocationPushOptions,
+): Promise<IdentityServer> {
+  const args = [JSON.stringify(demoClients), JSON.stringify(revocationPush ?? null)];
+  const child: ChildProcess = fork(resolve(__dirname, 'identity-server-process.ts'), args, {
     execArgv: ['--import', 'tsx', '--no-warnings'],
     stdio: ['ignore', 'pipe', 'ignore', 'ipc'],
   });
@@ -41,8 +52,32 @@ export async function startIdentityServerProcess(demoClients: readonly DemoClien
     body: new URLSearchParams(fields).toString(),
     signal: AbortSignal.timeout(DEADLINE_MS),
   });
+  let nextId = 0;
+  const ask = <T>(message: Record<string, unknown>) =>
+    new Promise<T>((done, reject) => {
+      const id = ++nextId;
+      const timer = setTimeout(
+        () => reject(new Error(`the identity server did not answer ${String(message.op)} within 10 s`)),
+        DEADLINE_MS,
+      );
+      const onMessage = (answer: { id?: number }) => {
+        if (answer.id !== id) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        done(answer as T);
+      };
+      child.on('message', onMessage);
+      child.send({ ...message, id });
+    });
   return {
     issuer,
+    securityEventJwksUri: `${issuer}/set-jwks`,
+    async setSecurityEventReceiver(endpoint) {
+      await ask({ op: 'setReceiver', endpoint });
+    },
+    async securityEventPushes() {
+      return (await ask<{ pushes: Omit<SetPush, 'done'>[] }>({ op: 'pushes' })).pushes;
+    },
     introspectionEndpoint: `${issuer}/token/introspection`,
     phantomIntrospectionEndpoint: `${issuer}/phantom/introspection`,
     async token(client) {

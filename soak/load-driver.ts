@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Random } from './random.js';
-import type { RequestRecord, RouteKey } from './records.js';
+import type { ApiType, RequestRecord, RouteKey } from './records.js';
 import type { TokenPopulation } from './token-population.js';
 
 /** A request without an answer by then is lost (API Gateway's own integration limit is 30 s). */
@@ -20,9 +20,12 @@ export class LoadDriver {
   retries = 0;
 
   constructor(
-    private readonly url: string,
+    /** The APIs' base URLs: the HTTP API's, and the REST API's stage URL when requests go there too. */
+    private readonly urls: { readonly http: string; readonly rest?: string },
     private readonly population: TokenPopulation,
     private readonly random: Random,
+    /** Percent of the load sent to the REST API; 0 draws nothing, so the HTTP-only sequence is unchanged. */
+    private readonly restPercent = 0,
   ) {}
 
   get inFlight(): number {
@@ -32,10 +35,30 @@ export class LoadDriver {
   send(burst: boolean): void {
     const { label, authorization } = this.population.pick();
     const route: RouteKey = this.random.next() < 0.7 ? 'GET /echo' : 'POST /echo';
-    const record: RequestRecord = { id: this.records.length, label, route, sentMs: Date.now(), burst };
+    const api: ApiType = this.restPercent > 0 && this.random.next() * 100 < this.restPercent ? 'rest' : 'http';
+    this.start({ id: this.records.length, label, route, sentMs: Date.now(), burst, ...(api === 'rest' ? { api } : {}) }, authorization);
+  }
+
+  /** One request of the revocation probe: `GET /echo` with the token of `label` on `api`; resolves with its record once answered. */
+  async probe(label: string, authorization: string | undefined, api: ApiType): Promise<RequestRecord> {
+    const record: RequestRecord = {
+      id: this.records.length,
+      label,
+      route: 'GET /echo',
+      sentMs: Date.now(),
+      burst: false,
+      api,
+      probe: true,
+    };
+    await this.start(record, authorization);
+    return record;
+  }
+
+  private start(record: RequestRecord, authorization: string | undefined): Promise<void> {
     this.records.push(record);
     const done = this.exchange(record, authorization).finally(() => this.pending.delete(done));
     this.pending.add(done);
+    return done;
   }
 
   /** Waits for every request in flight (each ends by its own deadline). */
@@ -63,7 +86,8 @@ export class LoadDriver {
       };
       const headers: Record<string, string> = { 'x-soak-id': String(record.id), 'content-length': '0' };
       if (authorization !== undefined) headers.authorization = authorization;
-      const request = http.request(`${this.url}${path}`, { method, headers, agent: retry ? false : this.agent });
+      const base = record.api === 'rest' ? this.urls.rest : this.urls.http;
+      const request = http.request(`${base}${path}`, { method, headers, agent: retry ? false : this.agent });
       const timer = setTimeout(() => request.destroy(new Error(`no answer within ${CLIENT_DEADLINE_MS} ms`)), CLIENT_DEADLINE_MS);
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (!settled && !retry && request.reusedSocket && error.code === 'ECONNRESET') {

@@ -1,10 +1,12 @@
 import {
+  type ApiType,
   type CacheWindows,
   type FaultWindow,
   type IntrospectionRecord,
   type InvocationRecord,
   isFailure,
   type RequestRecord,
+  type RevocationMark,
   ROUTE_SCOPES,
   type RouteKey,
   type TokenRecord,
@@ -36,6 +38,20 @@ import {
  * - A **500 is permitted** only when the request's time overlaps a failure window (errors are
  *   never cached, so a fault cannot outlive the requests that met it).
  * - A request with no answer is **lost**.
+ *
+ * Two APIs, two decision caches: an answer cached by the HTTP API never serves a REST request, nor
+ * the other way round. A deny is 403 on the HTTP API, 401 or 403 on REST (its authorizer answers an
+ * inactive token `Unauthorized`). On REST, a flush of the stage's authorizer cache at `f` ends every
+ * entry stored before it: an answer whose triggering response arrived by `f` serves no request sent
+ * after `f`.
+ *
+ * With push revocation (`windows.memoryTtlSeconds` set), once the receiver's mark of a token reached
+ * the table at `M` (observed as the table's answer to the receiver's PutItem), an instance honours it
+ * at its next table read: after the later of `M` and the revocation's answer (`pivot`), an active
+ * answer is served only from an instance's memory, stored by an invocation of the token that had
+ * started before `pivot`, for at most the memory bound. So an invocation may allow the revoked
+ * token only when, besides the rule above, it started before the last end of those invocations
+ * (or `pivot`) plus `memoryTtlSeconds`. Without a mark (the push failed) the caches' windows apply alone.
  */
 export interface OracleInput {
   readonly tokens: readonly TokenRecord[];
@@ -44,6 +60,10 @@ export interface OracleInput {
   readonly introspections: readonly IntrospectionRecord[];
   readonly faults: readonly FaultWindow[];
   readonly windows: CacheWindows;
+  /** Revocation marks written by the receiver (push revocation). */
+  readonly marks?: readonly RevocationMark[];
+  /** When the REST stage's authorizer cache was flushed, ms. */
+  readonly flushes?: readonly number[];
 }
 
 export type VerdictKind =
@@ -101,6 +121,30 @@ export function judge(input: OracleInput): OracleResult {
   }
   const activeAnswersOf = new Map<string, IntrospectionRecord[]>(); // by token hash
   for (const answer of input.introspections) if (answer.result === 'active') push(activeAnswersOf, answer.tokenHash, answer);
+  const markOf = new Map<string, number>(); // by token hash: the first mark
+  for (const mark of input.marks ?? []) markOf.set(mark.tokenHash, Math.min(mark.markedMs, markOf.get(mark.tokenHash) ?? Infinity));
+  const flushes = input.flushes ?? [];
+  const memoryMs = windows.memoryTtlSeconds === undefined ? undefined : windows.memoryTtlSeconds * 1000;
+
+  /** With push revocation: the first moment no instance may allow the token any more (Infinity without a mark). */
+  function pushBound(token: TokenRecord): number {
+    const mark = token.hash === undefined ? undefined : markOf.get(token.hash);
+    if (memoryMs === undefined || mark === undefined) return Number.POSITIVE_INFINITY;
+    const pivot = Math.max(mark, token.revokeEndMs ?? Number.POSITIVE_INFINITY);
+    let lastStore = pivot;
+    for (const invocation of invocationsOf.get(token.label) ?? []) {
+      if (invocation.startMs < pivot) lastStore = Math.max(lastStore, invocation.endMs);
+    }
+    return lastStore + memoryMs;
+  }
+  const pushBounds = new Map<TokenRecord, number>();
+  const pushBoundOf = (token: TokenRecord) => {
+    const known = pushBounds.get(token);
+    if (known !== undefined) return known;
+    const bound = pushBound(token);
+    pushBounds.set(token, bound);
+    return bound;
+  };
 
   /** Latest moment the function's cache entry from this answer can expire. */
   function entryExpiry(token: TokenRecord, answer: IntrospectionRecord): number {
@@ -123,7 +167,7 @@ export function judge(input: OracleInput): OracleResult {
     let permitted = false;
     if (hasScopes(token, route) && token.expMs !== undefined && invocation.startMs < token.expMs) {
       if (invocation.startMs < (token.revokeEndMs ?? Number.POSITIVE_INFINITY)) permitted = true;
-      else if (token.hash !== undefined) {
+      else if (token.hash !== undefined && invocation.startMs < pushBoundOf(token)) {
         permitted = (activeAnswersOf.get(token.hash) ?? []).some(
           (answer) =>
             (answer.answeredMs ?? Number.POSITIVE_INFINITY) <= invocation.endMs && invocation.startMs < entryExpiry(token, answer),
@@ -141,15 +185,22 @@ export function judge(input: OracleInput): OracleResult {
     return invocation.outcome === 'allow' && own !== undefined ? [own] : [];
   }
 
+  /** Whether the REST stage's cache was flushed at or after `fromMs` and before `beforeMs`. */
+  const flushedBetween = (fromMs: number, beforeMs: number) => flushes.some((at) => at >= fromMs && at < beforeMs);
+
   function requestMayBeAllowed(request: RequestRecord, token: TokenRecord): boolean {
     const received = request.receivedMs ?? Number.POSITIVE_INFINITY;
+    const api = apiOf(request);
+    const acrossRoutes = api === 'rest' ? (windows.restAcrossRoutes ?? windows.acrossRoutes) : windows.acrossRoutes;
     for (const invocation of invocationsOf.get(token.label) ?? []) {
       if (invocation.startMs > received || !allowedRoutes(invocation).includes(request.route)) continue;
       const trigger = requests.get(invocation.requestId);
-      if (trigger === undefined || (trigger.route !== request.route && windows.acrossRoutes !== true)) continue;
+      if (trigger === undefined || apiOf(trigger) !== api || (trigger.route !== request.route && acrossRoutes !== true)) continue;
       if (!invocationMayAllow(invocation, token, request.route)) continue;
       if (invocation.requestId === request.id) return true;
-      if (resultsTtlMs > 0 && request.sentMs < (trigger.receivedMs ?? Number.POSITIVE_INFINITY) + resultsTtlMs) return true;
+      const stored = trigger.receivedMs ?? Number.POSITIVE_INFINITY;
+      if (resultsTtlMs > 0 && request.sentMs < stored + resultsTtlMs && !(api === 'rest' && flushedBetween(stored, request.sentMs)))
+        return true;
     }
     return false;
   }
@@ -178,8 +229,9 @@ export function judge(input: OracleInput): OracleResult {
       continue;
     }
     counts.answered += 1;
+    const deny = isDeny(request);
     if (status === 200) counts.allows += 1;
-    if (status === 403) counts.denies += 1;
+    if (deny) counts.denies += 1;
     if (token.kind === 'missing') {
       if (status === 200) flag(request, 'wrong-allow');
       else if (status !== 401) flag(request, 'unexpected');
@@ -187,7 +239,7 @@ export function judge(input: OracleInput): OracleResult {
     }
     if (status === 200) {
       if (!requestMayBeAllowed(request, token)) flag(request, 'wrong-allow');
-    } else if (status === 403) {
+    } else if (deny) {
       if (surelyActive(token, request.receivedMs as number) && hasScopes(token, request.route)) {
         flag(request, inFailureWindow(request) ? 'wrong-deny-in-failure-window' : 'wrong-deny');
       }
@@ -225,6 +277,15 @@ export function judge(input: OracleInput): OracleResult {
     wrongInvocationAllows,
     verdicts,
   };
+}
+
+export function apiOf(request: RequestRecord): ApiType {
+  return request.api ?? 'http';
+}
+
+/** A deny: 403 from the HTTP API; 401 (the authorizer's `Unauthorized`) or 403 (a policy's deny) from REST. */
+export function isDeny(request: RequestRecord): boolean {
+  return request.status === 403 || (request.status === 401 && apiOf(request) === 'rest');
 }
 
 function hasScopes(token: TokenRecord, route: RouteKey): boolean {

@@ -25,11 +25,18 @@ export interface TokenRecord {
 
 export type RouteKey = 'GET /echo' | 'POST /echo';
 
+/** Which local gateway a request went to: the HTTP API or the REST API (each has its own decision cache). */
+export type ApiType = 'http' | 'rest';
+
 /** One request of the load, as the client saw it. */
 export interface RequestRecord {
   readonly id: number;
   readonly label: string;
   readonly route: RouteKey;
+  /** @default 'http' */
+  readonly api?: ApiType;
+  /** Sent by the revocation probe (soak.ts) rather than the load's mix. */
+  readonly probe?: boolean;
   readonly sentMs: number;
   /** Why it was sent: steady load or a burst. */
   readonly burst: boolean;
@@ -95,6 +102,21 @@ export interface CacheWindows {
   readonly acrossRoutes?: boolean;
   readonly cacheMaxTtlSeconds: number;
   readonly negativeCacheTtlSeconds: number;
+  /** `acrossRoutes` of the REST API's decision cache (its identity sources). @default - `acrossRoutes` */
+  readonly restAcrossRoutes?: boolean;
+  /**
+   * With the shared cache and push revocation: how long an instance serves an answer from memory
+   * (`SHARED_CACHE_MEMORY_TTL_SECONDS`), the bound within which a revocation marked in the table
+   * reaches it. Unset: no push; a revoked token's windows are the caches' TTLs alone.
+   */
+  readonly memoryTtlSeconds?: number;
+}
+
+/** When the revocation receiver's mark of a token reached the table (the table's answer to its PutItem). */
+export interface RevocationMark {
+  /** SHA-256 of the token, base64url. */
+  readonly tokenHash: string;
+  readonly markedMs: number;
 }
 
 /** The scopes each route needs (the sample app's `ROUTE_SCOPES`). */

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { figureLines, soakFigures } from './figures.js';
 import type { SoakRun } from './soak.js';
 import { ms, phaseLatencies, summaryLine } from './summary.js';
 
@@ -256,6 +257,7 @@ export async function writeReport(run: SoakRun, outDir: string): Promise<string>
     )
     .join('');
   const cal = calibration(run);
+  const figures = soakFigures(run);
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Soak report</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child,th:first-child{text-align:left}code{background:#f4f4f4;padding:1px 4px}</style>
@@ -276,6 +278,10 @@ ${svgs.map((svg) => `<div>${svg}</div>`).join('\n')}
 <table>${Object.entries(cal)
     .map(([k, value]) => `<tr><td>${k}</td><td>${value.toFixed(3)}</td></tr>`)
     .join('')}</table>
+<h2>Shared cache and revocation figures</h2>
+<ul>${figureLines(figures, run)
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul>
 <h2>Answers the oracle did not accept</h2>
 <table><tr><th>verdict</th><th>request</th><th>sent (s)</th><th>route</th><th>token</th><th>status</th></tr>${verdictRows}</table>
 </body></html>
@@ -286,7 +292,15 @@ ${svgs.map((svg) => `<div>${svg}</div>`).join('\n')}
   writeFileSync(
     join(outDir, 'soak-summary.json'),
     `${JSON.stringify(
-      { summary: summaryLine(run), settings: run.settings, node: process.version, counts, phases: phaseLatencies(run), calibration: cal },
+      {
+        summary: summaryLine(run),
+        settings: run.settings,
+        node: process.version,
+        counts,
+        phases: phaseLatencies(run),
+        calibration: cal,
+        figures,
+      },
       null,
       2,
     )}\n`,

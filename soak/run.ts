@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { figureLines, soakFigures } from './figures.js';
 import { writeReport } from './report.js';
 import { parseSettings } from './settings.js';
 import { runSoak } from './soak.js';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     );
   say(`authorizer errors by reason: ${errorReasons(run)}; ${run.warnings} warning lines`);
   say(`authorizer RSS, first → last sample: ${rssSummary(run)}`);
+  for (const line of figureLines(soakFigures(run), run)) say(line);
   say(`report: ${report}`);
   say(summaryLine(run));
   const v = run.verdict;

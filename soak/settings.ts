@@ -33,6 +33,27 @@ export interface SoakSettings {
   readonly seed: number;
   /** Where the report, the summary JSON and the synthesized sample go. */
   readonly outDir: string;
+  /**
+   * The shared introspection cache and push revocation (`--shared-cache`, no value): the sample's
+   * DynamoDB table in the local endpoint, the revocation receiver behind its function URL, the
+   * identity server pushing a SET there on each revocation, the REST stage flushed through the
+   * local API Gateway endpoint; and the revocation probes (soak.ts).
+   */
+  readonly sharedCache: boolean;
+  /** With the shared cache: how long an instance serves an answer from memory (`SHARED_CACHE_MEMORY_TTL_SECONDS`), seconds. */
+  readonly memoryTtlSeconds: number;
+  /**
+   * With the shared cache: the deadline of each table call (`SHARED_CACHE_TIMEOUT_MS`), ms. Longer
+   * than the construct's 150 ms: here the table is a process on the same two shared cores as
+   * everything else, and a new instance's first call opens its connection; a late read costs an
+   * introspection, which would count against figure (a) for the machine's sake, not the design's.
+   */
+  readonly sharedCacheTimeoutMs: number;
+  /**
+   * Percent of the requests sent to the REST API instead of the HTTP API (each has its own decision
+   * cache; only REST's is flushed on revocation). @default 0, or 30 with `--shared-cache`
+   */
+  readonly restPercent: number;
 }
 
 export const DEFAULT_SETTINGS: SoakSettings = {
@@ -49,7 +70,16 @@ export const DEFAULT_SETTINGS: SoakSettings = {
   slowMs: 150,
   seed: 12,
   outDir: 'reports/soak',
+  sharedCache: false,
+  memoryTtlSeconds: 1,
+  sharedCacheTimeoutMs: 500,
+  restPercent: 0,
 };
+
+/** `--rest-percent` when `--shared-cache` is given without it: both APIs' revocation bounds are measured. */
+export const SHARED_CACHE_REST_PERCENT = 30;
+/** `--out` when `--shared-cache` is given without it. */
+export const SHARED_CACHE_OUT_DIR = 'reports/soak-shared-cache';
 
 const FLAGS: Record<string, keyof SoakSettings> = {
   '--seconds': 'seconds',
@@ -65,6 +95,14 @@ const FLAGS: Record<string, keyof SoakSettings> = {
   '--slow-ms': 'slowMs',
   '--seed': 'seed',
   '--out': 'outDir',
+  '--memory-ttl': 'memoryTtlSeconds',
+  '--shared-cache-timeout-ms': 'sharedCacheTimeoutMs',
+  '--rest-percent': 'restPercent',
+};
+
+/** Flags without a value: each turns a setting on. */
+const SWITCHES: Record<string, 'sharedCache'> = {
+  '--shared-cache': 'sharedCache',
 };
 
 /** Limits that keep a run bounded and the settings inside what the authorizer accepts. */
@@ -81,16 +119,28 @@ const LIMITS: Partial<Record<keyof SoakSettings, readonly [number, number]>> = {
   shortTokenTtlSeconds: [2, 3600],
   slowMs: [0, 4000],
   seed: [0, 2 ** 31],
+  memoryTtlSeconds: [0, 300],
+  sharedCacheTimeoutMs: [10, 3000],
+  restPercent: [0, 100],
 };
 
 /** `--seconds 20 --rate 30 …` → settings; throws naming the flag, its limits and the value. */
 export function parseSettings(argv: readonly string[], base: SoakSettings = DEFAULT_SETTINGS): SoakSettings {
-  const settings: Record<string, number | string> = { ...base };
+  const settings: Record<string, number | string | boolean> = { ...base };
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i] as string;
     const key = FLAGS[flag];
     const raw = argv[i + 1];
-    if (key === undefined) throw new Error(`unknown option ${JSON.stringify(flag)}; known: ${Object.keys(FLAGS).join(', ')}`);
+    const switched = SWITCHES[flag];
+    if (switched !== undefined) {
+      settings[switched] = true;
+      i -= 1; // no value follows
+      continue;
+    }
+    if (key === undefined)
+      throw new Error(`unknown option ${JSON.stringify(flag)}; known: ${[...Object.keys(FLAGS), ...Object.keys(SWITCHES)].join(', ')}`);
+    given.add(key);
     if (raw === undefined) throw new Error(`${flag} needs a value`);
     if (key === 'outDir') {
       settings[key] = raw;
@@ -103,5 +153,10 @@ export function parseSettings(argv: readonly string[], base: SoakSettings = DEFA
     }
     settings[key] = value;
   }
+  if (settings.sharedCache === true && !given.has('restPercent') && base.restPercent === 0)
+    settings.restPercent = SHARED_CACHE_REST_PERCENT;
+  // Its own report directory, so that a run with and one without the shared cache can be compared (bench/fleet-model.ts).
+  if (settings.sharedCache === true && !given.has('outDir') && base.outDir === DEFAULT_SETTINGS.outDir)
+    settings.outDir = SHARED_CACHE_OUT_DIR;
   return settings as unknown as SoakSettings;
 }

@@ -42,7 +42,9 @@ export function summaryLine(run: SoakRun): string {
   const all = latencyOf(run.requests);
   const n = (value: number) => value.toLocaleString('en-US');
   return (
-    `soak: ${run.settings.seconds} s, ${n(v.requests)} requests (${run.settings.rate}/s + ${run.schedule.bursts.length} bursts of ${run.settings.burstSize}), ` +
+    `soak: ${run.settings.seconds} s, ${n(v.requests)} requests (${run.settings.rate}/s + ${run.schedule.bursts.length} bursts of ${run.settings.burstSize}` +
+    `${run.settings.restPercent > 0 ? `, ${run.settings.restPercent} % to the REST API` : ''}), ` +
+    `${run.settings.sharedCache ? `shared cache and push revocation (memory ${run.settings.memoryTtlSeconds} s), ` : ''}` +
     `authorizer instances ${run.settings.instances} warm, peak ${run.scaling.authorizerPeakInstances} (at most ${run.scaling.peakInFlight} invocations in flight of ${run.scaling.limit}, ${run.scaling.throttled} throttled), Node.js ${process.version}: ` +
     `wrong allows ${v.wrongAllows}, wrong denies ${v.wrongDenies} (+${v.wrongDeniesInFailureWindows} in failure windows), ` +
     `500s outside failure windows ${v.errorsOutsideFailureWindows} (${v.errorsInFailureWindows} inside), lost ${v.lost}, unexpected ${v.unexpected}; ` +

@@ -129,6 +129,11 @@ export class TokenPopulation {
     return { label: member.record.label, authorization: member.authorization };
   }
 
+  /** The `Authorization` header value of a member, for the revocation probe; never printed. */
+  authorizationOf(label: string): string | undefined {
+    return this.members.get(label)?.authorization;
+  }
+
   /** The label of the token in an `Authorization` header value the authorizer received. */
   labelOf(authorization: string | undefined): string | undefined {
     if (authorization === undefined) return 'missing';

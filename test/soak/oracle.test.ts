@@ -191,4 +191,85 @@ describe('the soak oracle', () => {
     });
     expect(result).toMatchObject({ lost: 1, unexpected: 1, answered: 2 });
   });
+
+  describe('with the REST API beside the HTTP API', () => {
+    const rest = (r: RequestRecord): RequestRecord => ({ ...r, api: 'rest' });
+
+    it('takes a 401 from REST as a deny (its authorizer answers an inactive token Unauthorized), and a 401 from the HTTP API as unexpected', () => {
+      const junk = token('j', { kind: 'junk', scopes: [], expMs: undefined });
+      const result = run({ tokens: [junk], requests: [rest(request('j', 1000, 1010, 401)), request('j', 1000, 1010, 401)] });
+      expect(result).toMatchObject({ denies: 1, unexpected: 1, wrongAllows: 0 });
+    });
+
+    it('never lets one API’s cached answer serve the other API', () => {
+      const revoked = token('a', { kind: 'revoked', revokeStartMs: 2000, revokeEndMs: 2010 });
+      const first = request('a', 1000, 1010, 200);
+      const otherApi = rest(request('a', 2500, 2510, 200)); // within the HTTP API entry's TTL, but REST has its own cache
+      const result = run({ tokens: [revoked], requests: [first, otherApi], invocations: [invocation(first, 1001, 1009, 'allow')] });
+      expect(result.verdicts).toEqual([expect.objectContaining({ requestId: otherApi.id, kind: 'wrong-allow' })]);
+    });
+
+    it('ends a REST entry at a flush of the stage: an allow sent after it is wrong, one sent before it is not', () => {
+      const revoked = token('a', { kind: 'revoked', revokeStartMs: 2000, revokeEndMs: 2010 });
+      const first = rest(request('a', 1000, 1010, 200));
+      const beforeFlush = rest(request('a', 2040, 2045, 200));
+      const afterFlush = rest(request('a', 2060, 2065, 200));
+      const input = {
+        tokens: [revoked],
+        requests: [first, beforeFlush, afterFlush],
+        invocations: [invocation(first, 1001, 1009, 'allow')],
+      };
+      expect(run(input).wrongAllows).toBe(0); // without the flush, the 2 s TTL covers both
+      expect(run({ ...input, flushes: [2050] }).verdicts).toEqual([
+        expect.objectContaining({ requestId: afterFlush.id, kind: 'wrong-allow' }),
+      ]);
+      // A flush before the entry was stored does not end it.
+      expect(run({ ...input, flushes: [1005] }).wrongAllows).toBe(0);
+    });
+  });
+
+  describe('with push revocation (memoryTtlSeconds)', () => {
+    const PUSH: CacheWindows = { ...WINDOWS, memoryTtlSeconds: 1 };
+
+    it('permits an allow from an instance’s memory only until the memory bound after the mark, though the function cache’s entry lives on', () => {
+      const revoked = token('a', { kind: 'revoked', revokeStartMs: 2000, revokeEndMs: 2010 });
+      const first = request('a', 1000, 1010, 200);
+      const withinBound = request('a', 3000, 3005, 200, 'POST /echo');
+      const pastBound = request('a', 3300, 3305, 200); // GET: API Gateway's entry of `first` expired at 3010
+      const input = {
+        tokens: [revoked],
+        requests: [first, withinBound, pastBound],
+        introspections: [active('a', 1002, 1005)], // the entry lives until 5009
+        invocations: [
+          invocation(first, 1001, 1009, 'allow'),
+          invocation(withinBound, 3001, 3002, 'allow'),
+          invocation(pastBound, 3301, 3302, 'allow'),
+        ],
+      };
+      // Without push: both within the function cache's 4 s.
+      expect(run(input).wrongAllows).toBe(0);
+      // Marked at 2200: instances re-read the table by 2200 + 1 s (no invocation of the token was in flight then).
+      const marked = run({ ...input, windows: PUSH, marks: [{ tokenHash: 'hash-a', markedMs: 2200 }] });
+      expect(marked.verdicts).toEqual([expect.objectContaining({ requestId: pastBound.id, kind: 'wrong-allow' })]);
+      expect(marked.wrongInvocationAllows).toBe(1);
+      // No mark (the push failed): the caches' windows alone.
+      expect(run({ ...input, windows: PUSH }).wrongAllows).toBe(0);
+    });
+
+    it('counts the memory bound from the end of an invocation of the token in flight at the mark, which may store its answer then', () => {
+      const revoked = token('a', { kind: 'revoked', revokeStartMs: 2000, revokeEndMs: 2010 });
+      const slow = request('a', 2100, 2900, 200);
+      const later = request('a', 3700, 3705, 200, 'POST /echo');
+      const result = run({
+        tokens: [revoked],
+        requests: [slow, later],
+        introspections: [active('a', 2101, 2105)],
+        invocations: [invocation(slow, 2100, 2890, 'allow'), invocation(later, 3701, 3702, 'allow')],
+        windows: PUSH,
+        marks: [{ tokenHash: 'hash-a', markedMs: 2200 }],
+      });
+      // In flight at the mark until 2890: its answer may sit in memory until 3890.
+      expect(result.wrongAllows).toBe(0);
+    });
+  });
 });

@@ -21,4 +21,21 @@ describe('npm run soak options', () => {
     expect(() => parseSettings(['--minutes', '5'])).toThrow(/^unknown option "--minutes"; known: --seconds, /);
     expect(() => parseSettings(['--seconds'])).toThrow('--seconds needs a value');
   });
+
+  it('takes --shared-cache without a value: push revocation on, 30 % of the load on REST and its own report directory unless given', () => {
+    expect(parseSettings(['--seconds', '60', '--shared-cache'])).toEqual({
+      ...DEFAULT_SETTINGS,
+      sharedCache: true,
+      restPercent: 30,
+      outDir: 'reports/soak-shared-cache',
+    });
+    expect(parseSettings(['--shared-cache', '--rest-percent', '0', '--out', '/tmp/y', '--memory-ttl', '2'])).toMatchObject({
+      sharedCache: true,
+      restPercent: 0,
+      outDir: '/tmp/y',
+      memoryTtlSeconds: 2,
+    });
+    expect(parseSettings(['--rest-percent', '50'])).toMatchObject({ sharedCache: false, restPercent: 50 });
+    expect(() => parseSettings(['--rest-percent', '101'])).toThrow('--rest-percent must be an integer from 0 to 100; received "101"');
+  });
 });
