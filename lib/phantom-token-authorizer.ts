@@ -120,7 +120,10 @@ export class PhantomTokenAuthorizer extends Construct implements IConnectable {
     this.logGroup = built.logGroup;
     this.clientCredentialsSecret = built.clientCredentialsSecret;
     attachRouteTable(this, this.function, this.routePolicy);
-    const sharedCache = props.sharedCache === undefined ? undefined : createSharedCache(this, props.sharedCache, this.function, this.role);
+    const sharedCache =
+      props.sharedCache === undefined
+        ? undefined
+        : createSharedCache(this, props.sharedCache, this.function, this.role, props.revocation !== undefined);
     this.sharedCacheTable = sharedCache?.table;
     const { namespace, service } = metricsTarget(this, props);
     const metrics = new DecisionMetrics(namespace, service);

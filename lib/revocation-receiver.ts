@@ -59,8 +59,9 @@ export interface RevocationOptions {
    * (`FlushStageAuthorizersCache`) of the REST API stages the construct wires, where the app
    * knows a stage (one defined in the app, such as `RestApi`'s `deploymentStage`), so a cached
    * allow of the revoked token ends at once instead of within `resultsCacheTtl`. The receiver
-   * flushes once, and again `sharedCache.memoryTtl` plus one second later (an answer made from an
-   * instance's memory just before the mark reached it is not cached anew). The function may flush
+   * flushes once and answers; with a `sharedCache.memoryTtl` above 0 it flushes again that long
+   * plus one second later (an answer made from an instance's memory just before the mark reached it
+   * is not cached anew) and answers only then. The function may flush
    * those stages' authorizer caches and nothing else; at most 20 stages (synthesis fails past
    * them). A stage in a stack that uses this construct's function (an API stack depending on the
    * authorizer's stack) cannot be referenced and is left out, with a warning. HTTP APIs have no
@@ -125,7 +126,8 @@ export function createRevocationReceiver(owner: Construct, context: RevocationRe
   });
   const role = new Role(scope, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   logGroup.grantWrite(role);
-  const flushRepeatSeconds = sharedCache.memoryTtlSeconds + 1;
+  // With no memory bound one flush suffices (0: the receiver flushes once and answers at once).
+  const flushRepeatSeconds = sharedCache.memoryTtlSeconds > 0 ? sharedCache.memoryTtlSeconds + 1 : 0;
   // The authorizer's namespace, its own service: its lines' totalMs never mixes with the decisions'.
   const metrics = metricsTarget(owner, props);
   const environment: Record<string, string> = {

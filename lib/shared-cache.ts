@@ -8,6 +8,12 @@ import { DEFAULTS, ENV } from '../lambda/environment.js';
 import { KEY_PREFIX, TABLE_KEY, TABLE_TTL_ATTRIBUTE } from '../lambda/shared-cache/table-format.js';
 
 /**
+ * The memory bound's default with a revocation receiver: every invocation reads the table, so a
+ * revocation is seen at once and the receiver answers after one flush.
+ */
+export const MEMORY_TTL_WITH_REVOCATION_SECONDS = 0;
+
+/**
  * Options of the shared introspection cache (`PhantomTokenAuthorizerProps.sharedCache`): one
  * DynamoDB table every instance of the authorizer reads before asking the OAuth server and writes
  * what the server answered, so a token is introspected about once per cache lifetime across the
@@ -56,8 +62,12 @@ export interface SharedCacheOptions {
    * With the shared cache, the longest an instance serves an answer from its own memory before
    * reading the table again, a whole number of seconds from 0 to 300: the bound within which a
    * revocation marked in the table reaches every instance. Shorter: revocations bite sooner, at
-   * the cost of a table read per token and instance this often.
-   * @default Duration.seconds(5)
+   * the cost of a table read per token and instance this often. With `revocation` it is 0 unless
+   * set: every invocation reads the table (a few milliseconds; API Gateway's cache still spares
+   * most requests the invocation), so a mark is seen at once, one flush of a REST stage suffices and
+   * the receiver answers without waiting. Above 0, both bounds grow by it and the receiver flushes
+   * again this long plus one second after the first flush, answering only then.
+   * @default - Duration.seconds(5); Duration.seconds(0) with `revocation`
    */
   readonly memoryTtl?: Duration;
 
@@ -96,11 +106,18 @@ const TABLE_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 
  * three `SHARED_CACHE_*` variables, and `dynamodb:GetItem` and `dynamodb:PutItem` on the table
  * for `token#` items only, nothing more.
  */
-export function createSharedCache(scope: Construct, options: SharedCacheOptions, fn: LambdaFunction, role: IRole): SharedCacheTable {
+export function createSharedCache(
+  scope: Construct,
+  options: SharedCacheOptions,
+  fn: LambdaFunction,
+  role: IRole,
+  withRevocation = false,
+): SharedCacheTable {
   if (options.table !== undefined) checkRegion(scope, options.table);
   const table = options.table ?? createTable(scope, options);
   const reference = options.table === undefined ? table.tableName : table.tableArn;
-  const memoryTtlSeconds = (options.memoryTtl ?? Duration.seconds(DEFAULTS.sharedCacheMemoryTtlSeconds)).toSeconds();
+  const defaultMemoryTtlSeconds = withRevocation ? MEMORY_TTL_WITH_REVOCATION_SECONDS : DEFAULTS.sharedCacheMemoryTtlSeconds;
+  const memoryTtlSeconds = (options.memoryTtl ?? Duration.seconds(defaultMemoryTtlSeconds)).toSeconds();
   fn.addEnvironment(ENV.sharedCacheTable, reference);
   fn.addEnvironment(ENV.sharedCacheTimeoutMs, String((options.timeout ?? Duration.millis(DEFAULTS.sharedCacheTimeoutMs)).toMilliseconds()));
   fn.addEnvironment(ENV.sharedCacheMemoryTtlSeconds, String(memoryTtlSeconds));

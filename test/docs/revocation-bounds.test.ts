@@ -8,9 +8,10 @@ import { authorizerIn, unbundledStack } from '../lib/stacks.js';
 
 /**
  * The revocation bounds the README and docs/shared-cache-and-revocation.md state, derived from
- * what the construct deploys with its defaults: the authorizer's memory bound
- * (SHARED_CACHE_MEMORY_TTL_SECONDS), the receiver's second flush (REVOCATION_FLUSH_REPEAT_SECONDS)
- * and the HTTP API authorizer's result TTL. A default that changes without the pages fails here.
+ * what the construct deploys with its defaults and a receiver: the authorizer's memory bound
+ * (SHARED_CACHE_MEMORY_TTL_SECONDS), the receiver's second flush (REVOCATION_FLUSH_REPEAT_SECONDS,
+ * none without a memory bound) and the HTTP API authorizer's result TTL. A default that changes
+ * without the pages fails here.
  */
 const root = resolve(__dirname, '../..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -53,23 +54,21 @@ function deployedDefaults() {
 describe('the revocation bounds in the README and docs follow the deployed defaults', () => {
   const { memoryTtl, flushRepeat, httpResultsTtl } = deployedDefaults();
 
-  it('deploys a memory bound, a second flush after it, and an HTTP API result TTL', () => {
-    expect(memoryTtl).toBeGreaterThan(0);
-    expect(flushRepeat).toBe(memoryTtl + 1);
+  it('deploys no memory bound with a receiver, so one flush suffices, and an HTTP API result TTL', () => {
+    expect(memoryTtl).toBe(0);
+    expect(flushRepeat).toBe(0);
     expect(httpResultsTtl).toBeGreaterThan(0);
   });
 
   it('states them in the README', () => {
     const readme = read('README.md');
-    expect(readme).toContain(`within \`sharedCache.memoryTtl\` (${memoryTtl} s)`);
-    expect(readme).toContain(`\`memoryTtl\` + 1 s + the flush call: about ${flushRepeat} s`);
-    expect(readme).toContain(`\`resultsCacheTtl\` + \`memoryTtl\`: ${httpResultsTtl + memoryTtl} s`);
+    expect(readme).toContain(`\`sharedCache.memoryTtl\` is ${memoryTtl} s by default`);
+    expect(readme).toContain(`| HTTP API (no flush exists) | \`resultsCacheTtl\`: ${httpResultsTtl} s;`);
   });
 
   it('states them in docs/shared-cache-and-revocation.md', () => {
     const page = read('docs/shared-cache-and-revocation.md');
-    expect(page).toContain(`\`sharedCache.memoryTtl\` (${memoryTtl} s)`);
-    expect(page).toContain(`(≈ ${flushRepeat} s by default)`);
-    expect(page).toContain(`\`resultsCacheTtl\` + \`memoryTtl\` (${httpResultsTtl + memoryTtl} s by default)`);
+    expect(page).toContain(`(\`memoryTtl\` ${memoryTtl} s with a receiver, \`resultsCacheTtl\` ${httpResultsTtl} s)`);
+    expect(page).toContain(`| \`resultsCacheTtl\` (${httpResultsTtl} s by default); with \`resultsCacheTtl\` 0, at once |`);
   });
 });

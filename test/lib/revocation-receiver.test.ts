@@ -82,8 +82,8 @@ describe('revocation', () => {
       Architectures: ['arm64'],
       MemorySize: 256,
       ReservedConcurrentExecutions: 5,
-      // The 6 s repeat delay (5 s memory bound + 1), six calls of 3 s, one second.
-      Timeout: 25,
+      // No repeat delay (with a receiver the memory bound is 0: one flush), six calls of 3 s, one second.
+      Timeout: 19,
       Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('RevocationReceiverRole'), 'Arn'] },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('RevocationReceiverLogGroup') } },
     });
@@ -119,6 +119,24 @@ describe('revocation', () => {
     const stack = unbundledStack();
     authorizerIn(stack, withReceiver({ revocation: { ...REVOCATION, reservedConcurrency: 2 } }));
     template(stack).hasResourceProperties('AWS::Lambda::Function', { ...RECEIVER, ReservedConcurrentExecutions: 2 });
+  });
+
+  it('sets the memory bound to 0 with a receiver unless given, so one flush suffices and the receiver answers at once', () => {
+    const stack = unbundledStack();
+    authorizerIn(stack, withReceiver());
+    const t = template(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SHARED_CACHE_MEMORY_TTL_SECONDS: '0' }) },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      ...RECEIVER,
+      Environment: { Variables: Match.objectLike({ REVOCATION_FLUSH_REPEAT_SECONDS: '0' }) },
+    });
+    const without = unbundledStack();
+    authorizerIn(without, { sharedCache: {} });
+    template(without).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SHARED_CACHE_MEMORY_TTL_SECONDS: '5' }) },
+    });
   });
 
   it('hands the receiver its issuer, keys, audience, table, repeat delay, call deadline and its own metrics service', () => {
