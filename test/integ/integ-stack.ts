@@ -1,25 +1,43 @@
 import { resolve } from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { EndpointType, HttpIntegration, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Architecture, FunctionUrlAuthType, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, FunctionUrlAuthType, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ENV } from '../../lambda/environment.js';
 import { CachedAnswerSharing, PhantomTokenAuthorizer } from '../../lib/index.js';
 import { PROBE_ENV } from './probe/probe.js';
-import { bigRoutes, ECHO_URL_PATHS, INTEG_AUDIENCE, type IntegRoute, REST_STAGE, ROUTES } from './routes.js';
+import {
+  bigRoutes,
+  ECHO_URL_PATHS,
+  INTEG_AUDIENCE,
+  INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS,
+  INTEG_REVOCATION_AUDIENCE,
+  INTEG_SET_ISSUER,
+  type IntegRoute,
+  REST_STAGE,
+  ROUTES,
+} from './routes.js';
 import { STAND_IN_ENV } from './stand-in/stand-in.js';
 
 /**
  * What the integration test deploys: the construct with its defaults (Curity-compatible
- * `application/jwt` introspection, gateway cache 60 s) in front of an HTTP API and a REST API
- * with the routes of routes.ts, an OAuth stand-in behind a function URL (stand-in/), an echo
+ * `application/jwt` introspection, gateway cache 60 s on the REST API) in front of an HTTP API and
+ * a REST API with the routes of routes.ts, with the shared cache (`sharedCache: {}`, a DynamoDB
+ * table) and push revocation (a receiver behind a function URL, flushing the REST stage), an OAuth
+ * stand-in behind a function URL (stand-in/) that also signs the Security Event Tokens, an echo
  * backend (echo/) as Lambda integration and behind a function URL for HTTP integrations, and the
- * probe (probe/) the assertions invoke. Everything is removed with the stack: the secrets, the log
- * groups (the authorizer's too: `logRemovalPolicy`) and the functions.
+ * probe (probe/) the assertions invoke. The HTTP API caches decisions for
+ * INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS (10 s), so that the check of its revocation bound fits in
+ * the probe's timeout. Everything is removed with the stack: the secrets, the table, the log
+ * groups (the authorizer's and the receiver's too: `logRemovalPolicy`) and the functions.
+ *
+ * No cycle: the receiver needs the stand-in's URL (its JWKS), so the stand-in is never told the
+ * receiver's; it only signs SETs, and the probe, which is given the receiver's URL, pushes them.
  */
 export class PhantomTokenIntegStack extends Stack {
   readonly authorizer: PhantomTokenAuthorizer;
@@ -39,6 +57,8 @@ export class PhantomTokenIntegStack extends Stack {
       [STAND_IN_ENV.authorizerClientSecret]: authorizerClient.secretArn,
       [STAND_IN_ENV.testClientSecret]: testClient.secretArn,
       [STAND_IN_ENV.audience]: INTEG_AUDIENCE,
+      [STAND_IN_ENV.setIssuer]: INTEG_SET_ISSUER,
+      [STAND_IN_ENV.setAudience]: INTEG_REVOCATION_AUDIENCE,
     });
     authorizerClient.grantRead(standIn);
     testClient.grantRead(standIn);
@@ -50,6 +70,8 @@ export class PhantomTokenIntegStack extends Stack {
       audience: INTEG_AUDIENCE,
       // The sharing whose assumption these checks verify (the default, SAME_SCOPES, is exact either way).
       cachedAnswerSharing: CachedAnswerSharing.EVALUATED_POLICY,
+      sharedCache: {},
+      revocation: { issuer: INTEG_SET_ISSUER, jwksUri: `${standInUrl.url}set-jwks`, audience: INTEG_REVOCATION_AUDIENCE },
       alarms: false,
       logRetention: RetentionDays.ONE_DAY,
       logRemovalPolicy: RemovalPolicy.DESTROY,
@@ -60,6 +82,7 @@ export class PhantomTokenIntegStack extends Stack {
     const lambdaRoutes: IntegRoute[] = [ROUTES.scopeA, ROUTES.scopeB, ROUTES.colon, ROUTES.colonSecret, ROUTES.x, ROUTES.admin];
 
     const httpApi = new HttpApi(this, 'HttpApi');
+    this.authorizer.setHttpApiResultsCacheTtl(httpApi, Duration.seconds(INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS));
     const httpEcho = new HttpLambdaIntegration('Echo', echo);
     for (const route of [...lambdaRoutes, ...bigRoutes()]) {
       this.authorizer.addHttpRoutes(httpApi, {
@@ -99,6 +122,8 @@ export class PhantomTokenIntegStack extends Stack {
       { scopes: [...ROUTES.jwt.scopes] },
     );
 
+    const revocationReceiverUrl = this.authorizer.revocationReceiverUrl;
+    if (revocationReceiverUrl === undefined) throw new Error('the integ stack needs the revocation receiver (revocation and sharedCache)');
     this.probe = this.nodeFunction(
       'Probe',
       'probe/index.ts',
@@ -108,6 +133,8 @@ export class PhantomTokenIntegStack extends Stack {
         [PROBE_ENV.standInUrl]: standInUrl.url,
         [PROBE_ENV.testClientSecret]: testClient.secretArn,
         [PROBE_ENV.authorizerLogGroup]: this.authorizer.logGroup.logGroupName,
+        [PROBE_ENV.revocationReceiverUrl]: revocationReceiverUrl,
+        [PROBE_ENV.authorizerMemoryTtlSeconds]: authorizerVariable(this.authorizer, ENV.sharedCacheMemoryTtlSeconds),
       },
       Duration.seconds(100),
     );
@@ -117,6 +144,7 @@ export class PhantomTokenIntegStack extends Stack {
     new CfnOutput(this, 'HttpApiUrl', { value: httpApi.apiEndpoint });
     new CfnOutput(this, 'RestApiUrl', { value: restApi.url });
     new CfnOutput(this, 'StandInUrl', { value: standInUrl.url });
+    new CfnOutput(this, 'RevocationReceiverUrl', { value: revocationReceiverUrl });
   }
 
   /** A generated `{"client_id","client_secret"}` secret, deleted with the stack. */
@@ -149,4 +177,21 @@ export class PhantomTokenIntegStack extends Stack {
       bundling: { format: OutputFormat.CJS, minify: true, forceDockerBundling: false },
     });
   }
+}
+
+/**
+ * A variable of the authorizer function's environment as the construct set it, read at synthesis:
+ * the probe's bounds follow the construct's defaults rather than a copy of them.
+ */
+function authorizerVariable(authorizer: PhantomTokenAuthorizer, name: string): string {
+  return Lazy.string({
+    produce: () => {
+      const environment = Stack.of(authorizer).resolve((authorizer.function.node.defaultChild as CfnFunction).environment) as
+        | { variables?: Record<string, unknown> }
+        | undefined;
+      const value = environment?.variables?.[name];
+      if (typeof value !== 'string') throw new Error(`the integ stack's authorizer has no literal ${name}`);
+      return value;
+    },
+  });
 }

@@ -3,25 +3,36 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REVOCATION_ENV } from '../../lambda/environment.js';
+import { startLocalApiGatewayManagement } from '../../local/api-gateway-management.js';
+import { startLocalDynamoDb } from '../../local/dynamodb.js';
 import { LocalHttpApiGateway } from '../../local/http-api-gateway.js';
 import type { WildcardReading } from '../../local/iam-policy.js';
 import { LambdaConcurrency } from '../../local/lambda-concurrency.js';
 import { LocalFunctionUrl } from '../../local/lambda-function-url.js';
 import { LambdaRunner } from '../../local/lambda-runner.js';
+import { createTables } from '../../local/local-stack.js';
 import { LocalRestApiGateway } from '../../local/rest-api-gateway.js';
 import { readRestApi } from '../../local/rest-template.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
-import { type Resource, readFunctions, readFunctionUrls, readHttpApi } from '../../local/template.js';
+import { localRestApiId, type Resource, readFunctions, readFunctionUrls, readHttpApi } from '../../local/template.js';
 import { rememberSecret } from '../support/log-capture.js';
 import { PhantomTokenIntegStack } from './integ-stack.js';
 import { CHECKS, type CheckName, type ProbeContext, tokenId } from './probe/checks.js';
+import { deliverSet, PROBE_ENV, requestRevocationSet } from './probe/probe.js';
 import { rawRequest } from './probe/raw-request.js';
+import { REST_STAGE } from './routes.js';
 
 /**
  * The probe's checks against the project's own emulation of API Gateway and IAM (local/), on the
  * synthesized integ stack itself: its authorizer, OAuth stand-in and echo bundles, its routes and
- * function URLs. Every check passes here, under both readings of IAM wildcards, so a check that
- * fails on AWS shows where AWS differs from the design's model, not a mistake of the check.
+ * function URLs, its shared cache's table (in the local DynamoDB endpoint) and its revocation
+ * receiver, which flushes the local REST gateways' authorizer caches through the local API Gateway
+ * endpoint. Every check passes here, under both readings of IAM wildcards, so a check that fails
+ * on AWS shows where AWS differs from the design's model, not a mistake of the check. No time
+ * bound is asserted here (`runsOn: 'emulation'`): the REST revocation check requires the deny at
+ * the first request after the receiver's 202 (its flush is done by then, an order, not a time),
+ * and the HTTP one waits for the deny and records how long it took.
  */
 const STACK = 'PhantomTokenInteg';
 const CLIENTS = {
@@ -34,6 +45,11 @@ let secrets: LocalSecretsManager;
 let attributes: Record<string, string>;
 let runners: Map<string, LambdaRunner>;
 let standInUrl: string;
+let receiverUrl: string;
+/** The authorizer's memory bound, as the stack gives it to the probe. */
+let memoryTtlSeconds: number;
+/** Every local REST gateway of the stack (one per wildcard reading): the receiver's flush clears them all. */
+const restGateways: LocalRestApiGateway[] = [];
 const closers: (() => Promise<void> | void)[] = [];
 /** Every decision line the authorizer printed. */
 const decisionLines: string[] = [];
@@ -61,12 +77,31 @@ beforeAll(async () => {
     .map(([id]) => id);
   const arnOf = (id: string) => (id.startsWith('TestClient') ? arns.test : arns.authorizer);
   const probeIds = Object.keys(template.Resources).filter((id) => id.startsWith('Probe'));
+  const probe = probeIds.map((id) => template.Resources[id]).find((resource) => resource?.Type === 'AWS::Lambda::Function');
+  const probeVariables = (probe?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  memoryTtlSeconds = Number(probeVariables[PROBE_ENV.authorizerMemoryTtlSeconds]);
+  expect(Number.isInteger(memoryTtlSeconds)).toBe(true);
   for (const id of probeIds) delete template.Resources[id];
   const patched = JSON.stringify(template).replace(/\{"Ref":"([A-Za-z0-9]+)"\}/g, (ref, id: string) =>
     secretIds.includes(id) ? JSON.stringify(arnOf(id)) : ref,
   );
   writeFileSync(templateFile, patched);
   const resources = (JSON.parse(patched) as { Resources: Record<string, Resource> }).Resources;
+
+  // The shared cache's table, under the name the functions' environment resolves it to; the
+  // endpoint the receiver flushes the REST stage through, knowing the API by the id its environment holds.
+  const dynamodb = await startLocalDynamoDb();
+  closers.push(() => dynamodb.close());
+  createTables(dynamodb, resources);
+  const management = await startLocalApiGatewayManagement();
+  closers.push(() => management.close());
+  const restApiIds = Object.keys(resources).filter((id) => resources[id]?.Type === 'AWS::ApiGateway::RestApi');
+  expect(restApiIds).toHaveLength(1);
+  management.register(localRestApiId(restApiIds[0] as string), REST_STAGE, {
+    clearCache: () => {
+      for (const gateway of restGateways) gateway.clearCache();
+    },
+  });
 
   // The function URLs first: the authorizer's environment names the stand-in's. Each serves its function's runner, made next.
   runners = new Map();
@@ -77,6 +112,9 @@ beforeAll(async () => {
     attributes[`${functionUrl.logicalId}.FunctionUrl`] = await server.start();
     closers.push(() => server.close());
     if (functionUrl.logicalId.startsWith('StandIn')) standInUrl = attributes[`${functionUrl.logicalId}.FunctionUrl`] as string;
+    const variables = (resources[functionUrl.functionId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables;
+    if (variables?.[REVOCATION_ENV.issuer] !== undefined) receiverUrl = attributes[`${functionUrl.logicalId}.FunctionUrl`] as string;
   }
   const concurrency = new LambdaConcurrency(20);
   const authorizerId = Object.keys(resources).find(
@@ -86,7 +124,12 @@ beforeAll(async () => {
     const onLine = (line: string) => {
       if (fn.logicalId === authorizerId && line.startsWith('{"outcome"')) decisionLines.push(line);
     };
-    runners.set(fn.logicalId, new LambdaRunner(fn, { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint }, onLine, { concurrency }));
+    const endpoints = {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_API_GATEWAY: management.endpoint,
+    };
+    runners.set(fn.logicalId, new LambdaRunner(fn, endpoints, onLine, { concurrency }));
   }
   closers.push(() => {
     for (const runner of runners.values()) runner.stop();
@@ -113,12 +156,13 @@ async function localContext(reading: WildcardReading): Promise<ProbeContext> {
     wildcardReading: reading,
   });
   const apis = { http: await gateway.start(), rest: await restGateway.start() };
+  restGateways.push(restGateway);
   closers.push(
     () => gateway.close(),
     () => restGateway.close(),
   );
   const basic = `Basic ${Buffer.from(`${CLIENTS.test.client_id}:${CLIENTS.test.client_secret}`).toString('base64')}`;
-  return {
+  const context: ProbeContext = {
     apis,
     async token(scopes) {
       const response = await rawRequest(standInUrl, {
@@ -130,11 +174,21 @@ async function localContext(reading: WildcardReading): Promise<ProbeContext> {
       return rememberSecret((JSON.parse(response.body) as { access_token: string }).access_token);
     },
     request: (api, request) => rawRequest(apis[api], request),
+    revocationSet: (token) => requestRevocationSet(standInUrl, basic, token),
+    pushSet: (set) => deliverSet(receiverUrl, set),
+    runsOn: 'emulation',
+    memoryTtlSeconds,
     async decisions(token) {
+      return (await context.decisionLines(token)).length;
+    },
+    async decisionLines(token) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      return decisionLines.filter((line) => line.includes(`"tokenId":"${tokenId(token)}"`)).length;
+      return decisionLines
+        .filter((line) => line.includes(`"tokenId":"${tokenId(token)}"`))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     },
   };
+  return context;
 }
 
 for (const reading of ['crosses-colons', 'segments'] as const) {
@@ -148,7 +202,7 @@ for (const reading of ['crosses-colons', 'segments'] as const) {
       it(`passes ${name}`, async () => {
         const verdict = await CHECKS[name](context);
         expect(verdict.result, verdict.observed).toBe('PASS');
-      }, 60_000);
+      }, 120_000);
     }
   });
 }

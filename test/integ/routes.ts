@@ -48,3 +48,16 @@ export const INTEG_AUDIENCE = 'https://integ.cdk-phantom-token.example';
 export function allScopes(): string[] {
   return [...new Set([...Object.values(ROUTES), ...bigRoutes()].flatMap((route) => route.scopes))];
 }
+
+/** The `iss` of the Security Event Tokens the stand-in signs, and the issuer the revocation receiver requires. */
+export const INTEG_SET_ISSUER = 'https://stand-in.integ.cdk-phantom-token.example';
+
+/** The `aud` of those Security Event Tokens: the name the receiver is known by. */
+export const INTEG_REVOCATION_AUDIENCE = 'https://integ.cdk-phantom-token.example/revocation';
+
+/**
+ * The HTTP API's decision cache, seconds (`setHttpApiResultsCacheTtl`), instead of the construct's
+ * 60: an HTTP API has no flush, so a revoked token passes there until its cached answer expires,
+ * and the check that measures it waits for that (probe timeout 100 s). The REST API keeps 60 s.
+ */
+export const INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS = 10;

@@ -1,26 +1,44 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import type { PolicyResponse } from '../../lambda/authorizer-response.js';
-import { MAX_POLICY_BYTES, POLICY_BUDGET_BYTES } from '../../lambda/environment.js';
+import { ENV, MAX_POLICY_BYTES, POLICY_BUDGET_BYTES, REVOCATION_ENV } from '../../lambda/environment.js';
+import { createRevocationReceiver, type RevocationHandler } from '../../lambda/revocation/receiver.js';
 import { readRouteTableFile } from '../../lambda/routes/route-table.js';
+import { KEY_PREFIX, TABLE_KEY, TABLE_TTL_ATTRIBUTE, TOKEN_ITEM } from '../../lambda/shared-cache/table-format.js';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.js';
 import { LocalFunctionUrl } from '../../local/lambda-function-url.js';
 import type { LambdaRunner } from '../../local/lambda-runner.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
+import { deliveryEvent } from '../lambda/revocation/harness.js';
 import { httpApiEvent } from '../support/fixtures.js';
 import { decisionLines, rememberSecret } from '../support/log-capture.js';
 import { PhantomTokenIntegStack } from './integ-stack.js';
-import { allowed, assertionId, CHECKS, failedClosed, tokenId } from './probe/checks.js';
-import { allScopes, bigRoutes, INTEG_AUDIENCE, ROUTES } from './routes.js';
-import { createStandIn, STAND_IN_ENV } from './stand-in/stand-in.js';
+import { allowed, assertionId, CHECKS, failedClosed, signedByAnotherKey, tokenId } from './probe/checks.js';
+import { PROBE_ENV } from './probe/probe.js';
+import {
+  allScopes,
+  bigRoutes,
+  INTEG_AUDIENCE,
+  INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS,
+  INTEG_REVOCATION_AUDIENCE,
+  INTEG_SET_ISSUER,
+  REST_STAGE,
+  ROUTES,
+} from './routes.js';
+import { deriveSetSigningKey } from './stand-in/security-event.js';
+import { createStandIn, type FunctionUrlEvent, STAND_IN_ENV } from './stand-in/stand-in.js';
 
 /**
  * The integration test's OAuth stand-in, proven offline: its handler behind the local function
  * URL emulation, the real authorizer handler introspecting against it with the route table the
- * integ stack ships (synthesized here), and the probe's helpers that read the authorizer's answers.
+ * integ stack ships (synthesized here), the Security Event Tokens it signs against the real
+ * revocation receiver (with the local DynamoDB endpoint), and the probe's helpers that read the
+ * authorizer's answers.
  */
 const AUTHORIZER_CLIENT = { client_id: 'integ-authorizer', client_secret: 'authorizer-secret-0123456789' };
 const TEST_CLIENT = { client_id: 'integ-client', client_secret: 'test-client-secret-0123456789' };
@@ -29,6 +47,7 @@ let secrets: LocalSecretsManager;
 let functionUrl: LocalFunctionUrl;
 let standInUrl: string;
 let authorizerSecretArn: string;
+let testClientArn: string;
 let routeTableFile: string;
 let outdir: string;
 
@@ -38,13 +57,8 @@ beforeAll(async () => {
   rememberSecret(AUTHORIZER_CLIENT.client_secret);
   rememberSecret(TEST_CLIENT.client_secret);
   authorizerSecretArn = secrets.put('integ/authorizer-client', JSON.stringify(AUTHORIZER_CLIENT));
-  const testClientArn = secrets.put('integ/test-client', JSON.stringify(TEST_CLIENT));
-  const standIn = createStandIn({
-    ...process.env,
-    [STAND_IN_ENV.authorizerClientSecret]: authorizerSecretArn,
-    [STAND_IN_ENV.testClientSecret]: testClientArn,
-    [STAND_IN_ENV.audience]: INTEG_AUDIENCE,
-  });
+  testClientArn = secrets.put('integ/test-client', JSON.stringify(TEST_CLIENT));
+  const standIn = newStandIn();
   // The local function URL runs a function through a LambdaRunner; this one calls the handler in this process.
   const runner = { invoke: async (event: unknown) => ({ ok: true, result: await standIn(event as never) }) };
   functionUrl = new LocalFunctionUrl(runner as unknown as LambdaRunner);
@@ -67,6 +81,18 @@ afterAll(async () => {
   await secrets?.close();
   if (outdir !== undefined) rmSync(outdir, { recursive: true, force: true });
 });
+
+/** A stand-in instance, as each Lambda instance makes one from the function's environment. */
+function newStandIn() {
+  return createStandIn({
+    ...process.env,
+    [STAND_IN_ENV.authorizerClientSecret]: authorizerSecretArn,
+    [STAND_IN_ENV.testClientSecret]: testClientArn,
+    [STAND_IN_ENV.audience]: INTEG_AUDIENCE,
+    [STAND_IN_ENV.setIssuer]: INTEG_SET_ISSUER,
+    [STAND_IN_ENV.setAudience]: INTEG_REVOCATION_AUDIENCE,
+  });
+}
 
 function basic(client: { client_id: string; client_secret: string }): string {
   return `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`;
@@ -147,6 +173,164 @@ describe('the OAuth stand-in, with the real authorizer', () => {
     });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: 'invalid_client' });
+  });
+});
+
+describe("the stand-in's Security Event Tokens, with the real revocation receiver", () => {
+  const TABLE = 'integ-shared-cache';
+  let dynamodb: LocalDynamoDb;
+  let receiver: RevocationHandler;
+
+  beforeAll(async () => {
+    dynamodb = await startLocalDynamoDb();
+    dynamodb.createTable(TABLE, { key: TABLE_KEY, ttlAttribute: TABLE_TTL_ATTRIBUTE });
+    // As the integ stack configures it: the stand-in's issuer and JWKS, the audience of routes.ts.
+    receiver = createRevocationReceiver(
+      {
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        [REVOCATION_ENV.issuer]: INTEG_SET_ISSUER,
+        [REVOCATION_ENV.jwksUri]: `${standInUrl}set-jwks`,
+        [REVOCATION_ENV.audience]: INTEG_REVOCATION_AUDIENCE,
+        [REVOCATION_ENV.table]: TABLE,
+      },
+      { write: () => {} },
+    );
+  });
+  afterAll(async () => {
+    await dynamodb?.close();
+  });
+
+  async function signed(token: string, client = TEST_CLIENT): Promise<Response> {
+    return fetch(`${standInUrl}sign-revocation`, {
+      method: 'POST',
+      headers: { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+  }
+
+  async function setFor(token: string): Promise<string> {
+    const response = await signed(token);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { set: string }).set;
+  }
+
+  /** The receiver's answer to a push of `set` (always structured: a status and a body). */
+  const deliver = async (set: string) => (await receiver(deliveryEvent(set))) as { statusCode: number; body?: string };
+
+  const markOf = (token: string) =>
+    dynamodb.item(TABLE, `${KEY_PREFIX.token}${createHash('sha256').update(token).digest('base64url')}`)?.[TOKEN_ITEM.state];
+
+  it('signs a SET the receiver accepts (202), and the receiver marks the token revoked in the shared table', async () => {
+    const token = await mint(ROUTES.x.scopes);
+    const set = await setFor(token);
+    expect(JSON.parse(Buffer.from(set.split('.')[0] as string, 'base64url').toString())).toMatchObject({
+      alg: 'EdDSA',
+      typ: 'secevent+jwt',
+      kid: expect.any(String),
+    });
+    expect(await deliver(set)).toEqual({ statusCode: 202, body: '' });
+    expect(markOf(token)).toEqual({ S: 'revoked' });
+  });
+
+  it('keeps introspecting the token as active after signing its revocation: it remembers nothing', async () => {
+    const token = await mint(ROUTES.x.scopes);
+    await setFor(token);
+    const response = await fetch(`${standInUrl}introspect`, {
+      method: 'POST',
+      headers: { authorization: basic(AUTHORIZER_CLIENT), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/jwt');
+    rememberSecret(await response.text());
+  });
+
+  it('has the receiver refuse the same SET again (invalid_request) and its claims signed by another key (authentication_failed)', async () => {
+    const token = await mint(ROUTES.x.scopes);
+    const set = await setFor(token);
+    expect((await deliver(set)).statusCode).toBe(202);
+    const refusal = async (body: string) => {
+      const result = await deliver(body);
+      return [result.statusCode, (JSON.parse(result.body ?? '{}') as { err?: string }).err];
+    };
+    expect(await refusal(set)).toEqual([400, 'invalid_request']);
+    const other = await mint(ROUTES.x.scopes);
+    expect(await refusal(await signedByAnotherKey(await setFor(other)))).toEqual([400, 'authentication_failed']);
+    expect(markOf(other)).toBeUndefined();
+  });
+
+  it('derives the same SET key in every instance: a SET another instance signs verifies with the first one JWKS', async () => {
+    const second = newStandIn();
+    const jwksOf = async (handler: (event: FunctionUrlEvent) => Promise<{ statusCode: number; body: string }>) => {
+      const result = await handler({ rawPath: '/set-jwks', headers: {}, requestContext: { http: { method: 'GET' } } });
+      expect(result.statusCode).toBe(200);
+      return JSON.parse(result.body) as { keys: { kid: string; x: string }[] };
+    };
+    const served = await (await fetch(`${standInUrl}set-jwks`)).json();
+    expect(await jwksOf(second)).toEqual(served);
+    const token = await mint(ROUTES.x.scopes);
+    const fromSecond = await second({
+      rawPath: '/sign-revocation',
+      headers: { authorization: basic(TEST_CLIENT), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+      requestContext: { http: { method: 'POST' } },
+    });
+    const { set } = JSON.parse(fromSecond.body) as { set: string };
+    // The receiver knows only the first instance's URL.
+    expect(await deliver(set)).toEqual({ statusCode: 202, body: '' });
+    // Another secret, another key.
+    const other = await deriveSetSigningKey('another-secret-0123456789');
+    expect(other.publicJwk.x).not.toBe((await jwksOf(second)).keys[0]?.x);
+  });
+
+  it('refuses to sign a SET without the test client credentials, or without a token', async () => {
+    const token = await mint(ROUTES.x.scopes);
+    const wrong = await signed(token, { ...TEST_CLIENT, client_secret: 'guess' });
+    expect([wrong.status, await wrong.json()]).toEqual([401, { error: 'invalid_client' }]);
+    const none = await signed('');
+    expect(none.status).toBe(400);
+  });
+});
+
+describe('the integ stack for the revocation checks', () => {
+  type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  const template = () => JSON.parse(readFileSync(join(outdir, 'PhantomTokenInteg.template.json'), 'utf8')) as Template;
+  const ofType = (type: string) => Object.entries(template().Resources).filter(([, resource]) => resource.Type === type);
+  const variables = (resource: { Properties?: Record<string, unknown> }) =>
+    (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+
+  it(`caches HTTP API decisions for ${INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS} s, and gives the probe the memory bound the authorizer has`, () => {
+    const ttls = ofType('AWS::ApiGatewayV2::Authorizer').map(([, resource]) => resource.Properties?.AuthorizerResultTtlInSeconds);
+    expect(ttls.length).toBeGreaterThan(0);
+    expect(new Set(ttls)).toEqual(new Set([INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS]));
+    const functions = ofType('AWS::Lambda::Function');
+    const authorizers = functions.filter(([, fn]) => variables(fn)[ENV.introspectionEndpoint] !== undefined);
+    expect(authorizers).toHaveLength(1);
+    const memoryTtl = variables(authorizers[0]?.[1] ?? {})[ENV.sharedCacheMemoryTtlSeconds];
+    expect(memoryTtl).toMatch(/^\d+$/);
+    const [, probe] = functions.find(([id]) => id.startsWith('Probe')) ?? [];
+    expect(variables(probe ?? {})[PROBE_ENV.authorizerMemoryTtlSeconds]).toBe(memoryTtl);
+  });
+
+  it("gives the receiver the stand-in's issuer and audience and the REST stage to flush, and the stand-in no reference to the receiver", () => {
+    const functions = ofType('AWS::Lambda::Function');
+    const receivers = functions.filter(([, fn]) => variables(fn)[REVOCATION_ENV.issuer] !== undefined);
+    expect(receivers).toHaveLength(1);
+    const [receiverId, receiverFn] = receivers[0] as [string, { Properties?: Record<string, unknown> }];
+    expect(variables(receiverFn)).toMatchObject({
+      [REVOCATION_ENV.issuer]: INTEG_SET_ISSUER,
+      [REVOCATION_ENV.audience]: INTEG_REVOCATION_AUDIENCE,
+    });
+    expect(JSON.stringify(variables(receiverFn)[REVOCATION_ENV.flushStages])).toContain(`\\"stage\\":\\"${REST_STAGE}\\"`);
+    const [, standIn] = functions.find(([id]) => id.startsWith('StandIn')) ?? [];
+    expect(variables(standIn ?? {})).toMatchObject({
+      [STAND_IN_ENV.setIssuer]: INTEG_SET_ISSUER,
+      [STAND_IN_ENV.setAudience]: INTEG_REVOCATION_AUDIENCE,
+    });
+    expect(JSON.stringify(standIn)).not.toContain(receiverId.slice(0, 20));
   });
 });
 

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { allScopes, BIG_ROUTE_COUNT, bigRoutes, ECHO_URL_PATHS, ROUTES } from '../routes.js';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, type JWTHeaderParameters, SignJWT } from 'jose';
+import { allScopes, BIG_ROUTE_COUNT, bigRoutes, ECHO_URL_PATHS, INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS, ROUTES } from '../routes.js';
 import type { RawRequest, RawResponse } from './raw-request.js';
 
 /**
@@ -31,6 +32,23 @@ export interface ProbeContext {
    * one (logs arrive late), then a little longer for any further one.
    */
   decisions(token: string): Promise<number>;
+  /** The authorizer's decision lines for this token, as JSON objects: waits until there are `atLeast` (default 1), then as `decisions` does. */
+  decisionLines(token: string, atLeast?: number): Promise<Record<string, unknown>[]>;
+  /** A Security Event Token from the OAuth stand-in naming this token revoked, signed with its SET key. */
+  revocationSet(token: string): Promise<string>;
+  /** Pushes a SET to the revocation receiver (RFC 8935); its answer. */
+  pushSet(set: string): Promise<RawResponse>;
+  /**
+   * Where the checks run. `aws`: the revocation checks assert their time bounds (a deny later than
+   * the documented bound fails), and the REST flush is given a few seconds to take effect.
+   * `emulation` (offline, where a loaded machine's timing proves nothing): no time is asserted; a
+   * check waits up to {@link OFFLINE_WAIT_MS} for a deny that must come and records how long it
+   * took. The emulated flush is done before the receiver answers, so there the first REST request
+   * after the 202 must be denied (an order, not a time).
+   */
+  readonly runsOn: 'aws' | 'emulation';
+  /** The authorizer's memory bound with the shared cache (`sharedCache.memoryTtl`), seconds. */
+  readonly memoryTtlSeconds: number;
 }
 
 export type Check = (context: ProbeContext) => Promise<Verdict>;
@@ -345,6 +363,154 @@ async function restGatewayResponses(context: ProbeContext): Promise<Verdict> {
   return checks.verdict();
 }
 
+/** How long after the receiver's 202 the REST API may still answer an allow on AWS (the flush taking effect), retried each second. */
+const REST_RETRY_MS = 5_000;
+/** What the HTTP API's bound is given on AWS beyond resultsCacheTtl + memoryTtl: request latency and the one-second polling. */
+const HTTP_MARGIN_MS = 5_000;
+/** Offline, how long the HTTP check waits for a deny that must come (its cache's 10 s, on a loaded machine), without asserting when. */
+const OFFLINE_WAIT_MS = 60_000;
+const POLL_INTERVAL_MS = 1_000;
+
+/**
+ * Repeats a request each second until it no longer reaches the backend, or `untilMs` passes (one
+ * request only when it has passed already): its last answer, when, and how many allows came first.
+ */
+async function pollUntilDenied(
+  send: () => Promise<RawResponse>,
+  untilMs: number,
+): Promise<{ response: RawResponse; atMs: number; allowsBefore: number }> {
+  let allowsBefore = 0;
+  for (;;) {
+    const response = await send();
+    const atMs = Date.now();
+    if (!allowed(response) || atMs >= untilMs) return { response, atMs, allowsBefore };
+    allowsBefore += 1;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, Math.max(0, untilMs - atMs))));
+  }
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+/** The receiver's RFC 8935 answer: `202`, or the status and `err` of a refusal. */
+function deliveryOutcome(response: RawResponse): string {
+  if (response.status === 202) return '202';
+  try {
+    return `${response.status} ${String((JSON.parse(response.body) as { err?: unknown }).err)}`;
+  } catch {
+    return `${response.status}`;
+  }
+}
+
+/** Asks the stand-in for a SET naming `token` and pushes it: when the receiver's 202 came, or undefined when it refused. */
+async function pushRevocation(context: ProbeContext, token: string, checks: Expectations): Promise<number | undefined> {
+  const response = await context.pushSet(await context.revocationSet(token));
+  const answeredAtMs = Date.now();
+  checks.that('the receiver marks the token (202)', response.status === 202, deliveryOutcome(response));
+  return response.status === 202 ? answeredAtMs : undefined;
+}
+
+/**
+ * Push revocation on the REST API: a token allowed on `GET /x` (its answer now in the stage's
+ * authorizer cache for 60 s) is revoked by a SET the probe pushes to the receiver, which marks it
+ * in the shared table and flushes the stage's authorizer cache (at once, and with a `memoryTtl`
+ * above 0 again `memoryTtl` + 1 s later) before it answers 202. By then the function's memory of
+ * the token is older than `memoryTtl`. The stand-in still introspects the token as active, so
+ * only the mark and the flush can deny it before the cache's 60 s: the same request must then be
+ * 401, on AWS within {@link REST_RETRY_MS} of retries of the 202, in the emulation at the first
+ * request after it. The token's decision lines must show that the function's table calls were
+ * allowed: its first decision wrote the introspection's answer, and its deny read the mark.
+ */
+async function revocationPushDeniesOnRest(context: ProbeContext): Promise<Verdict> {
+  const checks = new Expectations();
+  const token = await context.token(ROUTES.x.scopes);
+  const request = () => context.request('rest', get(ROUTES.x.path, token));
+  checks.expect(`rest GET ${ROUTES.x.path}`, await request(), 'allow');
+  const answeredAtMs = await pushRevocation(context, token, checks);
+  if (answeredAtMs === undefined) return checks.verdict();
+  const onAws = context.runsOn === 'aws';
+  const { response, atMs, allowsBefore } = await pollUntilDenied(request, onAws ? answeredAtMs + REST_RETRY_MS : 0);
+  checks.that(
+    `rest GET ${ROUTES.x.path} with the revoked token is 401 ${onAws ? `within ${seconds(REST_RETRY_MS)} s of the 202` : 'at the first request after the 202'}`,
+    response.status === 401 && !allowed(response),
+    `${response.status}${allowed(response) ? ' backend' : ''} ${seconds(atMs - answeredAtMs)} s after the 202, ${allowsBefore} allows before`,
+  );
+  const lines = await context.decisionLines(token, 2);
+  checks.that(
+    "the first decision found no item and wrote the introspection's answer to the table",
+    lines.some((line) => line.outcome === 'allow' && line.sharedCache === 'miss' && line.sharedCacheWrite === 'written'),
+    lines.map((line) => `${line.outcome}/${line.sharedCache}/${line.sharedCacheWrite ?? '-'}`).join(' '),
+  );
+  checks.that(
+    'the deny read the mark',
+    lines.some((line) => line.outcome === 'deny' && line.sharedCache === 'revoked'),
+  );
+  return checks.verdict();
+}
+
+/**
+ * Push revocation on the HTTP API, which has no flush: a token allowed on `GET /x` (its answer in
+ * the API's decision cache for INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS) is revoked as on REST; the
+ * request must be denied once the cached answer expires and the function reads the mark: within
+ * resultsCacheTtl + memoryTtl of the first request (the gateway cached the answer then, and no
+ * request reaches the function until it expires), or at once if the 202 came later than that,
+ * plus {@link HTTP_MARGIN_MS}. Records the seconds observed; the bound is asserted on AWS only
+ * (offline the check waits up to {@link OFFLINE_WAIT_MS}).
+ */
+async function revocationPushDeniesOnHttpWithinBound(context: ProbeContext): Promise<Verdict> {
+  const checks = new Expectations();
+  const token = await context.token(ROUTES.x.scopes);
+  const request = () => context.request('http', get(ROUTES.x.path, token));
+  const first = await request();
+  const firstAtMs = Date.now();
+  checks.expect(`http GET ${ROUTES.x.path}`, first, 'allow');
+  const answeredAtMs = await pushRevocation(context, token, checks);
+  if (answeredAtMs === undefined) return checks.verdict();
+  const boundSeconds = INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS + context.memoryTtlSeconds;
+  const deadlineMs = Math.max(firstAtMs + boundSeconds * 1000, answeredAtMs) + HTTP_MARGIN_MS;
+  const onAws = context.runsOn === 'aws';
+  const { response, atMs, allowsBefore } = await pollUntilDenied(request, onAws ? deadlineMs : answeredAtMs + OFFLINE_WAIT_MS);
+  const bound = onAws
+    ? ` within resultsCacheTtl ${INTEG_HTTP_RESULTS_CACHE_TTL_SECONDS} s + memoryTtl ${context.memoryTtlSeconds} s + ${seconds(HTTP_MARGIN_MS)} s`
+    : '';
+  checks.that(
+    `http GET ${ROUTES.x.path} with the revoked token fails closed${bound}`,
+    failedClosed(response),
+    `${response.status}${allowed(response) ? ' backend' : ''} ${seconds(atMs - firstAtMs)} s after the first request, ${seconds(atMs - answeredAtMs)} s after the 202, ${allowsBefore} allows before`,
+  );
+  return checks.verdict();
+}
+
+/**
+ * The receiver refuses what it must: the same SET delivered again is 400 `invalid_request` (its
+ * `iss` and `jti` were recorded), and a SET with the same claims signed by another key (same `kid`,
+ * a fresh `jti`) is 400 `authentication_failed` (or `invalid_key`, were the key not found).
+ */
+async function revocationReplayAndForgeryRefused(context: ProbeContext): Promise<Verdict> {
+  const checks = new Expectations();
+  const token = await context.token(ROUTES.x.scopes);
+  const set = await context.revocationSet(token);
+  const first = await context.pushSet(set);
+  checks.that('the SET is accepted (202)', first.status === 202, deliveryOutcome(first));
+  const replay = deliveryOutcome(await context.pushSet(set));
+  checks.that('the same SET again is 400 invalid_request', replay === '400 invalid_request', replay);
+  const forged = deliveryOutcome(await context.pushSet(await signedByAnotherKey(set)));
+  checks.that(
+    'a SET signed by another key is 400 authentication_failed or invalid_key',
+    forged === '400 authentication_failed' || forged === '400 invalid_key',
+    forged,
+  );
+  return checks.verdict();
+}
+
+/** The SET's header and claims, with a fresh `jti` and `iat`, signed by a new Ed25519 key that is not the issuer's. */
+export async function signedByAnotherKey(set: string): Promise<string> {
+  const header = decodeProtectedHeader(set) as JWTHeaderParameters;
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return new SignJWT({ ...decodeJwt(set), jti: randomUUID(), iat: Math.floor(Date.now() / 1000) })
+    .setProtectedHeader(header)
+    .sign(privateKey);
+}
+
 function headerOf(headers: Record<string, string | undefined>, name: string): string | undefined {
   const found = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
   return found?.[1];
@@ -363,6 +529,9 @@ export const CHECKS = {
   'http-integration-calls-function-url-path': functionUrlPath,
   'lambda-integration-finds-context': lambdaIntegrationContext,
   'rest-gateway-responses-carry-challenges': restGatewayResponses,
+  'revocation-push-denies-on-rest': revocationPushDeniesOnRest,
+  'revocation-push-denies-on-http-within-bound': revocationPushDeniesOnHttpWithinBound,
+  'revocation-replay-and-forgery-refused': revocationReplayAndForgeryRefused,
 } as const satisfies Record<string, Check>;
 
 export type CheckName = keyof typeof CHECKS;

@@ -1,7 +1,7 @@
 import { AwsJsonClient, type AwsJsonService } from '../../../lambda/aws/aws-json-client.js';
 import type { SecretReader } from '../../../lambda/aws/secrets-manager.js';
 import { CHECKS, type CheckName, type ProbeContext, tokenId, type Verdict } from './checks.js';
-import { rawRequest } from './raw-request.js';
+import { type RawResponse, rawRequest } from './raw-request.js';
 
 /**
  * The probe: the integ app invokes it once per assumption (`{"check": "<name>"}`) and asserts on
@@ -17,6 +17,10 @@ export const PROBE_ENV = {
   testClientSecret: 'TEST_CLIENT_SECRET',
   /** The authorizer function's log group, to count its decisions per token. */
   authorizerLogGroup: 'AUTHORIZER_LOG_GROUP',
+  /** The revocation receiver's function URL (ends in `/`), where the probe pushes the stand-in's SETs. */
+  revocationReceiverUrl: 'REVOCATION_RECEIVER_URL',
+  /** The authorizer's memory bound with the shared cache, seconds (its `SHARED_CACHE_MEMORY_TTL_SECONDS`). */
+  authorizerMemoryTtlSeconds: 'AUTHORIZER_MEMORY_TTL_SECONDS',
 } as const;
 
 /** CloudWatch Logs in AWS JSON 1.1, through the same client the authorizer uses for Secrets Manager. */
@@ -30,7 +34,7 @@ const CLOUDWATCH_LOGS: AwsJsonService = {
   regionalHost: ({ region, partition }) => `logs.${region}.${partition.dnsSuffix}`,
 };
 
-/** How long to wait for a token's first decision line, and then for any further one. */
+/** How long to wait for a token's decision lines (the first, or as many as asked for), and then for any further one. */
 const LOG_WAIT_MS = 45_000;
 const LOG_SETTLE_MS = 8_000;
 
@@ -43,6 +47,8 @@ export function createProbe(env: Readonly<Record<string, string | undefined>>, s
   const apis = { http: setting(PROBE_ENV.httpApiUrl), rest: setting(PROBE_ENV.restApiUrl) };
   const standIn = setting(PROBE_ENV.standInUrl);
   const logGroup = setting(PROBE_ENV.authorizerLogGroup);
+  const receiver = setting(PROBE_ENV.revocationReceiverUrl);
+  const memoryTtlSeconds = Number(setting(PROBE_ENV.authorizerMemoryTtlSeconds));
   const logs = new AwsJsonClient(CLOUDWATCH_LOGS, env);
   let basic: Promise<string> | undefined;
 
@@ -71,23 +77,34 @@ export function createProbe(env: Readonly<Record<string, string | undefined>>, s
       return answer.access_token;
     },
     request: (api, request) => rawRequest(apis[api], request),
+    async revocationSet(token) {
+      basic ??= clientAuthorization();
+      return requestRevocationSet(standIn, await basic, token);
+    },
+    pushSet: (set) => deliverSet(receiver, set),
+    runsOn: 'aws',
+    memoryTtlSeconds,
     async decisions(token) {
+      return (await context.decisionLines(token)).length;
+    },
+    async decisionLines(token, atLeast = 1) {
       const started = Date.now();
-      const count = async () => {
+      const read = async () => {
         const answer = await logs.call(
           'FilterLogEvents',
           { logGroupName: logGroup, startTime: started - 10 * 60_000, filterPattern: `{ $.tokenId = "${tokenId(token)}" }`, limit: 50 },
           10_000,
         );
-        return Array.isArray(answer.events) ? answer.events.length : 0;
+        const events = Array.isArray(answer.events) ? (answer.events as { message?: unknown }[]) : [];
+        return events.map((event) => decisionOf(event.message));
       };
-      let seen = await count();
-      while (seen === 0 && Date.now() - started < LOG_WAIT_MS) {
+      let seen = await read();
+      while (seen.length < atLeast && Date.now() - started < LOG_WAIT_MS) {
         await new Promise((resolve) => setTimeout(resolve, 3_000));
-        seen = await count();
+        seen = await read();
       }
       await new Promise((resolve) => setTimeout(resolve, LOG_SETTLE_MS));
-      return count();
+      return read();
     },
   };
 
@@ -100,4 +117,41 @@ export function createProbe(env: Readonly<Record<string, string | undefined>>, s
       return { check: name, result: `FAIL: ${(error as Error).message}`.slice(0, 900), observed: '' };
     }
   };
+}
+
+/** A decision line's fields, from a log event's message (the line itself, or the `message` of Lambda's JSON log format). */
+function decisionOf(message: unknown): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(String(message)) as Record<string, unknown>;
+    const inner = parsed.message;
+    return typeof inner === 'object' && inner !== null && !('outcome' in parsed) ? (inner as Record<string, unknown>) : parsed;
+  } catch {
+    return {};
+  }
+}
+
+/** A SET naming `token` revoked, from the stand-in's `POST /sign-revocation` (the test client's `authorization`). */
+export async function requestRevocationSet(standInUrl: string, authorization: string, token: string): Promise<string> {
+  const response = await rawRequest(standInUrl, {
+    method: 'POST',
+    path: '/sign-revocation',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  const answer = JSON.parse(response.body) as { set?: string; error?: string };
+  if (answer.set === undefined) throw new Error(`the stand-in refused to sign a SET: ${response.status} ${answer.error}`);
+  return answer.set;
+}
+
+/**
+ * RFC 8935 push delivery of a SET to the revocation receiver. The receiver answers 202 only after
+ * its flushes of the REST stage (with a `memoryTtl` above 0, the second comes `memoryTtl` + 1 s
+ * after the first), hence the longer timeout.
+ */
+export function deliverSet(receiverUrl: string, set: string): Promise<RawResponse> {
+  return rawRequest(
+    receiverUrl,
+    { method: 'POST', path: '/', headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json' }, body: set },
+    30_000,
+  );
 }

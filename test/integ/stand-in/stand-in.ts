@@ -1,9 +1,10 @@
 import { type SecretReader, SecretsManagerReader } from '../../../lambda/aws/secrets-manager.js';
 import { deriveKeys, mintToken, phantomJwt, readToken, type StandInKeys, sameText } from './opaque-token.js';
+import { deriveSetSigningKey, type SetSigningKey, signRevocation } from './security-event.js';
 
 /**
  * The OAuth stand-in of the integration tests, a Lambda function behind a function URL (auth
- * NONE: the authorizer calls it as it would call an identity server). Two endpoints:
+ * NONE: the authorizer calls it as it would call an identity server). Four endpoints:
  * - `POST /token`: client credentials of the test client (HTTP Basic, RFC 6749 §2.3.1), the
  *   scopes the caller asks for, any scope tokens; answers an opaque token (see opaque-token.ts).
  * - `POST /introspect`: client credentials of the authorizer, the secret the construct reads;
@@ -11,7 +12,13 @@ import { deriveKeys, mintToken, phantomJwt, readToken, type StandInKeys, sameTex
  *   `application/jwt`): 200 with the JWT as the body and `Cache-Control: max-age` = the token's
  *   remaining lifetime, 204 for an unknown or expired token, 401 `invalid_client` for wrong
  *   credentials.
- * Stateless: the test client's secret (whose value also derives the token and JWT keys) and
+ * - `POST /sign-revocation`: client credentials of the test client, `token=<access token>`;
+ *   answers `{"set": …}`, a Security Event Token naming the token revoked (security-event.ts),
+ *   for the test to push to the revocation receiver itself. The stand-in does not remember it:
+ *   its introspection keeps answering the token active, so a deny after the push can only come
+ *   from the receiver's mark in the shared cache (and its flush of REST stages' caches).
+ * - `GET /set-jwks`: the public key those SETs are signed with, the receiver's `jwksUri`.
+ * Stateless: the test client's secret (whose value also derives the token, JWT and SET keys) and
  * the authorizer's client credentials are read from Secrets Manager, so every instance answers alike.
  */
 export const STAND_IN_ENV = {
@@ -21,6 +28,10 @@ export const STAND_IN_ENV = {
   testClientSecret: 'TEST_CLIENT_SECRET',
   /** The `aud` of every token: the audience the construct requires. */
   audience: 'TOKEN_AUDIENCE',
+  /** The `iss` of the SETs it signs: the issuer the revocation receiver requires. */
+  setIssuer: 'SET_ISSUER',
+  /** The `aud` of the SETs it signs: the audience the revocation receiver requires. */
+  setAudience: 'SET_AUDIENCE',
 } as const;
 
 /** The longest lifetime a caller may ask for, seconds. */
@@ -53,6 +64,7 @@ interface Secrets {
   readonly authorizer: Client;
   readonly testClient: Client;
   readonly keys: StandInKeys;
+  readonly setKey: SetSigningKey;
   readonly readAt: number;
 }
 
@@ -68,11 +80,19 @@ export function createStandIn(
   const authorizerSecretId = setting(STAND_IN_ENV.authorizerClientSecret);
   const testClientSecretId = setting(STAND_IN_ENV.testClientSecret);
   const audience = setting(STAND_IN_ENV.audience);
+  const setIssuer = setting(STAND_IN_ENV.setIssuer);
+  const setAudience = setting(STAND_IN_ENV.setAudience);
   let secrets: Promise<Secrets> | undefined;
 
   const readSecrets = async (): Promise<Secrets> => {
     const [authorizer, testClient] = await Promise.all([readClient(reader, authorizerSecretId), readClient(reader, testClientSecretId)]);
-    return { authorizer, testClient, keys: deriveKeys(testClient.secret), readAt: Date.now() };
+    return {
+      authorizer,
+      testClient,
+      keys: deriveKeys(testClient.secret),
+      setKey: await deriveSetSigningKey(testClient.secret),
+      readAt: Date.now(),
+    };
   };
   const current = async (): Promise<Secrets> => {
     const held = secrets === undefined ? undefined : await secrets.catch(() => undefined);
@@ -83,12 +103,27 @@ export function createStandIn(
   return async (event) => {
     const method = event.requestContext?.http?.method ?? '';
     const path = event.rawPath ?? '';
-    if (method !== 'POST' || (path !== '/token' && path !== '/introspect')) return json(404, { error: 'not_found' });
+    const endpoint = `${method} ${path}`;
+    if (!ENDPOINTS.includes(endpoint)) return json(404, { error: 'not_found' });
     const headers = lowerCase(event.headers ?? {});
     const form = new URLSearchParams(
       event.body === undefined ? '' : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8').toString(),
     );
     const known = await current();
+    if (endpoint === 'GET /set-jwks') {
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/jwk-set+json' },
+        body: JSON.stringify({ keys: [known.setKey.publicJwk] }),
+      };
+    }
+    if (endpoint === 'POST /sign-revocation') {
+      if (!authenticates(headers.authorization, known.testClient)) return json(401, { error: 'invalid_client' });
+      const token = form.get('token') ?? '';
+      if (token === '') return json(400, { error: 'invalid_request', error_description: 'token' });
+      const key = { privateKey: known.setKey.privateKey, kid: known.setKey.publicJwk.kid };
+      return json(200, { set: await signRevocation(key, { issuer: setIssuer, audience: setAudience, token }) });
+    }
     if (path === '/token') {
       if (!authenticates(headers.authorization, known.testClient)) return json(401, { error: 'invalid_client' });
       if (form.get('grant_type') !== 'client_credentials') return json(400, { error: 'unsupported_grant_type' });
@@ -115,6 +150,8 @@ export function createStandIn(
     };
   };
 }
+
+const ENDPOINTS = ['POST /token', 'POST /introspect', 'POST /sign-revocation', 'GET /set-jwks'];
 
 async function readClient(reader: SecretReader, secretId: string): Promise<Client> {
   const text = await reader.getSecretString(secretId, 3_000);
