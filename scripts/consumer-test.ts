@@ -33,12 +33,16 @@ async function main(): Promise<void> {
     const files = (packed[0]?.files ?? []).map((f) => f.path).sort();
     say(`tarball ${packed[0]?.filename}: ${packed[0]?.size} bytes, ${files.length} files`);
     check(files.includes('assets/authorizer/index.js'), 'the tarball holds the prebuilt authorizer');
+    check(files.includes('assets/revocation/index.js'), 'the tarball holds the prebuilt revocation receiver');
     check(files.includes('.jsii'), 'the tarball holds the jsii assembly, for Python, Java, .NET and Go apps');
     check(
       !files.some((f) => /(^|\/)(test|tests|bench|local|bin|scripts)\//.test(f) || /\.test\.|fixtures/.test(f)),
       'the tarball holds no tests, fixtures, benchmarks or tools',
     );
-    check(!files.some((f) => f.endsWith('.map') && !f.startsWith('assets/authorizer/')), 'the only source map is the authorizer bundle’s');
+    check(
+      !files.some((f) => f.endsWith('.map') && !f.startsWith('assets/authorizer/') && !f.startsWith('assets/revocation/')),
+      'the only source maps are the prebuilt bundles’',
+    );
 
     // 2. A fresh CDK app with exactly four packages.
     const app = join(work, 'app');
