@@ -1,4 +1,3 @@
-import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,6 +12,7 @@ import { dpopKey, dpopProof } from '../support/dpop.js';
 import { type FaultServer, fakeJwt, startFaultServer } from '../support/fault-server.js';
 import { httpApiEvent } from '../support/fixtures.js';
 import { decisionLines, rememberSecret } from '../support/log-capture.js';
+import { Sha256 } from '../support/sha256.js';
 
 const CREDENTIALS = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'local-secret-key' };
 
@@ -190,26 +190,6 @@ describe('DynamoDbReplayStore against scripted DynamoDB answers', () => {
     expect(requests).toHaveLength(0);
   });
 });
-
-/** The signer's hash for @smithy/signature-v4, from node:crypto: SHA-256, or HMAC-SHA256 when given a key. */
-class Sha256 {
-  private readonly hash;
-  constructor(key?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', bytes(key));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-}
 
 /** A DynamoDB endpoint that misbehaves (the fault server): the shared replay store fails closed, in bounded time. */
 describe('DynamoDbReplayStore when DynamoDB cannot answer', () => {

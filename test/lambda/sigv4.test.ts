@@ -1,29 +1,9 @@
-import { createHash, createHmac } from 'node:crypto';
 // The AWS SDK's own signer (a dependency of @aws-sdk/client-secrets-manager): an independent implementation to agree with.
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AwsCredentials, canonicalUri, signRequest } from '../../lambda/aws/sigv4.js';
-
-/** The signer's hash, from node:crypto: SHA-256, or HMAC-SHA256 when given a key. */
-class Sha256 {
-  private readonly hash;
-  constructor(key?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', bytes(key));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-}
+import { Sha256 } from '../support/sha256.js';
 
 /** The `Authorization` header the SDK's signer gives the same request. */
 async function sdkAuthorization(

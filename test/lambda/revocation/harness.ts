@@ -6,6 +6,9 @@ import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from '
 import { TOKEN_REVOKED_EVENT } from '../../../lambda/shared-cache/table-format.js';
 import { closeServer, listen, readBody } from '../../../local/http-server.js';
 import { rememberSecret } from '../../support/log-capture.js';
+import { Sha256 } from '../../support/sha256.js';
+
+export { Sha256 };
 
 /**
  * The revocation receiver's peers as real servers on 127.0.0.1 — the issuer's JWKS, a DynamoDB
@@ -222,26 +225,6 @@ export function logSink() {
     text,
     lines: () => text.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
-}
-
-/** The signer's hash for @smithy/signature-v4, from node:crypto: SHA-256, or HMAC-SHA256 when given a key. */
-export class Sha256 {
-  private readonly hash;
-  constructor(key?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', bytes(key));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
 }
 
 /** The `x-amz-date` header as a Date. */
