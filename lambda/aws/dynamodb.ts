@@ -13,8 +13,11 @@ export const DYNAMODB: AwsJsonService = {
   endpointVariable: 'AWS_ENDPOINT_URL_DYNAMODB',
   jsonVersion: '1.0',
   targetPrefix: 'DynamoDB_20120810',
-  // A PutItem answer is `{}` (no return values asked) or an error: anything near this is not DynamoDB.
-  maxAnswerBytes: 64 * 1_024,
+  // The longest answer is a GetItem of the shared cache: one item, at most 400 KB, written back as
+  // JSON, where a byte of a string attribute takes at most three (a 4-byte character as a
+  // `\uXXXX\uXXXX` pair). An item of this project's holds a JWT of up to 64 KiB, so a bound below
+  // 64 KiB refused its own entries; anything past this one is not DynamoDB.
+  maxAnswerBytes: 3 * 400 * 1_024,
   regionalHost: ({ region, partition, fips, dualStack }) => {
     const fipsLabel = fips && (dualStack || partition.name !== 'aws-us-gov') ? '-fips' : '';
     return `dynamodb${fipsLabel}.${region}.${dualStack ? partition.dualStackDnsSuffix : partition.dnsSuffix}`;

@@ -5,6 +5,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import { loadConfig } from '../../lambda/config.js';
+import { MAX_RESPONSE_BYTES } from '../../lambda/environment.js';
 import { KEY_PREFIX } from '../../lambda/shared-cache/table-format.js';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb.js';
 import { closeServer, listen } from '../../local/http-server.js';
@@ -112,6 +113,29 @@ describe('one introspection per token across instances', () => {
       expect(line).toMatchObject({ outcome: 'allow', cache: 'miss', sharedCache: 'hit' });
       expect(line).not.toHaveProperty('introspectionMs');
     }
+    expect(introspections() - before).toBe(1);
+  });
+
+  it('shares a token whose JWT is as long as an introspection answer may be (64 KiB): the item is read back', async () => {
+    // Exactly MAX_RESPONSE_BYTES characters: base64url reaches every length but 1 mod 4, so the
+    // header's kid moves the rest by one where the payload's padding cannot.
+    const exp = now() + 600;
+    const shaped = (kid: number, pad: number) =>
+      fakeJwt({ sub: 'alice', scope: 'read', exp, pad: 'x'.repeat(pad) }, { alg: 'RS256', typ: 'at+jwt', kid: 'k'.repeat(kid) });
+    const base = shaped(0, 0).length;
+    const start = Math.floor(((MAX_RESPONSE_BYTES - base) * 3) / 4) - 8;
+    const jwt = [0, 1, 2, 3]
+      .flatMap((kid) => Array.from({ length: 16 }, (_, i) => shaped(kid, start + i)))
+      .find((candidate) => candidate.length === MAX_RESPONSE_BYTES);
+    if (jwt === undefined) throw new Error('no JWT of exactly MAX_RESPONSE_BYTES characters');
+    oauth.mode = 'body';
+    oauth.body = { contentType: 'application/jwt', text: rememberSecret(jwt) };
+    const token = newToken();
+    const before = introspections();
+    expect((await decide(instance(), token)).line).toMatchObject({ outcome: 'allow', sharedCacheWrite: 'written' });
+    const { allowed, line } = await decide(instance(), token);
+    expect(allowed).toBe(true);
+    expect(line).toMatchObject({ outcome: 'allow', sharedCache: 'hit' });
     expect(introspections() - before).toBe(1);
   });
 
@@ -270,6 +294,11 @@ describe('items are distrusted: anything this code did not write is read as a mi
     ['a state of another type', () => ({ state: { BOOL: true } })],
     ['a token that is not JSON', () => ({ state: { S: 'active' }, token: { S: '{not json' } })],
     ['a token without a JWT', () => ({ state: { S: 'active' }, token: { S: JSON.stringify({ scope: 'admin' }) } })],
+    [
+      'a JWT longer than an introspection answer may be',
+      () => ({ state: { S: 'active' }, token: activeJson({ jwt: `x.${'y'.repeat(MAX_RESPONSE_BYTES)}.z` }) }),
+    ],
+    ['an empty JWT', () => ({ state: { S: 'active' }, token: activeJson({ jwt: '' }) })],
     ['scopes that are not scope tokens', () => ({ state: { S: 'active' }, token: activeJson({ scope: 'read "admin"' }) })],
     ['an aud of the wrong type', () => ({ state: { S: 'active' }, token: activeJson({ aud: 7 }) })],
     ['a cnf that is not an object', () => ({ state: { S: 'active' }, token: activeJson({ cnf: 'bound' }) })],
