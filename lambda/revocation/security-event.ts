@@ -85,7 +85,10 @@ export class SecurityEventVerifier {
 
   /** jose's error as the receiver's answer: a refusal with RFC 8935's code, or "could not find out". */
   private explain(error: unknown, set: string, final: boolean): Error {
-    const code = (error as { code?: unknown }).code;
+    // WebCrypto refuses a published key it cannot import (a point off the curve, a member missing)
+    // with a DataError that carries no jose code: the issuer's key is unusable, as jose's own
+    // ERR_JWK_INVALID says, not a failure of this receiver's.
+    const code = error instanceof DOMException && error.name === 'DataError' ? 'ERR_JWK_INVALID' : (error as { code?: unknown }).code;
     const refuse = (err: DeliveryErrorCode, message: string) => new SecurityEventRefusedError(err, message, 400, { cause: error });
     switch (code) {
       case 'ERR_JOSE_ALG_NOT_ALLOWED':
