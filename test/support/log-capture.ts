@@ -92,7 +92,7 @@ export async function decisionLinesAfter(count: number, timeoutMs = 2_000): Prom
 }
 
 /**
- * What is wrong with the decision and warning lines printed so far as CloudWatch EMF records: a
+ * What is wrong with the decision, warning and revocation receiver lines printed so far as CloudWatch EMF records: a
  * line that carries `_aws` must be a valid record, and every decision line must carry it, but for
  * the one line of an authorizer that cannot start (a configuration error, which decides nothing).
  * Each problem names the line by its reason or warning code, never by its text.
@@ -100,10 +100,10 @@ export async function decisionLinesAfter(count: number, timeoutMs = 2_000): Prom
 export function emfLineProblems(output: string = capturedOutput()): string[] {
   return output
     .split('\n')
-    .filter((line) => line.startsWith('{"outcome"') || line.startsWith('{"warning"'))
+    .filter((line) => line.startsWith('{"outcome"') || line.startsWith('{"warning"') || line.startsWith('{"revocation"'))
     .flatMap((line) => {
       const parsed = JSON.parse(line) as Record<string, unknown>;
-      const name = `${String(parsed.reason ?? parsed.warning)} line`;
+      const name = `${String(parsed.reason ?? parsed.warning ?? parsed.revocation)} line`;
       if ('_aws' in parsed) return emfProblems(line).map((problem) => `${name}: ${problem}`);
       const startupFailure = parsed.outcome === 'error' && parsed.reason === 'ERR_CONFIGURATION_INVALID' && 'message' in parsed;
       return 'outcome' in parsed && !startupFailure ? [`${name}: a decision line without _aws`] : [];
