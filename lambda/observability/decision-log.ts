@@ -96,10 +96,6 @@ export interface WarningLogLine {
   message: string;
 }
 
-export function writeWarningLog(line: WarningLogLine): void {
-  defaultLog.writeWarningLog(line);
-}
-
 /** The writers with the default namespace and service, for lines written outside an authorizer. */
 const defaultLog = decisionLog(metricsSettings({}));
 

@@ -1,24 +1,28 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAuthorizer } from '../../lambda/authorizer.js';
 import type { PolicyResponse, SimpleResponse } from '../../lambda/authorizer-response.js';
+import { httpRequest } from '../../lambda/http-client.js';
 import { closeServer, listen, readBody } from '../../local/http-server.js';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.js';
 import { fakeJwt } from '../support/fault-server.js';
 import { httpApiEvent, restEvent } from '../support/fixtures.js';
-import { decisionLines, rememberSecret, warningLines } from '../support/log-capture.js';
+import { decisionLines, emfLines, rememberSecret, warningLines } from '../support/log-capture.js';
 
 /**
  * Behaviours a mutation sample found untested (each test here kills a mutant that survived the
  * other suites): the authorizer against a real HTTP server on 127.0.0.1 whose answers each test
- * scripts, serving the introspection endpoint and, for RFC 9701, a JWKS.
+ * scripts, serving the introspection endpoint and, for RFC 9701, a JWKS. The survivors of the
+ * mutation runs and why each test is here: docs/mutation-testing.md.
  */
 interface Reply {
   readonly status: number;
   readonly headers?: Record<string, string>;
   readonly body?: string;
+  /** Milliseconds the server waits before answering. */
+  readonly delayMs?: number;
 }
 
 const CLIENT_ID = 'mutation-authorizer';
@@ -31,6 +35,9 @@ let queue: Reply[];
 let reply: Reply;
 let introspections: { authorization: string | undefined; accept: string | undefined; port: number | undefined }[];
 let jwks: object;
+/** The status the JWKS is served with, and how many times it was fetched. */
+let jwksStatus: number;
+let jwksFetches: number;
 let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 beforeAll(async () => {
@@ -41,9 +48,13 @@ beforeAll(async () => {
   jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] };
   server = http.createServer(async (request, response) => {
     await readBody(request);
-    if (request.url === '/jwks') return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+    if (request.url === '/jwks') {
+      jwksFetches += 1;
+      return void response.writeHead(jwksStatus, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+    }
     introspections.push({ authorization: request.headers.authorization, accept: request.headers.accept, port: request.socket.remotePort });
     const next = queue.shift() ?? reply;
+    if (next.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, next.delayMs));
     response.writeHead(next.status, next.headers).end(next.body ?? '');
   });
   await listen(server, 0);
@@ -58,6 +69,8 @@ beforeEach(() => {
   queue = [];
   reply = { status: 500 };
   introspections = [];
+  jwksStatus = 200;
+  jwksFetches = 0;
 });
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -302,29 +315,31 @@ describe('application/jwt responses that are not a decision', () => {
   });
 });
 
+/** An authorizer in RFC 9701 mode, verifying responses with the JWKS this file's server serves. */
+const rfc9701 = (env: Record<string, string> = {}) =>
+  authorizer({
+    INTROSPECTION_RESPONSE_TYPE: 'application/token-introspection+jwt',
+    JWKS_URI: `${base}/jwks`,
+    ISSUER: 'https://issuer.example',
+    ...env,
+  });
+
+/** A 200 answer holding an RFC 9701 response JWT, signed with the key the JWKS holds (`k1`). */
+async function signed(
+  introspection: unknown,
+  { typ = 'token-introspection+jwt', aud = CLIENT_ID, iss = 'https://issuer.example' } = {},
+): Promise<Reply> {
+  const jwt = await new SignJWT({ token_introspection: introspection })
+    .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ })
+    .setIssuer(iss)
+    .setAudience(aud)
+    .setIssuedAt()
+    .sign(signingKey);
+  return { status: 200, headers: { 'content-type': 'application/token-introspection+jwt' }, body: rememberSecret(jwt) };
+}
+const active = { active: true, sub: 'alice', scope: 'read' };
+
 describe('RFC 9701 responses', () => {
-  const rfc9701 = (env: Record<string, string> = {}) =>
-    authorizer({
-      INTROSPECTION_RESPONSE_TYPE: 'application/token-introspection+jwt',
-      JWKS_URI: `${base}/jwks`,
-      ISSUER: 'https://issuer.example',
-      ...env,
-    });
-
-  async function signed(
-    introspection: unknown,
-    { typ = 'token-introspection+jwt', aud = CLIENT_ID, iss = 'https://issuer.example' } = {},
-  ): Promise<Reply> {
-    const jwt = await new SignJWT({ token_introspection: introspection })
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ })
-      .setIssuer(iss)
-      .setAudience(aud)
-      .setIssuedAt()
-      .sign(signingKey);
-    return { status: 200, headers: { 'content-type': 'application/token-introspection+jwt' }, body: rememberSecret(jwt) };
-  }
-  const active = { active: true, sub: 'alice', scope: 'read' };
-
   it('allows a correctly signed response, asking for it by its media type', async () => {
     reply = await signed(active);
     expect(await rfc9701()(httpApiEvent('Bearer rfc9701-token'))).toMatchObject({ isAuthorized: true, context: { sub: 'alice' } });
@@ -486,5 +501,144 @@ describe('a failed scheduled re-read of the secret', () => {
       message: `the secret CLIENT_CREDENTIALS_SECRET names must hold a SecretString of JSON with non-empty string fields client_id and client_secret`,
     });
     expect(introspections).toHaveLength(0);
+  });
+});
+
+describe('the budget after invalid_client', () => {
+  it('fails (500) naming the re-read of the credentials when what is left of the budget runs out first', async () => {
+    // INTROSPECTION_TIMEOUT_MS 4000: each step may take 4 s, the decision 2 × 4000 + 500 = 8500 ms.
+    // Reading the secret at the cold start (3.2 s) and the first introspection (3 s) leave 2.3 s for
+    // the re-read, which takes 3.2 s: the budget runs out first, with every margin 0.8 s or more.
+    secrets.delayMs = 3_200;
+    try {
+      const handler = authorizer({ INTROSPECTION_TIMEOUT_MS: '4000' });
+      queue = [{ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_client"}', delayMs: 3_000 }];
+      await expect(handler(httpApiEvent('Bearer slow-reread-token'))).rejects.toMatchObject({
+        code: 'ERR_INTROSPECTION_REQUEST_FAILED',
+        message: "the decision's 8500 ms budget ran out re-reading the client credentials after invalid_client",
+      });
+    } finally {
+      secrets.delayMs = 0;
+    }
+    expect(introspections).toHaveLength(1);
+  });
+});
+
+describe('the JWKS of RFC 9701 responses', () => {
+  it('fails (500), never allows, when the JWKS is answered 500, even with a key set in the body', async () => {
+    reply = await signed(active);
+    jwksStatus = 500;
+    await expect(rfc9701()(httpApiEvent('Bearer rfc9701-token'))).rejects.toMatchObject({
+      code: 'ERR_INTROSPECTION_RESPONSE_INVALID',
+      message: 'introspection response JWT failed verification: ERR_JOSE_GENERIC',
+    });
+    expect(jwksFetches).toBe(1);
+  });
+
+  it('fetches the JWKS once for ten minutes, then again', async () => {
+    const start = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'], now: start });
+    try {
+      reply = await signed(active);
+      const handler = rfc9701({ CACHE_MAX_TTL_SECONDS: '0' });
+      expect(await handler(httpApiEvent('Bearer jwks-first'))).toMatchObject({ isAuthorized: true });
+      vi.setSystemTime(start + 9 * 60_000);
+      expect(await handler(httpApiEvent('Bearer jwks-within'))).toMatchObject({ isAuthorized: true });
+      expect(jwksFetches).toBe(1);
+      vi.setSystemTime(start + 10 * 60_000 + 1_000);
+      expect(await handler(httpApiEvent('Bearer jwks-beyond'))).toMatchObject({ isAuthorized: true });
+      expect(jwksFetches).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('nbf, with 60 s of clock skew allowed', () => {
+  /** A fixed clock, on a whole second. */
+  const NOW_S = 1_900_000_000;
+  const decide = async (nbf: number) => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW_S * 1000 });
+    try {
+      reply = jwtReply({ sub: 'alice', scope: 'read', nbf });
+      return await authorizer()(httpApiEvent(`Bearer nbf-${nbf}`));
+    } finally {
+      vi.useRealTimers();
+    }
+  };
+
+  it('allows a token whose nbf is exactly now plus the skew', async () => {
+    expect(await decide(NOW_S + 60)).toMatchObject({ isAuthorized: true });
+  });
+
+  it('denies a token whose nbf is a second beyond the skew', async () => {
+    expect(await decide(NOW_S + 61)).toEqual({ isAuthorized: false });
+  });
+});
+
+describe('the service name', () => {
+  it('accepts a one-character POWERTOOLS_SERVICE_NAME and puts it on the metrics', async () => {
+    reply = jwtReply({ sub: 'alice', scope: 'read' });
+    expect(await authorizer({ POWERTOOLS_SERVICE_NAME: 'x' })(httpApiEvent('Bearer one-char-service'))).toMatchObject({
+      isAuthorized: true,
+    });
+    expect(JSON.parse((await emfLines()).at(-1) as string)).toMatchObject({ outcome: 'allow', service: 'x' });
+  });
+});
+
+describe('the keep-alive agent', () => {
+  let peer: http.Server;
+  let url: URL;
+  let connections: number;
+  /** Requests the server holds unanswered, to see how many are open at once. */
+  let held: http.ServerResponse[];
+  let hold: boolean;
+  /** The most requests the server held at once. */
+  let peak: number;
+
+  beforeAll(async () => {
+    peer = http.createServer(async (request, response) => {
+      await readBody(request);
+      if (!hold) return void response.end('ok');
+      held.push(response);
+      peak = Math.max(peak, held.length);
+      // Every request the agent lets through at once has arrived: answer them all after a
+      // moment in which a request beyond the agent's limit would have arrived as well.
+      if (held.length === 64) {
+        setTimeout(() => {
+          hold = false;
+          for (const waiting of held.splice(0)) waiting.end('ok');
+        }, 200);
+      }
+    });
+    peer.on('connection', () => {
+      connections += 1;
+    });
+    await listen(peer, 0);
+    url = new URL(`http://127.0.0.1:${(peer.address() as AddressInfo).port}/`);
+  });
+  afterAll(async () => {
+    await closeServer(peer);
+  });
+  beforeEach(() => {
+    connections = 0;
+    held = [];
+    hold = false;
+    peak = 0;
+  });
+
+  const get = () => httpRequest(url, { method: 'GET', headers: {}, timeoutMs: 5_000, maxBytes: 1_024 });
+
+  it('sends two sequential requests to one server over one connection', async () => {
+    expect((await get()).body).toBe('ok');
+    expect((await get()).body).toBe('ok');
+    expect(connections).toBe(1);
+  });
+
+  it('has at most 64 requests open to one server at once, queuing those beyond', async () => {
+    hold = true;
+    const answers = await Promise.all(Array.from({ length: 65 }, get));
+    expect(answers.map(({ body }) => body)).toEqual(Array(65).fill('ok'));
+    expect(peak).toBe(64);
   });
 });
