@@ -11,7 +11,8 @@ export default defineConfig({
   test: {
     include: ['test/lambda/**/*.test.ts', 'test/lib/route-table-plan*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
-    testTimeout: 30_000,
+    // Instrumented code under a concurrent checker runs several times slower than in `npm test`.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });
