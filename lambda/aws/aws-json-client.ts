@@ -55,7 +55,7 @@ export interface AwsJsonService {
   readonly targetPrefix: string;
   /** The largest answer believed, in bytes; a larger one is `ResponseTooLarge`, not retried. */
   readonly maxAnswerBytes: number;
-  /** The regional endpoint's host name, as the service's endpoint rules resolve it; throws `invalidConfiguration(...)` for a choice it has no endpoint for. */
+  /** The regional endpoint's host name, as the service's endpoint rules resolve it (they have one for every partition, FIPS and dual-stack choice). */
   readonly regionalHost: (choice: EndpointChoice) => string;
   /** The class of the errors thrown (default `AwsRequestError`). */
   readonly errorClass?: typeof AwsRequestError;
@@ -219,11 +219,6 @@ export function awsEndpoint(service: AwsJsonService, env: Environment, region: s
   }
   const partition = PARTITIONS.find((p) => p.region.test(region)) ?? AWS_PARTITION;
   return new URL(`https://${service.regionalHost({ region, partition, fips, dualStack })}/`);
-}
-
-/** The error a service's `regionalHost` throws for a choice it has no endpoint for. */
-export function invalidConfiguration(service: AwsJsonService, message: string): AwsRequestError {
-  return new (service.errorClass ?? AwsRequestError)('InvalidConfiguration', message, false);
 }
 
 function flag(env: Environment, name: string, invalid: (message: string) => AwsRequestError): boolean {
