@@ -119,6 +119,63 @@ export async function startApiGatewayStandIn() {
   return { state, requests, url, close: () => closeServer(server) };
 }
 
+export type JwksServer = Awaited<ReturnType<typeof startJwksServer>>;
+export type DynamoDbStandIn = Awaited<ReturnType<typeof startDynamoDbStandIn>>;
+export type ApiGatewayStandIn = Awaited<ReturnType<typeof startApiGatewayStandIn>>;
+
+/** The receiver's peers, running: the issuer's JWKS and the DynamoDB stand-in. */
+export interface ReceiverPeers {
+  readonly jwks: JwksServer;
+  readonly dynamo: DynamoDbStandIn;
+  /**
+   * Puts every peer back as it started: no recorded requests, no scripted answers, an empty table,
+   * the JWKS listing the keys it started with and answering 200, API Gateway answering 202.
+   */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** {@link ReceiverPeers} with API Gateway's control plane, for a receiver that flushes stages. */
+export interface FlushingReceiverPeers extends ReceiverPeers {
+  readonly apiGateway: ApiGatewayStandIn;
+}
+
+/**
+ * Starts the receiver's peers on 127.0.0.1: a JWKS listing `keys`, the DynamoDB stand-in and, with
+ * `apiGateway`, API Gateway's control plane.
+ */
+export async function startReceiverPeers(keys: IssuerKey[]): Promise<ReceiverPeers>;
+export async function startReceiverPeers(keys: IssuerKey[], options: { apiGateway: true }): Promise<FlushingReceiverPeers>;
+export async function startReceiverPeers(
+  keys: IssuerKey[],
+  options: { apiGateway?: boolean } = {},
+): Promise<ReceiverPeers & { readonly apiGateway?: ApiGatewayStandIn }> {
+  const listed = [...keys];
+  const jwks = await startJwksServer([...listed]);
+  const dynamo = await startDynamoDbStandIn();
+  const apiGateway = options.apiGateway ? await startApiGatewayStandIn() : undefined;
+  return {
+    jwks,
+    dynamo,
+    apiGateway,
+    reset: () => {
+      jwks.requests.length = 0;
+      jwks.state.keys = [...listed];
+      jwks.state.status = 200;
+      dynamo.requests.length = 0;
+      dynamo.next.length = 0;
+      dynamo.items.clear();
+      if (apiGateway === undefined) return;
+      apiGateway.requests.length = 0;
+      apiGateway.state.status = 202;
+      apiGateway.state.next = [];
+    },
+    close: async () => {
+      await Promise.all([jwks.close(), dynamo.close(), apiGateway?.close()]);
+    },
+  };
+}
+
 /**
  * A random opaque access token and its SHA-256, base64url: both remembered, as neither may be
  * printed (a log line names the token by `tokenId`, the hash's first 12 hex characters, only).

@@ -15,21 +15,23 @@ import { RevocationTable } from '../../../lambda/revocation/revocation-table.js'
 import { StageFlusher } from '../../../lambda/revocation/stage-flush.js';
 import { emfProblems, extractMetrics } from '../../../local/emf-validator.js';
 import {
+  type ApiGatewayStandIn,
   AUDIENCE,
   accessToken,
   answer,
   CREDENTIALS,
+  type DynamoDbStandIn,
   deliveryEvent,
+  type FlushingReceiverPeers,
   ISSUER,
   type IssuerKey,
   issuerKey,
+  type JwksServer,
   logSink,
   receiverEnv,
   revocationClaims,
   signSet,
-  startApiGatewayStandIn,
-  startDynamoDbStandIn,
-  startJwksServer,
+  startReceiverPeers,
   TABLE,
 } from './harness.js';
 
@@ -53,28 +55,18 @@ const stageRefusal = (entry: object) =>
 const METRICS_ENV = { POWERTOOLS_METRICS_NAMESPACE: 'Revocation', POWERTOOLS_SERVICE_NAME: 'receiver' };
 
 let key: IssuerKey;
-let jwks: Awaited<ReturnType<typeof startJwksServer>>;
-let dynamo: Awaited<ReturnType<typeof startDynamoDbStandIn>>;
-let apiGateway: Awaited<ReturnType<typeof startApiGatewayStandIn>>;
+let peers: FlushingReceiverPeers;
+let jwks: JwksServer;
+let dynamo: DynamoDbStandIn;
+let apiGateway: ApiGatewayStandIn;
 
 beforeAll(async () => {
   key = await issuerKey('es-1', 'ES256');
-  jwks = await startJwksServer([key]);
-  dynamo = await startDynamoDbStandIn();
-  apiGateway = await startApiGatewayStandIn();
+  peers = await startReceiverPeers([key], { apiGateway: true });
+  ({ jwks, dynamo, apiGateway } = peers);
 });
-afterAll(async () => {
-  await jwks.close();
-  await dynamo.close();
-  await apiGateway.close();
-});
-beforeEach(() => {
-  dynamo.requests.length = 0;
-  dynamo.next.length = 0;
-  apiGateway.requests.length = 0;
-  apiGateway.state.status = 202;
-  apiGateway.state.next = [];
-});
+afterAll(() => peers.close());
+beforeEach(() => peers.reset());
 afterEach(() => {
   vi.restoreAllMocks();
 });

@@ -16,17 +16,20 @@ import {
   accessToken,
   answer,
   CREDENTIALS,
+  type DynamoDbStandIn,
   deliveryEvent,
   handMadeJws,
   ISSUER,
   type IssuerKey,
   issuerKey,
+  type JwksServer,
   logSink,
+  type ReceiverPeers,
   receiverEnv,
   revocationClaims,
   signSet,
-  startDynamoDbStandIn,
   startJwksServer,
+  startReceiverPeers,
 } from './harness.js';
 
 /**
@@ -40,20 +43,21 @@ const NOW_MS = Math.floor(Date.now() / 1000) * 1000;
 const NOW = NOW_MS / 1000;
 
 let key: IssuerKey;
-let jwks: Awaited<ReturnType<typeof startJwksServer>>;
-let dynamo: Awaited<ReturnType<typeof startDynamoDbStandIn>>;
+let peers: ReceiverPeers;
+let jwks: JwksServer;
+let dynamo: DynamoDbStandIn;
 const servers: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   key = await issuerKey('es-1', 'ES256');
-  jwks = await startJwksServer([key]);
-  dynamo = await startDynamoDbStandIn();
+  peers = await startReceiverPeers([key]);
+  ({ jwks, dynamo } = peers);
 });
 afterAll(async () => {
   for (const server of servers) await server.close();
-  await jwks.close();
-  await dynamo.close();
+  await peers.close();
 });
+beforeEach(() => peers.reset());
 afterEach(() => {
   vi.restoreAllMocks();
 });

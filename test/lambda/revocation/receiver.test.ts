@@ -11,40 +11,36 @@ import {
   accessToken,
   amzDate,
   answer,
+  type DynamoDbStandIn,
   deliveryEvent,
   ISSUER,
   type IssuerKey,
   issuerKey,
+  type JwksServer,
   logSink,
+  type ReceiverPeers,
   receiverEnv,
   revocationClaims,
   Sha256,
   signSet,
-  startDynamoDbStandIn,
-  startJwksServer,
+  startReceiverPeers,
   TABLE,
 } from './harness.js';
 
 let key: IssuerKey;
 let rsaKey: IssuerKey;
-let jwks: Awaited<ReturnType<typeof startJwksServer>>;
-let dynamo: Awaited<ReturnType<typeof startDynamoDbStandIn>>;
+let peers: ReceiverPeers;
+let jwks: JwksServer;
+let dynamo: DynamoDbStandIn;
 
 beforeAll(async () => {
   key = await issuerKey('es-1', 'ES256');
   rsaKey = await issuerKey('rs-1', 'RS256');
-  jwks = await startJwksServer([key, rsaKey]);
-  dynamo = await startDynamoDbStandIn();
+  peers = await startReceiverPeers([key, rsaKey]);
+  ({ jwks, dynamo } = peers);
 });
-afterAll(async () => {
-  await jwks.close();
-  await dynamo.close();
-});
-beforeEach(() => {
-  dynamo.requests.length = 0;
-  dynamo.next.length = 0;
-  dynamo.items.clear();
-});
+afterAll(() => peers.close());
+beforeEach(() => peers.reset());
 
 const receiver = (extra: Record<string, string> = {}, now?: () => number) => {
   const log = logSink();

@@ -7,40 +7,36 @@ import { TOKEN_REVOKED_EVENT } from '../../../lambda/shared-cache/table-format.j
 import {
   accessToken,
   answer,
+  type DynamoDbStandIn,
   deliveryEvent,
   handMadeJws,
   hmacSet,
   type IssuerKey,
   issuerKey,
+  type JwksServer,
   logSink,
+  type ReceiverPeers,
   receiverEnv,
   revocationClaims,
   signSet,
-  startDynamoDbStandIn,
-  startJwksServer,
+  startReceiverPeers,
 } from './harness.js';
 
 let key: IssuerKey;
 let impostor: IssuerKey;
-let jwks: Awaited<ReturnType<typeof startJwksServer>>;
-let dynamo: Awaited<ReturnType<typeof startDynamoDbStandIn>>;
+let peers: ReceiverPeers;
+let jwks: JwksServer;
+let dynamo: DynamoDbStandIn;
 
 beforeAll(async () => {
   key = await issuerKey('es-1', 'ES256');
   // Same kid and algorithm as the issuer's key, another private key: what a forger would hold.
   impostor = await issuerKey('es-1', 'ES256');
-  jwks = await startJwksServer([key]);
-  dynamo = await startDynamoDbStandIn();
+  peers = await startReceiverPeers([key]);
+  ({ jwks, dynamo } = peers);
 });
-afterAll(async () => {
-  await jwks.close();
-  await dynamo.close();
-});
-beforeEach(() => {
-  dynamo.requests.length = 0;
-  jwks.state.keys = [key];
-  jwks.state.status = 200;
-});
+afterAll(() => peers.close());
+beforeEach(() => peers.reset());
 
 /** One receiver for the file: its JWKS is fetched once and cached, as in a warm instance. */
 const log = logSink();

@@ -4,21 +4,23 @@ import { createRevocationReceiver } from '../../../lambda/revocation/receiver.js
 import { apiGatewayEndpoint, StageFlusher } from '../../../lambda/revocation/stage-flush.js';
 import { warningLines } from '../../support/log-capture.js';
 import {
+  type ApiGatewayStandIn,
   accessToken,
   amzDate,
   answer,
   CREDENTIALS,
+  type DynamoDbStandIn,
   deliveryEvent,
+  type FlushingReceiverPeers,
   type IssuerKey,
   issuerKey,
+  type JwksServer,
   logSink,
   receiverEnv,
   revocationClaims,
   Sha256,
   signSet,
-  startApiGatewayStandIn,
-  startDynamoDbStandIn,
-  startJwksServer,
+  startReceiverPeers,
 } from './harness.js';
 
 describe('apiGatewayEndpoint: where FlushStageAuthorizersCache goes', () => {
@@ -54,26 +56,18 @@ describe('apiGatewayEndpoint: where FlushStageAuthorizersCache goes', () => {
 });
 
 let key: IssuerKey;
-let jwks: Awaited<ReturnType<typeof startJwksServer>>;
-let dynamo: Awaited<ReturnType<typeof startDynamoDbStandIn>>;
-let apiGateway: Awaited<ReturnType<typeof startApiGatewayStandIn>>;
+let peers: FlushingReceiverPeers;
+let jwks: JwksServer;
+let dynamo: DynamoDbStandIn;
+let apiGateway: ApiGatewayStandIn;
 
 beforeAll(async () => {
   key = await issuerKey('es-1');
-  jwks = await startJwksServer([key]);
-  dynamo = await startDynamoDbStandIn();
-  apiGateway = await startApiGatewayStandIn();
+  peers = await startReceiverPeers([key], { apiGateway: true });
+  ({ jwks, dynamo, apiGateway } = peers);
 });
-afterAll(async () => {
-  await jwks.close();
-  await dynamo.close();
-  await apiGateway.close();
-});
-beforeEach(() => {
-  apiGateway.requests.length = 0;
-  apiGateway.state.status = 202;
-  apiGateway.state.next = [];
-});
+afterAll(() => peers.close());
+beforeEach(() => peers.reset());
 
 const STAGES = '[{"restApiId":"a1b2c3d4e5","stage":"prod"},{"restApiId":"f6g7h8i9j0","stage":"v2_beta"}]';
 
