@@ -25,6 +25,26 @@ const BASE_URL_RULE = 'must be an absolute https URL without query, fragment or 
 /** The configuration's public base URLs with one domain mapped to `url`. */
 const baseUrls = (url: string) => ({ ...base, DPOP_PUBLIC_BASE_URLS: JSON.stringify({ 'api.example.com': url }) });
 
+describe('loadConfig: SHARED_CACHE_TABLE as a table ARN', () => {
+  it.each([
+    'arn:aws:dynamodb:eu-west-1:123456789012:table/phantom-cache',
+    'arn:aws-cn:dynamodb:cn-north-1:123456789012:table/phantom-cache',
+    'arn:aws-us-gov:dynamodb:us-gov-west-1:123456789012:table/phantom-cache',
+    'arn:aws-iso-b:dynamodb:us-isob-east-1:123456789012:table/phantom-cache',
+    'arn:aws:dynamodb:ap-southeast-10:123456789012:table/phantom-cache',
+  ])('accepts the ARN %s (every partition, a region of several parts or two digits)', (arn) => {
+    expect(loadConfig({ ...base, SHARED_CACHE_TABLE: arn }).sharedCacheTable).toBe(arn);
+  });
+
+  it.each([
+    ['a prefix before arn:', 'xarn:aws:dynamodb:eu-west-1:123456789012:table/phantom-cache'],
+    ['an index after the table', 'arn:aws:dynamodb:eu-west-1:123456789012:table/phantom-cache/index/by-user'],
+    ['a stream after the table', 'arn:aws:dynamodb:eu-west-1:123456789012:table/phantom-cache/stream/2026-12-07T00:00:00.000'],
+  ])('refuses an ARN with %s, naming the variable', (_what, arn) => {
+    expect(() => loadConfig({ ...base, SHARED_CACHE_TABLE: arn })).toThrow(/^SHARED_CACHE_TABLE must be a DynamoDB table name/);
+  });
+});
+
 describe('loadConfig: an empty optional variable is as good as unset', () => {
   it('reads an empty SHARED_CACHE_TABLE as no shared cache', () => {
     expect(loadConfig({ ...base, SHARED_CACHE_TABLE: '' }).sharedCacheTable).toBeUndefined();
@@ -90,6 +110,18 @@ describe('parseAuthorizationHeader: DPoP credentials are one token68', () => {
   it('refuses "DPoP a b" as malformed, where "DPoP b" parses', () => {
     expect(parseAuthorizationHeader('DPoP a b')).toEqual({ ok: false, reason: 'malformed' });
     expect(parseAuthorizationHeader('DPoP b')).toEqual({ ok: true, scheme: 'DPoP', token: 'b' });
+  });
+
+  it('takes "DPoP" and its token apart by one or more spaces (RFC 9449 §7.1)', () => {
+    expect(parseAuthorizationHeader('DPoP  b64token')).toEqual({ ok: true, scheme: 'DPoP', token: 'b64token' });
+  });
+
+  it('refuses "DPoP" alone as malformed DPoP, not as another scheme', () => {
+    expect(parseAuthorizationHeader('DPoP')).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('reads a Bearer token that ends in "dpop" as Bearer: the scheme is the header\'s first word', () => {
+    expect(parseAuthorizationHeader('Bearer abcdpop')).toEqual({ ok: true, scheme: 'Bearer', token: 'abcdpop' });
   });
 });
 
